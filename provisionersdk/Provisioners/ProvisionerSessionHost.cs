@@ -88,12 +88,15 @@ public sealed class ProvisionerSessionHost
             var sessionToken = sessionCancellation.Token;
             var pump = PumpAsync(sessionCancellation);
             ProvisionerSessionException? protocolError = null;
+            var inputEnded = false;
             try
             {
                 await foreach (var request in requests.WithCancellation(sessionToken).ConfigureAwait(false))
                 {
                     await DispatchAsync(request, sessionToken).ConfigureAwait(false);
                 }
+
+                inputEnded = true;
             }
             catch (ProvisionerSessionException ex)
             {
@@ -102,7 +105,9 @@ public sealed class ProvisionerSessionHost
             }
             finally
             {
-                if (protocolError is not null || sessionToken.IsCancellationRequested)
+                // When the daemon closed its side cleanly it still waits for the running request's Complete;
+                // on any other end (protocol error, cancellation, a broken transport) nobody will, so stop it.
+                if (!inputEnded || sessionToken.IsCancellationRequested)
                 {
                     CancelInFlight();
                 }
