@@ -110,7 +110,14 @@ public sealed class ProvisionerGrpcServer : IAsyncDisposable
         }
 
         await app.DisposeAsync().ConfigureAwait(false);
-        File.Delete(SocketPath);
+        try
+        {
+            File.Delete(SocketPath);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The socket's directory is gone already (e.g. a removed temp directory): nothing left to clean.
+        }
     }
 
     private async Task RemoveStaleSocketAsync(CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -54,6 +55,12 @@ public sealed class ProvisionerSessionHost
         var session = new SessionRun(this, sendResponse);
         await session.RunAsync(requests, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A read-only stream over the archive bytes, without copying them when they sit in an array (templates can be large).</summary>
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
 
     private static Response ErrorComplete(Request.TypeOneofCase type, string error) => type switch
     {
@@ -186,7 +193,7 @@ public sealed class ProvisionerSessionHost
             TemplateArchiveSummary summary;
             try
             {
-                using var archive = new MemoryStream(config.TemplateSourceArchive.Memory.ToArray(), writable: false);
+                using var archive = AsStream(config.TemplateSourceArchive.Memory);
                 summary = await TemplateArchiveExtractor.ExtractAsync(archive, workDirectory, host._options.ArchiveLimits, sessionToken).ConfigureAwait(false);
             }
             catch (TemplateArchiveException ex)
