@@ -232,7 +232,7 @@ public sealed class TemplateArchiveWriter(IProgress<TemplateArchiveProgress>? pr
         {
             if (SymlinkResolver.FindEscape(links, path, target) is { } reason)
             {
-                throw new TemplateArchiveException(path, $"Cannot pack '{root}': the symbolic link '{path}' points to '{target}' and {reason}, outside the template directory. Replace the link with a copy of its target, or list it in {IgnoreFileName}.");
+                throw new TemplateArchiveException(path, $"Cannot pack '{root}': the symbolic link '{path}' points to '{target}', which {reason}, so it leads outside the template directory. Replace the link with a copy of its target, or list it in {IgnoreFileName}.");
             }
         }
     }
