@@ -6,7 +6,7 @@ namespace Provisioning.Sdk.Tests.Archives;
 
 public sealed class TemplateArchiveExtractorTests
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public static TheoryData<string> UnsafeArchives => new(UnsafeCases.Keys);
 

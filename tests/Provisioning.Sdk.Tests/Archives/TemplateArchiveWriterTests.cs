@@ -5,7 +5,7 @@ namespace Provisioning.Sdk.Tests.Archives;
 
 public sealed class TemplateArchiveWriterTests
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task PackAsync_SameContentWithDifferentTimestampsAndCreationOrder_GivesSameSha256()

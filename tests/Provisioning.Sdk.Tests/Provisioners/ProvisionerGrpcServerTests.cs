@@ -47,6 +47,17 @@ public sealed class ProvisionerGrpcServerTests
     }
 
     [Fact]
+    public async Task StartAsync_Started_SocketIsAccessibleToItsOwnerOnly()
+    {
+        using var dir = new TempDirectory();
+        await using var server = new ProvisionerGrpcServer(dir.Combine("p.sock"), new ScriptedProvisioner());
+
+        await server.StartAsync(Ct);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.SocketPath));
+    }
+
+    [Fact]
     public async Task DisposeAsync_StartedServer_RemovesTheSocketFile()
     {
         using var dir = new TempDirectory();
