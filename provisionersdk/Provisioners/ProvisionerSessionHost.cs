@@ -200,6 +200,10 @@ public sealed class ProvisionerSessionHost
             {
                 throw new ProvisionerSessionException($"The template archive in Config was refused: {ex.Message}", ex);
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ProvisionerSessionException($"The template could not be extracted into '{workDirectory}': {ex.Message}. Check the free space and permissions of ProvisionerSessionHostOptions.WorkDirectoryRoot ('{root}').", ex);
+            }
 
             ProvisionerLog.SessionOpened(host._logger, workDirectory, summary.FileCount, summary.TotalBytes);
             _session = new ProvisionerSession(workDirectory, config, SendLogAsync);

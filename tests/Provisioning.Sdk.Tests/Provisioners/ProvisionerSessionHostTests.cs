@@ -66,6 +66,18 @@ public sealed class ProvisionerSessionHostTests
     }
 
     [Fact]
+    public async Task RunAsync_WorkDirectoryRootIsAFile_EndsWithErrorNamingTheSetting()
+    {
+        using var work = new TempDirectory();
+        var notADirectory = work.WriteFile("file", "x");
+        var host = new ProvisionerSessionHost(new ScriptedProvisioner(), new ProvisionerSessionHostOptions { WorkDirectoryRoot = notADirectory });
+
+        var ex = await Assert.ThrowsAsync<ProvisionerSessionException>(() => host.RunAsync(Requests(Config(), Parse()), Collect([]), Ct).WaitAsync(Timeout, Ct));
+
+        Assert.Contains("WorkDirectoryRoot", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_RequestWithoutType_EndsWithProtocolError()
     {
         using var work = new TempDirectory();
