@@ -110,6 +110,10 @@ public sealed class ProvisionerSessionHost
                 protocolError = ex;
                 ProvisionerLog.ProtocolError(host._logger, ex.Message);
             }
+            catch (OperationCanceledException) when (_sendFailure is not null && !cancellationToken.IsCancellationRequested)
+            {
+                // The pump stopped the session because responses cannot be delivered; reported below.
+            }
             finally
             {
                 // When the daemon closed its side cleanly it still waits for the running request's Complete;

@@ -57,7 +57,7 @@ public sealed class ProvisionerSessionHostTests
         var host = new ProvisionerSessionHost(provisioner, new ProvisionerSessionHostOptions { WorkDirectoryRoot = work.Path });
 
         var ex = await Assert.ThrowsAsync<ProvisionerSessionException>(() => host.RunAsync(
-            Requests(Config(), Parse()),
+            OpenEnded(Config(), Parse(), Ct),
             (_, _) => ValueTask.FromException(new IOException("daemon went away")),
             Ct).WaitAsync(Timeout, Ct));
 
@@ -106,6 +106,14 @@ public sealed class ProvisionerSessionHostTests
             await Task.Yield();
             yield return request;
         }
+    }
+
+    /// <summary>A daemon that sends some requests and then keeps its side open until the session is canceled.</summary>
+    private static async IAsyncEnumerable<Request> OpenEnded(Request config, Request request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        yield return config;
+        yield return request;
+        await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
     }
 
     /// <summary>A daemon whose connection breaks while its Apply runs (after a Plan it waited for, as the protocol asks).</summary>
