@@ -123,13 +123,14 @@ internal sealed partial class StateConversion
     /// <summary>
     /// Whether a resource with an <c>agent_id</c> belongs to <paramref name="agent"/>. After apply both ids
     /// are known and compared; in a plan both are still unknown, so a direct graph edge from the resource to
-    /// the agent decides (root-module resources only, as in the reference).
+    /// the agent decides. Like the reference, this matches on <c>type.name</c>, so only root-module resources
+    /// can match (a module resource's node is <c>module.x.type.name</c>).
     /// </summary>
     private bool DependsOnAgent(Agent agent, string resourceAgentId, TerraformResource resource)
     {
         if (agent.Id.Length == 0 && resourceAgentId.Length == 0)
         {
-            return _graph.HasRootEdge($"{resource.Type}.{resource.Name}", $"coder_agent.{agent.Name}");
+            return _graph.HasDirectEdge($"{resource.Type}.{resource.Name}", $"coder_agent.{agent.Name}");
         }
 
         return agent.Id == resourceAgentId;

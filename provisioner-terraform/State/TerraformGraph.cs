@@ -70,17 +70,17 @@ internal sealed class TerraformGraph
         _dependents.TryGetValue(node, out var list) ? list : [];
 
     /// <summary>
-    /// Whether a root-module node <paramref name="fromAddress"/> has a direct edge to the root-module node
-    /// <paramref name="toAddress"/> (see <see cref="TerraformGraphNode.RootResourceAddress"/>).
+    /// Whether the node whose id spells <paramref name="fromAddress"/> has a direct edge to the node whose id
+    /// spells <paramref name="toAddress"/> (see <see cref="TerraformGraphNode.IdAddress"/>).
     /// </summary>
-    public bool HasRootEdge(string fromAddress, string toAddress)
+    public bool HasDirectEdge(string fromAddress, string toAddress)
     {
         if (_rootEdges is null)
         {
             _rootEdges = [];
             foreach (var (from, to) in _edges)
             {
-                if (from.RootResourceAddress is { } fromRoot && to.RootResourceAddress is { } toRoot)
+                if (from.IdAddress is { } fromRoot && to.IdAddress is { } toRoot)
                 {
                     _rootEdges.Add((fromRoot, toRoot));
                 }
@@ -103,11 +103,10 @@ internal sealed class TerraformGraph
             return cached;
         }
 
+        // Breadth-first: the first visit of a node is along a shortest path.
         var adjacency = upwards ? _dependents : _dependencies;
-        var distances = new Dictionary<TerraformGraphNode, int>();
-        var queue = new Queue<TerraformGraphNode>();
-        queue.Enqueue(start);
-        var startDistance = new Dictionary<TerraformGraphNode, int> { [start] = 0 };
+        var distances = new Dictionary<TerraformGraphNode, int> { [start] = 0 };
+        var queue = new Queue<TerraformGraphNode>([start]);
         while (queue.TryDequeue(out var current))
         {
             if (!adjacency.TryGetValue(current, out var next))
@@ -115,20 +114,17 @@ internal sealed class TerraformGraph
                 continue;
             }
 
-            var distance = startDistance[current] + 1;
+            var distance = distances[current] + 1;
             foreach (var node in next)
             {
-                if (startDistance.ContainsKey(node))
+                if (distances.TryAdd(node, distance))
                 {
-                    continue;
+                    queue.Enqueue(node);
                 }
-
-                startDistance[node] = distance;
-                distances[node] = distance;
-                queue.Enqueue(node);
             }
         }
 
+        distances.Remove(start);
         _distanceCache[(start, upwards)] = distances;
         return distances;
     }
@@ -140,7 +136,7 @@ internal sealed class TerraformGraph
             return existing;
         }
 
-        var node = new TerraformGraphNode(name, _nodes.Count);
+        var node = new TerraformGraphNode(name);
         _nodes.Add(node);
         _nodesByName.Add(name, node);
         return node;

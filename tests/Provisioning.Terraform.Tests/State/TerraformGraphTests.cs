@@ -80,19 +80,19 @@ public sealed class TerraformGraphTests
     }
 
     [Fact]
-    public void HasRootEdge_BothStyles_MatchesRootModuleResourcesOnly()
+    public void HasDirectEdge_BothStyles_MatchesAddressesSpelledByNodeIds()
     {
         // Arrange
         var older = TerraformGraph.Parse(OlderStyle);
         var newer = TerraformGraph.Parse(NewerStyle);
 
         // Act / Assert
-        Assert.True(older.HasRootEdge("coder_script.root", "coder_agent.main"));
-        Assert.True(older.HasRootEdge("null_resource.dev", "coder_agent.main"));
-        Assert.False(older.HasRootEdge("coder_script.clone", "coder_agent.main"));
-        Assert.False(older.HasRootEdge("coder_agent.main", "coder_script.root"));
-        Assert.True(newer.HasRootEdge("terraform_data.b", "module.m.terraform_data.inner"));
-        Assert.False(newer.HasRootEdge("terraform_data.inner", "terraform_data.a"));
+        Assert.True(older.HasDirectEdge("coder_script.root", "coder_agent.main"));
+        Assert.True(older.HasDirectEdge("null_resource.dev", "coder_agent.main"));
+        Assert.False(older.HasDirectEdge("coder_script.clone", "coder_agent.main"));
+        Assert.False(older.HasDirectEdge("coder_agent.main", "coder_script.root"));
+        Assert.True(newer.HasDirectEdge("terraform_data.b", "module.m.terraform_data.inner"));
+        Assert.False(newer.HasDirectEdge("terraform_data.inner", "terraform_data.a"));
     }
 
     [Fact]
