@@ -15,7 +15,7 @@ internal sealed class TerraformGraph
     private readonly Dictionary<TerraformGraphNode, List<TerraformGraphNode>> _dependencies = [];
     private readonly Dictionary<TerraformGraphNode, List<TerraformGraphNode>> _dependents = [];
     private readonly HashSet<(TerraformGraphNode From, TerraformGraphNode To)> _edges = [];
-    private readonly Dictionary<(TerraformGraphNode Start, bool Upwards), IReadOnlyDictionary<TerraformGraphNode, int>> _distanceCache = [];
+    private readonly Dictionary<(TerraformGraphNode Start, bool Upwards, Func<TerraformGraphNode, bool> Predicate), List<TerraformGraphNode>> _nearestCache = [];
     private Dictionary<string, TerraformGraphNode>? _nodesByAddress;
     private HashSet<(string From, string To)>? _rootEdges;
 
@@ -91,42 +91,49 @@ internal sealed class TerraformGraph
     }
 
     /// <summary>
-    /// The length of the shortest path from <paramref name="start"/> to every node reachable from it, walking
-    /// towards dependents (<paramref name="upwards"/>) or towards dependencies. The start node itself is not
-    /// included. Results are cached per start and direction, so each walk is linear in the graph's size and
-    /// done once.
+    /// The nodes matching <paramref name="predicate"/> that are fewest edges away from <paramref name="start"/>
+    /// (all of them when several are equally near), walking towards dependents (<paramref name="upwards"/>)
+    /// or towards dependencies; empty when none is reachable. The reference system enumerates every path,
+    /// which is exponential in graphs with many converging paths; a breadth-first walk visits each node at
+    /// most once, stops at the first distance that has a match, and its result is cached per start.
     /// </summary>
-    public IReadOnlyDictionary<TerraformGraphNode, int> Distances(TerraformGraphNode start, bool upwards)
+    public IReadOnlyList<TerraformGraphNode> Nearest(TerraformGraphNode start, bool upwards, Func<TerraformGraphNode, bool> predicate)
     {
-        if (_distanceCache.TryGetValue((start, upwards), out var cached))
+        ArgumentNullException.ThrowIfNull(predicate);
+        if (_nearestCache.TryGetValue((start, upwards, predicate), out var cached))
         {
             return cached;
         }
 
-        // Breadth-first: the first visit of a node is along a shortest path.
         var adjacency = upwards ? _dependents : _dependencies;
-        var distances = new Dictionary<TerraformGraphNode, int> { [start] = 0 };
-        var queue = new Queue<TerraformGraphNode>([start]);
-        while (queue.TryDequeue(out var current))
+        var visited = new HashSet<TerraformGraphNode> { start };
+        List<TerraformGraphNode> level = [start];
+        List<TerraformGraphNode> matches = [];
+        while (level.Count > 0 && matches.Count == 0)
         {
-            if (!adjacency.TryGetValue(current, out var next))
+            var next = new List<TerraformGraphNode>();
+            foreach (var node in level)
             {
-                continue;
-            }
-
-            var distance = distances[current] + 1;
-            foreach (var node in next)
-            {
-                if (distances.TryAdd(node, distance))
+                if (!adjacency.TryGetValue(node, out var neighbours))
                 {
-                    queue.Enqueue(node);
+                    continue;
+                }
+
+                foreach (var neighbour in neighbours)
+                {
+                    if (visited.Add(neighbour))
+                    {
+                        next.Add(neighbour);
+                    }
                 }
             }
+
+            matches = next.Where(predicate).ToList();
+            level = next;
         }
 
-        distances.Remove(start);
-        _distanceCache[(start, upwards)] = distances;
-        return distances;
+        _nearestCache[(start, upwards, predicate)] = matches;
+        return matches;
     }
 
     private TerraformGraphNode GetOrAddNode(string name)

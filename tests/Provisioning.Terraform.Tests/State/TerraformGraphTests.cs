@@ -157,9 +157,9 @@ public sealed class TerraformGraphTests
     }
 
     [Fact]
-    public void Distances_Diamond_GivesShortestPathLengths()
+    public void Nearest_Diamond_GivesAllMatchesAtTheShortestDistance()
     {
-        // Arrange: top depends on agent directly and through a chain of two.
+        // Arrange: top depends on the agent directly and through a chain; m2 and top are both one edge away.
         var graph = TerraformGraph.Parse("""
             digraph {
               "top" -> "agent"
@@ -168,23 +168,25 @@ public sealed class TerraformGraphTests
             }
             """);
         var agent = graph.FindByName("agent")!;
+        static bool NotM2(TerraformGraphNode node) => node.Name != "m2";
 
         // Act
-        var upwards = graph.Distances(agent, upwards: true);
-        var downwards = graph.Distances(graph.FindByName("other")!, upwards: false);
+        var nearestAny = graph.Nearest(agent, upwards: true, _ => true);
+        var nearestNotM2 = graph.Nearest(graph.FindByName("m2")!, upwards: true, NotM2);
+        var nearestOther = graph.Nearest(agent, upwards: true, node => node.Name == "other");
+        var downwards = graph.Nearest(graph.FindByName("other")!, upwards: false, node => node.Name == "agent");
+        var none = graph.Nearest(agent, upwards: false, _ => true);
 
         // Assert
-        Assert.Equal(1, upwards[graph.FindByName("top")!]);
-        Assert.Equal(1, upwards[graph.FindByName("m2")!]);
-        Assert.Equal(2, upwards[graph.FindByName("m1")!]);
-        Assert.Equal(2, upwards[graph.FindByName("other")!]);
-        Assert.False(upwards.ContainsKey(agent));
-        Assert.Equal([("m2", 1), ("agent", 2)], downwards.Select(pair => (pair.Key.Name, pair.Value)).OrderBy(pair => pair.Value));
-        Assert.Same(upwards, graph.Distances(agent, upwards: true));
+        Assert.Equal(["top", "m2"], nearestAny.Select(node => node.Name));
+        Assert.Equal(["m1", "other"], nearestNotM2.Select(node => node.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["other"], nearestOther.Select(node => node.Name));
+        Assert.Equal(["agent"], downwards.Select(node => node.Name));
+        Assert.Empty(none);
     }
 
     [Fact]
-    public void Distances_LayeredGraphWithExponentiallyManyPaths_ReachesEveryNode()
+    public void Nearest_LayeredGraphWithExponentiallyManyPaths_FindsTheFarLayer()
     {
         // Arrange: 80 layers of 3 nodes, each node depending on every node of the layer below: 3^80 paths
         // from the top to the bottom, which a walk enumerating paths (as the reference does) never finishes.
@@ -203,12 +205,17 @@ public sealed class TerraformGraphTests
 
         dot.Append('}');
         var graph = TerraformGraph.Parse(dot.ToString());
+        var visited = 0;
 
         // Act
-        var distances = graph.Distances(graph.FindByName("n0_0")!, upwards: true);
+        var nearest = graph.Nearest(graph.FindByName("n0_0")!, upwards: true, node =>
+        {
+            visited++;
+            return node.Name.StartsWith($"n{layers - 1}_", StringComparison.Ordinal);
+        });
 
-        // Assert
-        Assert.Equal((layers - 1) * 3, distances.Count);
-        Assert.Equal(layers - 1, distances[graph.FindByName($"n{layers - 1}_2")!]);
+        // Assert: every node above the start was looked at exactly once.
+        Assert.Equal([$"n{layers - 1}_0", $"n{layers - 1}_1", $"n{layers - 1}_2"], nearest.Select(node => node.Name));
+        Assert.Equal((layers - 1) * 3, visited);
     }
 }
