@@ -329,6 +329,41 @@ public sealed class HclParserTests
         Assert.Equal((2, 1), (error.Line, error.Column));
     }
 
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("(", ")")]
+    [InlineData("{ a = ", "}")]
+    [InlineData("\"${", "}\"")]
+    [InlineData("-", "")]
+    public void Parse_HostileNesting_IsAnErrorNotACrash(string open, string close)
+    {
+        var depth = 100_000;
+        var source = "x = " + string.Concat(Enumerable.Repeat(open, depth)) + "1" + string.Concat(Enumerable.Repeat(close, depth)) + "\n";
+
+        var error = HclSnippet.ParseError(source);
+
+        Assert.Contains("nesting is too deep", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_DeeplyNestedBlocks_IsAnErrorNotACrash()
+    {
+        var source = string.Concat(Enumerable.Repeat("b {\n", 100_000)) + string.Concat(Enumerable.Repeat("}\n", 100_000));
+
+        var error = HclSnippet.ParseError(source);
+
+        Assert.Contains("nesting is too deep", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NestingUpToTheLimit_Parses()
+    {
+        var depth = HclParser.MaxNesting - 2;
+        var source = "x = " + new string('[', depth) + "1" + new string(']', depth) + "\n";
+
+        Assert.Single(HclSnippet.Parse(source).Body.Attributes);
+    }
+
     [Fact]
     public void TextOf_CollapsesWhitespaceAndDropsComments()
     {
