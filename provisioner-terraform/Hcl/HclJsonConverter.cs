@@ -124,7 +124,7 @@ internal static class HclJsonConverter
         };
         var kind = sequence is HclTemplateDirectivePart ? "a template directive (%{ ... })" : "an interpolation (${ ... })";
         throw new HclSyntaxException(filePath, range.Line, range.Column,
-            $"{describe} contains {kind}; Terraform refuses variables here and defaults are read without evaluating anything, so write a literal string (write $${{ for a literal \"${{\")");
+            $"{describe} contains {kind}, but only a literal string is read here, without evaluating anything; write the text itself (write $${{ for a literal \"${{\")");
     }
 
     /// <summary>HCL numbers are exact decimals; JSON gets the shortest form of the same value.</summary>

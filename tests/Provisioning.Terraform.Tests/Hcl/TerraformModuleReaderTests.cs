@@ -109,7 +109,7 @@ public sealed class TerraformModuleReaderTests
         var error = ReadError(("vars.tf", "variable \"a\" {\n  type    = string\n  default = \"prefix-${var.b}\"\n}\n"));
 
         Assert.Equal(("vars.tf", 3, 21), (error.FilePath, error.Line, error.Column));
-        Assert.StartsWith("vars.tf:3,21: the default of variable \"a\" contains an interpolation", error.Message, StringComparison.Ordinal);
+        Assert.Equal("vars.tf:3,21: the default of variable \"a\" contains an interpolation (${ ... }), but only a literal string is read here, without evaluating anything; write the text itself (write $${ for a literal \"${\")", error.Message);
     }
 
     [Theory]
@@ -244,6 +244,17 @@ public sealed class TerraformModuleReaderTests
         Assert.Equal(("b.tf", 3, 5), (error.FilePath, error.Line, error.Column));
         Assert.Contains("duplicate workspace tag \"zone\"", error.Message, StringComparison.Ordinal);
         Assert.Contains("a.tf:2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"${local.k}\" = \"a\"", "contains an interpolation")]
+    [InlineData("(local.k) = \"a\"", "must be a name or a literal string")]
+    public void ReadDirectory_ComputedTagKey_IsAnError(string item, string expected)
+    {
+        var error = ReadError(("main.tf", $"data \"coder_workspace_tags\" \"t\" {{\n  tags = {{\n    {item}\n  }}\n}}\n"));
+
+        Assert.Equal(3, error.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
