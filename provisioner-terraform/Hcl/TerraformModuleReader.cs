@@ -44,6 +44,7 @@ public sealed class TerraformModuleReader
 
             foreach (var variable in contents.Variables)
             {
+                ValidateName(variable);
                 if (variablesByName.TryGetValue(variable.Name, out var index))
                 {
                     var first = variables[index];
@@ -61,6 +62,27 @@ public sealed class TerraformModuleReader
         return new TerraformModuleDefinition(
             variables.Select(variable => variable.ToDefinition()).ToList(),
             MergeTags(tagBlocks));
+    }
+
+    /// <summary>Names Terraform reserves because they mean something else in a module block.</summary>
+    private static readonly HashSet<string> ReservedVariableNames =
+        new(["count", "depends_on", "for_each", "lifecycle", "locals", "providers", "source", "version"], StringComparer.Ordinal);
+
+    /// <summary>Terraform refuses these names at plan time; saying so at import is kinder.</summary>
+    private static void ValidateName(VariableAttributes variable)
+    {
+        var name = variable.Name;
+        if (name.Length == 0 || !HclLexer.IsIdentifierStart(name[0]) || !name.All(HclLexer.IsIdentifierPart))
+        {
+            throw new HclSyntaxException(variable.FilePath, variable.Line, 1,
+                $"invalid variable name \"{name}\": a name must start with a letter or underscore and contain only letters, digits, underscores and dashes");
+        }
+
+        if (ReservedVariableNames.Contains(name))
+        {
+            throw new HclSyntaxException(variable.FilePath, variable.Line, 1,
+                $"invalid variable name \"{name}\": it is reserved because it means something else in a module block; choose another name");
+        }
     }
 
     private static void ApplyOverrides(

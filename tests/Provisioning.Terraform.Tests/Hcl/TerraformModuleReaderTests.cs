@@ -143,6 +143,33 @@ public sealed class TerraformModuleReaderTests
         Assert.Contains("exactly one label", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("count", "reserved")]
+    [InlineData("source", "reserved")]
+    [InlineData("locals", "reserved")]
+    [InlineData("1abc", "must start with a letter or underscore")]
+    [InlineData("a b", "must start with a letter or underscore")]
+    [InlineData("", "must start with a letter or underscore")]
+    public void ReadDirectory_VariableNameTerraformRefuses_IsAnError(string name, string expected)
+    {
+        var hcl = ReadError(("main.tf", $"\nvariable \"{name}\" {{}}\n"));
+        var json = ReadError(("main.tf.json", $"{{\n  \"variable\": {{\n    \"{name}\": {{}}\n  }}\n}}\n"));
+
+        Assert.Equal(("main.tf", 2), (hcl.FilePath, hcl.Line));
+        Assert.Equal(("main.tf.json", 3), (json.FilePath, json.Line));
+        Assert.Contains(expected, hcl.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, json.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a-b")]
+    [InlineData("_x")]
+    [InlineData("é")]
+    public void ReadDirectory_VariableNamesTerraformAccepts_AreRead(string name)
+    {
+        Assert.Equal(name, Assert.Single(Read(("main.tf", $"variable \"{name}\" {{}}\n")).Variables).Name);
+    }
+
     [Fact]
     public void ReadDirectory_DuplicateVariable_NamesBothLocations()
     {
