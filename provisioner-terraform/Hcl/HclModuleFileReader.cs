@@ -36,6 +36,18 @@ internal static class HclModuleFileReader
         var type = body.Attribute("type");
         var description = body.Attribute("description");
         var defaultValue = body.Attribute("default");
+        var nullable = ReadBool(file, body.Attribute("nullable"), name);
+        if (type is not null)
+        {
+            HclTypeConstraint.Validate(type.Expression, file.FilePath, name);
+        }
+
+        if (nullable == false && defaultValue?.Expression is HclLiteralExpression { Kind: HclLiteralKind.Null } nullDefault)
+        {
+            throw new HclSyntaxException(file.FilePath, nullDefault.Range.Line, nullDefault.Range.Column,
+                $"variable \"{name}\" has nullable = false, so its default cannot be null; remove the default to make it required, or give a value");
+        }
+
         return new VariableAttributes(
             name,
             file.FilePath,
@@ -46,7 +58,7 @@ internal static class HclModuleFileReader
             HasDefault: defaultValue is not null,
             DefaultJson: defaultValue is null ? null : HclJsonConverter.ToJson(defaultValue.Expression, file.FilePath, $"the default of variable \"{name}\""),
             Sensitive: ReadBool(file, body.Attribute("sensitive"), name),
-            Nullable: ReadBool(file, body.Attribute("nullable"), name));
+            Nullable: nullable);
     }
 
     private static string ReadString(HclFile file, HclAttribute attribute, string describe) =>

@@ -176,7 +176,36 @@ internal sealed class JsonModuleFileReader
             }
         }
 
+        if (type is not null)
+        {
+            ValidateType(type, [.. path, "type"], name);
+        }
+
+        if (nullable == false && defaultJson == "null")
+        {
+            throw Error([.. path, "default"], $"variable \"{name}\" has nullable = false, so its default cannot be null; remove the default to make it required, or give a value");
+        }
+
         return new VariableAttributes(name, _filePath, line, hasType, type, description, hasDefault, defaultJson, sensitive, nullable);
+    }
+
+    /// <summary>In JSON the type is an expression in a string: parse it as HCL, report at the JSON property.</summary>
+    private void ValidateType(string type, List<string> path, string variable)
+    {
+        try
+        {
+            var parsed = HclParser.Parse($"type = {type}\n", _filePath);
+            if (parsed.Body is not { Attributes: [var attribute], Blocks: [] })
+            {
+                throw new HclSyntaxException(_filePath, 1, 1, $"the type of variable \"{variable}\" must be a single type expression, as in \"list(string)\"");
+            }
+
+            HclTypeConstraint.Validate(attribute.Expression, _filePath, variable);
+        }
+        catch (HclSyntaxException exception)
+        {
+            throw Error(path, exception.Detail);
+        }
     }
 
     private bool ReadBool(JsonProperty property, List<string> path, string variable) => property.Value.ValueKind switch

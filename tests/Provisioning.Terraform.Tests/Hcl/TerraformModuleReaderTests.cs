@@ -61,12 +61,49 @@ public sealed class TerraformModuleReaderTests
     [InlineData("map( number )", "map( number )")]
     [InlineData("object({\n    a = number\n    b = optional(string, \"x\")\n  })", "object({ a = number b = optional(string, \"x\") })")]
     [InlineData("tuple([string, number])", "tuple([string, number])")]
+    [InlineData("set(map(bool))", "set(map(bool))")]
+    [InlineData("object({ a-b = optional(number, 3), nested = object({}), })", "object({ a-b = optional(number, 3), nested = object({}), })")]
+    [InlineData("map(string...)", "map(string...)")]
+    [InlineData("list", "list")]
+    [InlineData("list(object({ a = optional(string) }))", "list(object({ a = optional(string) }))")]
     [InlineData("any", "any")]
     public void ReadDirectory_VariableType_IsTheExpressionText(string type, string expected)
     {
         var module = Read(("main.tf", $"variable \"v\" {{\n  type = {type}\n}}\n"));
 
         Assert.Equal(expected, module.Variables[0].Type);
+    }
+
+    [Theory]
+    [InlineData("\"string\"", "is quoted; Terraform takes type constraints without quotes, so write string")]
+    [InlineData("strin", "is not a type constraint")]
+    [InlineData("list(string, number)", "is not a type constraint")]
+    [InlineData("map(strin)", "is not a type constraint")]
+    [InlineData("object({ a = optional(strin) })", "is not a type constraint")]
+    [InlineData("object({ (a) = string })", "must be a bare name")]
+    [InlineData("object({ \"quoted\" = string })", "must be a bare name")]
+    [InlineData("object({ a = optional(string, \"x\", 3) })", "is not a type constraint")]
+    [InlineData("optional(string)", "only allowed for an attribute of an object type")]
+    [InlineData("list(optional(string))", "only allowed for an attribute of an object type")]
+    [InlineData("tuple(string)", "is not a type constraint")]
+    [InlineData("set", "is not a type constraint")]
+    [InlineData("String", "is not a type constraint")]
+    [InlineData("(string)", "is not a type constraint")]
+    public void ReadDirectory_InvalidType_IsAnError(string type, string expected)
+    {
+        var error = ReadError(("main.tf", $"variable \"v\" {{\n  type = {type}\n}}\n"));
+
+        Assert.Equal(2, error.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadDirectory_NullDefaultWhenNotNullable_IsAnError()
+    {
+        var error = ReadError(("main.tf", "variable \"v\" {\n  nullable = false\n  default  = null\n}\n"));
+
+        Assert.Equal((3, 14), (error.Line, error.Column));
+        Assert.Contains("nullable = false", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
