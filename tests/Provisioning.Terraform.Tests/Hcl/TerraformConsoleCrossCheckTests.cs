@@ -80,7 +80,11 @@ public sealed class TerraformConsoleCrossCheckTests
         var variables = new TerraformModuleReader().ReadDirectory(module.Directory, cancellationToken).Variables;
         var expression = "jsonencode({" + string.Join(", ", variables.Select(variable => $"{variable.Name} = var.{variable.Name}")) + "})";
 
-        var terraformJson = await EvaluateAsync(terraform, module.Directory, expression, cancellationToken);
+        var (exitCode, output, error) = await RunConsoleAsync(terraform, module.Directory, expression, cancellationToken);
+        Assert.True(exitCode == 0, $"terraform console failed: {error}");
+
+        // The console prints the jsonencode result as an HCL string literal, which is also a JSON string.
+        var terraformJson = JsonSerializer.Deserialize<string>(output.Trim())!;
 
         var expected = JsonNode.Parse(terraformJson)!.AsObject();
         Assert.Equal(expected.Select(pair => pair.Key).Order(StringComparer.Ordinal), variables.Select(variable => variable.Name).Order(StringComparer.Ordinal));
@@ -102,7 +106,30 @@ public sealed class TerraformConsoleCrossCheckTests
         _ => node?.DeepClone(),
     };
 
-    private static async Task<string> EvaluateAsync(string terraform, string directory, string expression, CancellationToken cancellationToken)
+    public static TheoryData<string> TypeConstraints =>
+    [
+        "string", "number", "bool", "any", "list", "map", "set", "String", "strin", "(string)", "\"string\"",
+        "list(string)", "set(map(bool))", "map(string...)", "list(string, number)", "list((string))",
+        "object({})", "object({ a = number, })", "object({ a-b = optional(number, 3) })", "object({ \"quoted\" = number })",
+        "object({ (a) = string })", "object({ a = optional(string, \"x\", 3) })", "list(object({ a = optional(string) }))",
+        "optional(string)", "tuple([])", "tuple([string, number])", "tuple(string)", "object",
+    ];
+
+    [Theory]
+    [MemberData(nameof(TypeConstraints))]
+    public async Task TypeConstraint_AcceptedExactlyWhenTerraformAcceptsIt(string type)
+    {
+        var terraform = TerraformRequirement.Require();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var module = TemporaryModule.With(("main.tf", $"variable \"v\" {{\n  type    = {type}\n  default = null\n}}\n"));
+
+        var (exitCode, _, error) = await RunConsoleAsync(terraform, module.Directory, "1", cancellationToken);
+        var readerError = Record.Exception(() => new TerraformModuleReader().ReadDirectory(module.Directory, cancellationToken));
+
+        Assert.True((exitCode == 0) == (readerError is null), $"terraform: exit {exitCode} {error}; reader: {readerError?.Message ?? "accepted"}");
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunConsoleAsync(string terraform, string directory, string expression, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(terraform, "console")
         {
@@ -130,9 +157,6 @@ public sealed class TerraformConsoleCrossCheckTests
             throw;
         }
 
-        Assert.True(process.ExitCode == 0, $"terraform console failed: {await error}");
-
-        // The console prints the jsonencode result as an HCL string literal, which is also a JSON string.
-        return JsonSerializer.Deserialize<string>((await output).Trim())!;
+        return (process.ExitCode, await output, await error);
     }
 }
