@@ -141,6 +141,14 @@ public sealed class TerraformModuleReaderTests
     }
 
     [Fact]
+    public void ReadDirectory_HeredocDescription_IsTheText()
+    {
+        var module = Read(("main.tf", "variable \"kube\" {\n  type        = bool\n  description = <<-EOF\n  Use host kubeconfig?\n\n  A valid \"~/.kube/config\" must be present.\n  EOF\n}\n"));
+
+        Assert.Equal("Use host kubeconfig?\n\nA valid \"~/.kube/config\" must be present.\n", module.Variables[0].Description);
+    }
+
+    [Fact]
     public void ReadDirectory_InterpolationInDefault_NamesFileAndLine()
     {
         var error = ReadError(("vars.tf", "variable \"a\" {\n  type    = string\n  default = \"prefix-${var.b}\"\n}\n"));
