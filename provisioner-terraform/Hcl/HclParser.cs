@@ -657,7 +657,9 @@ internal sealed class HclParser
                 {
                     lineStarts.Add(i);
                     var indentation = literal.Value.Length - literal.Value.TrimStart(' ', '\t').Length;
-                    if (literal.Value.Trim(' ', '\t').Length > 0 && literal.Value.Trim(' ', '\t') != "\n")
+                    // A blank line does not count; leading blanks before an interpolation do.
+                    var blank = literal.Value.Trim(' ', '\t') is "" or "\n" && (literal.Value.EndsWith('\n') || i == parts.Count - 1);
+                    if (!blank)
                     {
                         minimum = Math.Min(minimum, indentation);
                     }

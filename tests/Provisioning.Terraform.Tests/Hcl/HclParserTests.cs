@@ -171,6 +171,23 @@ public sealed class HclParserTests
     }
 
     [Fact]
+    public void Parse_IndentedHeredocWithSequences_CountsBlanksBeforeASequenceAsIndentation()
+    {
+        // Terraform 1.11 renders this as "  a\n    b\n\nc\n  d\n": the directive line sets the indentation.
+        var source = "x = <<-EOT\n      ${\"a\"}\n        b\n\n    %{ if true }c%{ endif }\n      d\n    EOT\n";
+
+        var template = (HclTemplateExpression)HclSnippet.Parse(source).Body.Attributes[0].Expression;
+
+        var shape = string.Concat(template.Parts.Select(part => part switch
+        {
+            HclTemplateLiteralPart literal => literal.Value,
+            HclTemplateInterpolationPart => "<i>",
+            _ => "<d>",
+        }));
+        Assert.Equal("  <i>\n    b\n\n<d>c<d>\n  d\n", shape);
+    }
+
+    [Fact]
     public void Parse_HeredocWithInterpolationAndEscapes_KeepsBackslashesLiteral()
     {
         var template = (HclTemplateExpression)HclSnippet.Expression("<<EOT\na\\n $${b} ${c}\nEOT");
