@@ -52,6 +52,7 @@ internal static class HclModuleFileReader
             name,
             file.FilePath,
             block.Line,
+            block.Column,
             HasType: type is not null,
             Type: type is null ? null : file.TextOf(type.Expression),
             Description: description is null ? null : ReadString(file, description, $"the description of variable \"{name}\""),

@@ -143,7 +143,7 @@ internal sealed class JsonModuleFileReader
             throw Error(path, $"variable \"{name}\" must be a JSON object");
         }
 
-        var (line, _) = Position(path);
+        var (line, column) = Position(path);
         string? type = null, description = null, defaultJson = null;
         bool hasType = false, hasDefault = false;
         bool? sensitive = null, nullable = null;
@@ -186,7 +186,7 @@ internal sealed class JsonModuleFileReader
             throw Error([.. path, "default"], $"variable \"{name}\" has nullable = false, so its default cannot be null; remove the default to make it required, or give a value");
         }
 
-        return new VariableAttributes(name, _filePath, line, hasType, type, description, hasDefault, defaultJson, sensitive, nullable);
+        return new VariableAttributes(name, _filePath, line, column, hasType, type, description, hasDefault, defaultJson, sensitive, nullable);
     }
 
     /// <summary>In JSON the type is an expression in a string: parse it as HCL, report at the JSON property.</summary>
