@@ -48,6 +48,13 @@ internal static class HclModuleFileReader
                 $"variable \"{name}\" has nullable = false, so its default cannot be null; remove the default to make it required, or give a value");
         }
 
+        var defaultJson = defaultValue is null ? null : HclJsonConverter.ToJson(defaultValue.Expression, file.FilePath, $"the default of variable \"{name}\"");
+        if (type is not null && defaultJson is not null && HclDefaultConformance.Problem(type.Expression, defaultJson) is { } problem)
+        {
+            throw new HclSyntaxException(file.FilePath, defaultValue!.Expression.Range.Line, defaultValue.Expression.Range.Column,
+                $"the default of variable \"{name}\" does not match its type {file.TextOf(type.Expression)}: {problem}");
+        }
+
         return new VariableAttributes(
             name,
             file.FilePath,
@@ -57,7 +64,7 @@ internal static class HclModuleFileReader
             Type: type is null ? null : file.TextOf(type.Expression),
             Description: description is null ? null : ReadString(file, description, $"the description of variable \"{name}\""),
             HasDefault: defaultValue is not null,
-            DefaultJson: defaultValue is null ? null : HclJsonConverter.ToJson(defaultValue.Expression, file.FilePath, $"the default of variable \"{name}\""),
+            DefaultJson: defaultJson,
             Sensitive: ReadBool(file, body.Attribute("sensitive"), name),
             Nullable: nullable);
     }

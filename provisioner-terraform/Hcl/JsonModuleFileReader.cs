@@ -178,7 +178,11 @@ internal sealed class JsonModuleFileReader
 
         if (type is not null)
         {
-            ValidateType(type, [.. path, "type"], name);
+            var typeExpression = ParseType(type, [.. path, "type"], name);
+            if (defaultJson is not null && HclDefaultConformance.Problem(typeExpression, defaultJson) is { } problem)
+            {
+                throw Error([.. path, "default"], $"the default of variable \"{name}\" does not match its type {type}: {problem}");
+            }
         }
 
         if (nullable == false && defaultJson == "null")
@@ -190,7 +194,7 @@ internal sealed class JsonModuleFileReader
     }
 
     /// <summary>In JSON the type is an expression in a string: parse it as HCL, report at the JSON property.</summary>
-    private void ValidateType(string type, List<string> path, string variable)
+    private HclExpression ParseType(string type, List<string> path, string variable)
     {
         try
         {
@@ -201,6 +205,7 @@ internal sealed class JsonModuleFileReader
             }
 
             HclTypeConstraint.Validate(attribute.Expression, _filePath, variable);
+            return attribute.Expression;
         }
         catch (HclSyntaxException exception)
         {

@@ -129,6 +129,38 @@ public sealed class TerraformConsoleCrossCheckTests
         Assert.True((exitCode == 0) == (readerError is null), $"terraform: exit {exitCode} {error}; reader: {readerError?.Message ?? "accepted"}");
     }
 
+    /// <summary>
+    /// Defaults against types. Not listed: mixed element types under list(any)/map(any), which
+    /// Terraform refuses after unifying and the reader leaves to Terraform.
+    /// </summary>
+    public static TheoryData<string, string> TypedDefaults => new()
+    {
+        { "bool", "\"1\"" }, { "bool", "\"false\"" }, { "bool", "\"yes\"" }, { "bool", "1" },
+        { "number", "true" }, { "number", "\" 1 \"" }, { "number", "\"1e3\"" }, { "number", "\"+1\"" }, { "number", "\"-2.5\"" }, { "number", "\"0x10\"" },
+        { "string", "[1]" }, { "string", "true" }, { "string", "12" }, { "string", "{}" },
+        { "object({ a = number })", "{ a = 1, b = 2 }" }, { "object({ a = number })", "{}" }, { "object({ a = optional(number) })", "{}" },
+        { "object({ a = object({ b = bool }) })", "{ a = { b = \"maybe\" } }" }, { "object({ a = number })", "[]" },
+        { "map(string)", "{ a = 1, b = true }" }, { "map(number)", "[1]" }, { "map(number)", "{ a = \"x\" }" },
+        { "list(number)", "{ a = 1 }" }, { "list(number)", "[1, \"2\", null]" }, { "list(number)", "[1, \"two\"]" }, { "list(any)", "[1, \"a\"]" },
+        { "tuple([number])", "[1, 2]" }, { "tuple([number, string])", "[1, 2]" }, { "tuple([number, bool])", "[1, \"x\"]" },
+        { "set(string)", "[\"a\", \"a\"]" }, { "list", "[1, \"a\"]" }, { "list", "\"a\"" }, { "map", "{ a = 1 }" }, { "map", "[]" },
+        { "any", "[1, [2]]" }, { "string", "null" }, { "list(object({ a = optional(string, \"x\") }))", "[{}, { a = 1 }, { a = [] }]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TypedDefaults))]
+    public async Task DefaultMatchingType_AcceptedExactlyWhenTerraformAcceptsIt(string type, string defaultValue)
+    {
+        var terraform = TerraformRequirement.Require();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var module = TemporaryModule.With(("main.tf", $"variable \"v\" {{\n  type    = {type}\n  default = {defaultValue}\n}}\n"));
+
+        var (exitCode, _, error) = await RunConsoleAsync(terraform, module.Directory, "1", cancellationToken);
+        var readerError = Record.Exception(() => new TerraformModuleReader().ReadDirectory(module.Directory, cancellationToken));
+
+        Assert.True((exitCode == 0) == (readerError is null), $"terraform: exit {exitCode} {error}; reader: {readerError?.Message ?? "accepted"}");
+    }
+
     private static async Task<(int ExitCode, string Output, string Error)> RunConsoleAsync(string terraform, string directory, string expression, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(terraform, "console")

@@ -98,6 +98,16 @@ public sealed class TerraformModuleReaderTests
     }
 
     [Fact]
+    public void ReadDirectory_DefaultNotMatchingType_NamesThePlace()
+    {
+        var hcl = ReadError(("main.tf", "variable \"v\" {\n  type    = object({ ports = list(number) })\n  default = { ports = [80, \"http\"] }\n}\n"));
+        var json = ReadError(("main.tf.json", "{ \"variable\": { \"v\": {\n  \"type\": \"map(bool)\",\n  \"default\": { \"a\": \"yes\" }\n} } }"));
+
+        Assert.Equal(("main.tf:3,13: the default of variable \"v\" does not match its type object({ ports = list(number) }): a number is required at .ports[1]"), hcl.Message);
+        Assert.Equal(("main.tf.json:3,3: the default of variable \"v\" does not match its type map(bool): a bool is required at [\"a\"]"), json.Message);
+    }
+
+    [Fact]
     public void ReadDirectory_NullDefaultWhenNotNullable_IsAnError()
     {
         var error = ReadError(("main.tf", "variable \"v\" {\n  nullable = false\n  default  = null\n}\n"));
