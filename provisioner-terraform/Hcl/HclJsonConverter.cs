@@ -128,7 +128,7 @@ internal static class HclJsonConverter
     }
 
     /// <summary>HCL numbers are exact decimals; JSON gets the shortest form of the same value.</summary>
-    private static string NormaliseNumber(string text, bool negate)
+    internal static string NormaliseNumber(string text, bool negate)
     {
         if (!text.Contains('.', StringComparison.Ordinal) && !text.Contains('e', StringComparison.OrdinalIgnoreCase))
         {

@@ -69,17 +69,24 @@ internal static class HclModuleFileReader
             Nullable: nullable);
     }
 
-    private static string ReadString(HclFile file, HclAttribute attribute, string describe) =>
-        attribute.Expression is HclTemplateExpression template
-            ? HclJsonConverter.LiteralString(template, file.FilePath, describe)
-            : throw new HclSyntaxException(file.FilePath, attribute.Expression.Range.Line, attribute.Expression.Range.Column,
-                $"{describe} must be a literal string in double quotes");
+    /// <summary>Like Terraform, a number or bool given as the description becomes its text.</summary>
+    private static string ReadString(HclFile file, HclAttribute attribute, string describe) => attribute.Expression switch
+    {
+        HclTemplateExpression template => HclJsonConverter.LiteralString(template, file.FilePath, describe),
+        HclLiteralExpression { Kind: HclLiteralKind.Number } number => HclJsonConverter.NormaliseNumber(number.Text, negate: false),
+        HclLiteralExpression { Kind: HclLiteralKind.True or HclLiteralKind.False } flag => flag.Text,
+        var other => throw new HclSyntaxException(file.FilePath, other.Range.Line, other.Range.Column,
+            $"{describe} must be a literal string in double quotes"),
+    };
 
+    /// <summary>Like Terraform, the strings "true", "false", "1" and "0" are accepted as bools.</summary>
     private static bool? ReadBool(HclFile file, HclAttribute? attribute, string variable) => attribute?.Expression switch
     {
         null => null,
         HclLiteralExpression { Kind: HclLiteralKind.True } => true,
         HclLiteralExpression { Kind: HclLiteralKind.False } => false,
+        HclTemplateExpression { LiteralValue: "true" or "1" } => true,
+        HclTemplateExpression { LiteralValue: "false" or "0" } => false,
         var other => throw new HclSyntaxException(file.FilePath, other.Range.Line, other.Range.Column,
             $"\"{attribute.Name}\" of variable \"{variable}\" must be true or false"),
     };

@@ -159,9 +159,14 @@ internal sealed class JsonModuleFileReader
                         : throw Error(propertyPath, $"the type of variable \"{name}\" must be a string holding a type expression, as in \"list(string)\"");
                     break;
                 case "description":
-                    description = property.Value.ValueKind == JsonValueKind.String
-                        ? property.Value.GetString()
-                        : throw Error(propertyPath, $"the description of variable \"{name}\" must be a string");
+                    description = property.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => property.Value.GetString(),
+                        JsonValueKind.Number => HclJsonConverter.NormaliseNumber(property.Value.GetRawText(), negate: false),
+                        JsonValueKind.True => "true",
+                        JsonValueKind.False => "false",
+                        _ => throw Error(propertyPath, $"the description of variable \"{name}\" must be a string"),
+                    };
                     break;
                 case "default":
                     hasDefault = true;
@@ -217,6 +222,8 @@ internal sealed class JsonModuleFileReader
     {
         JsonValueKind.True => true,
         JsonValueKind.False => false,
+        JsonValueKind.String when property.Value.GetString() is "true" or "1" => true,
+        JsonValueKind.String when property.Value.GetString() is "false" or "0" => false,
         _ => throw Error(path, $"\"{property.Name}\" of variable \"{variable}\" must be true or false"),
     };
 

@@ -161,6 +161,27 @@ public sealed class TerraformConsoleCrossCheckTests
         Assert.True((exitCode == 0) == (readerError is null), $"terraform: exit {exitCode} {error}; reader: {readerError?.Message ?? "accepted"}");
     }
 
+    public static TheoryData<string> VariableArguments =>
+    [
+        "sensitive = true", "sensitive = \"true\"", "sensitive = \"1\"", "nullable = \"false\"", "nullable = \"0\"",
+        "sensitive = 1", "sensitive = null", "sensitive = \"yes\"", "description = 5", "description = true", "description = null",
+        "description = [\"a\"]", "description = <<EOT\nText\nEOT",
+    ];
+
+    [Theory]
+    [MemberData(nameof(VariableArguments))]
+    public async Task VariableArgument_AcceptedExactlyWhenTerraformAcceptsIt(string argument)
+    {
+        var terraform = TerraformRequirement.Require();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var module = TemporaryModule.With(("main.tf", $"variable \"v\" {{\n  {argument}\n  default = 1\n}}\n"));
+
+        var (exitCode, _, error) = await RunConsoleAsync(terraform, module.Directory, "1", cancellationToken);
+        var readerError = Record.Exception(() => new TerraformModuleReader().ReadDirectory(module.Directory, cancellationToken));
+
+        Assert.True((exitCode == 0) == (readerError is null), $"terraform: exit {exitCode} {error}; reader: {readerError?.Message ?? "accepted"}");
+    }
+
     private static async Task<(int ExitCode, string Output, string Error)> RunConsoleAsync(string terraform, string directory, string expression, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(terraform, "console")

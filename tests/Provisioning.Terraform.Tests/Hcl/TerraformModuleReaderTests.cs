@@ -184,6 +184,17 @@ public sealed class TerraformModuleReaderTests
     }
 
     [Fact]
+    public void ReadDirectory_ConvertibleDescriptionAndFlags_AreConvertedLikeTerraform()
+    {
+        var module = Read(
+            ("a.tf", "variable \"a\" {\n  description = 1.50\n  sensitive   = \"1\"\n  nullable    = \"false\"\n}\n"),
+            ("b.tf.json", """{ "variable": { "b": { "description": true, "sensitive": "true", "nullable": "0" } } }"""));
+
+        Assert.Equal(("1.5", true, false), (module.Variables[0].Description, module.Variables[0].Sensitive, module.Variables[0].Nullable));
+        Assert.Equal(("true", true, false), (module.Variables[1].Description, module.Variables[1].Sensitive, module.Variables[1].Nullable));
+    }
+
+    [Fact]
     public void ReadDirectory_NonLiteralDescriptionOrFlag_IsAnError()
     {
         Assert.Contains("must be a literal string", ReadError(("main.tf", "variable \"a\" {\n  description = var.x\n}\n")).Message, StringComparison.Ordinal);
