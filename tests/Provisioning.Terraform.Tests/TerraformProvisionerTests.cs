@@ -245,6 +245,57 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     }
 
     [Fact]
+    public async Task Apply_ScriptPrintsSensitiveValue_LogShowsMaskInstead()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(new Dictionary<string, string>
+        {
+            ["main.tf"] = """
+                variable "api_token" {
+                  type      = string
+                  sensitive = true
+                }
+
+                resource "terraform_data" "leaky" {
+                  provisioner "local-exec" {
+                    # Reads the value behind Terraform's back, so Terraform cannot mask it.
+                    command = "cat provisioning.tfvars.json"
+                  }
+                }
+                """,
+        });
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var request = PlanFor(WorkspaceTransition.Start, 1);
+        request.VariableValues.Add(new VariableValue { Name = "api_token", Value = "tok-9f8e7d6c5b4a", Sensitive = true });
+
+        var plan = await provisioner.PlanAsync(session.Session, request, cancellationToken);
+        Assert.True(plan.Error == "", plan.Error);
+        var apply = await provisioner.ApplyAsync(session.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 1) }, cancellationToken);
+        Assert.True(apply.Error == "", apply.Error);
+
+        Assert.DoesNotContain("tok-9f8e7d6c5b4a", session.LogText, StringComparison.Ordinal);
+        Assert.DoesNotContain("session-token-secret", session.LogText, StringComparison.Ordinal);
+        Assert.Contains("\"api_token\": \"(sensitive value)\"", session.LogText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plan_TwoSessionsAtOnce_ShareThePluginCacheSafely()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        var files = new Dictionary<string, string> { ["main.tf"] = "resource \"terraform_data\" \"one\" {}\n" };
+        using var first = TestSession.Create(files);
+        using var second = TestSession.Create(files);
+        var cancellationToken = TestContext.Current.CancellationToken;
+
+        var plans = await Task.WhenAll(
+            provisioner.PlanAsync(first.Session, PlanFor(WorkspaceTransition.Start, 1), cancellationToken),
+            provisioner.PlanAsync(second.Session, PlanFor(WorkspaceTransition.Start, 1), cancellationToken));
+
+        Assert.All(plans, plan => Assert.True(plan.Error == "", plan.Error));
+        Assert.All(plans, plan => Assert.Contains(plan.Resources, r => r.Name == "one"));
+    }
+
+    [Fact]
     public async Task Destroy_WithoutState_SucceedsWithoutRunningTerraform()
     {
         var provisioner = fixture.CreateProvisioner();
