@@ -129,8 +129,7 @@ internal sealed class TerraformCli
         var stdoutTarget = captured is not null
             ? PipeTarget.ToStringBuilder(captured, Encoding.UTF8)
             : PipeTarget.ToDelegate((line, token) => Emit(stdout!(line), token), Encoding.UTF8);
-        var command = CliWrap.Cli.Wrap(_binary.Path)
-            .WithArguments(arguments)
+        var command = ProcessGroup.Wrap(_binary.Path, arguments)
             .WithWorkingDirectory(_workDirectory)
             .WithEnvironmentVariables(_environment)
             .WithValidation(CommandResultValidation.None)
@@ -146,12 +145,22 @@ internal sealed class TerraformCli
         }).ConfigureAwait(false);
 
         var succeeded = false;
+        var processId = 0;
         try
         {
-            var result = await command.ExecuteAsync(forceful.Token, cancellationToken).ConfigureAwait(false);
+            var task = command.ExecuteAsync(forceful.Token, cancellationToken);
+            processId = task.ProcessId;
+            var result = await task.ConfigureAwait(false);
             TerraformLog.CommandFinished(_logger, commandName, result.ExitCode, stopwatch.ElapsedMilliseconds);
             succeeded = result.ExitCode == 0;
             return result.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            // Only after a cancellation: on success, a template may have started a background service
+            // on purpose, and it must survive.
+            await ProcessGroup.KillAsync(processId).ConfigureAwait(false);
+            throw;
         }
         finally
         {

@@ -177,7 +177,7 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
                     resource "terraform_data" "slow" {
                       depends_on = [terraform_data.fast]
                       provisioner "local-exec" {
-                        command = "sleep 30"
+                        command = "sleep 29.25"
                       }
                     }
                     """,
@@ -201,6 +201,29 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         Assert.Equal("canceled", apply.Error);
         Assert.Contains("terraform_data.fast", StateResources(apply.State));
         Assert.Contains(session.Logs, log => log.Output.Contains("Interrupt received", StringComparison.Ordinal));
+        if (OperatingSystem.IsLinux())
+        {
+            // The script's child must not outlive the canceled build.
+            Assert.DoesNotContain(ProcessCommandLines(), line => line == "sleep 29.25");
+        }
+    }
+
+    private static List<string> ProcessCommandLines()
+    {
+        var lines = new List<string>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                lines.Add(File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ').Trim());
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // The process ended while we looked, or is not a process directory.
+            }
+        }
+
+        return lines;
     }
 
     [Fact]
