@@ -251,9 +251,23 @@ public sealed class TerraformProvisioner : IProvisioner
         var lockFile = Path.Combine(_options.PluginCacheDirectory, ".init.lock");
         TerraformLog.WaitingForInitLock(_logger, lockFile);
         using var initLock = await FileLock.AcquireAsync(lockFile, cancellationToken).ConfigureAwait(false);
-        List<string> arguments = ["init", "-input=false"];
-        arguments.Add(cli.InitSupportsJson ? "-json" : "-no-color");
-        await cli.RunLoggedAsync("init", arguments, cancellationToken).ConfigureAwait(false);
+        if (!cli.InitSupportsJson)
+        {
+            await cli.RunLoggedAsync("init", ["init", "-input=false", "-no-color"], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await cli.RunLoggedAsync("init", ["init", "-input=false", "-json"], cancellationToken).ConfigureAwait(false);
+        }
+        catch (TerraformCommandException exception) when (!exception.HasErrorDiagnostics)
+        {
+            // Terraform 1.11's init -json exits 1 without a word when provider installation fails (e.g. a
+            // provider missing from the mirror); the plain output says why.
+            await cli.LogAsync(ProtocolLogLevel.Warn, "terraform init -json failed without saying why; running terraform init again for its plain error output.", cancellationToken).ConfigureAwait(false);
+            await cli.RunLoggedAsync("init", ["init", "-input=false", "-no-color"], cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private List<Module> ReadModules(string workDirectory)

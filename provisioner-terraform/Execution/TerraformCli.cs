@@ -53,6 +53,10 @@ internal sealed class TerraformCli
     /// </summary>
     public bool InitSupportsJson => _binary.Flavor == TerraformFlavor.Terraform && _binary.Version >= new Version(1, 9, 0);
 
+    /// <summary>Writes a line of the provisioner's own into the job log, between Terraform's.</summary>
+    public ValueTask LogAsync(Provisioning.Sdk.Protocol.LogLevel level, string output, CancellationToken cancellationToken = default) =>
+        _log(new TerraformLogEntry(level, _redactor.Redact(output)), cancellationToken);
+
     /// <summary>Runs a command whose stdout is Terraform's JSON UI (or plain text), logging every line; throws on failure.</summary>
     public async Task RunLoggedAsync(string stage, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
     {

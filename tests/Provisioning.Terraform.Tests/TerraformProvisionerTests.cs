@@ -168,16 +168,18 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     {
         var provisioner = fixture.CreateProvisioner();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        // A duration of its own, to find this run's sleep among the machine's processes.
+        var sleep = $"sleep 29.{Random.Shared.Next(100_000, 999_999)}";
         using var session = TestSession.Create(
             new Dictionary<string, string>
             {
-                ["main.tf"] = """
+                ["main.tf"] = $$"""
                     resource "terraform_data" "fast" {}
 
                     resource "terraform_data" "slow" {
                       depends_on = [terraform_data.fast]
                       provisioner "local-exec" {
-                        command = "sleep 29.25"
+                        command = "{{sleep}}"
                       }
                     }
                     """,
@@ -203,8 +205,14 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         Assert.Contains(session.Logs, log => log.Output.Contains("Interrupt received", StringComparison.Ordinal));
         if (OperatingSystem.IsLinux())
         {
-            // The script's child must not outlive the canceled build.
-            Assert.DoesNotContain(ProcessCommandLines(), line => line == "sleep 29.25");
+            // The script's child must not outlive the canceled build (SIGKILL is delivered asynchronously).
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (ProcessCommandLines().Contains(sleep) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            Assert.DoesNotContain(sleep, ProcessCommandLines());
         }
     }
 
@@ -316,6 +324,39 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
 
         Assert.All(plans, plan => Assert.True(plan.Error == "", plan.Error));
         Assert.All(plans, plan => Assert.Contains(plan.Resources, r => r.Name == "one"));
+    }
+
+    [Fact]
+    public async Task Plan_ProviderMirror_InstallsOnlyFromTheMirrorAndSaysWhatIsMissing()
+    {
+        var mirror = Directory.CreateTempSubdirectory("provisioning-tf-mirror-").FullName;
+        try
+        {
+            var options = fixture.CreateOptions();
+            options.ProviderMirrorDirectory = mirror;
+            var provisioner = fixture.CreateProvisioner(options);
+            using var session = TestSession.Create(new Dictionary<string, string>
+            {
+                ["main.tf"] = """
+                    terraform {
+                      required_providers {
+                        null = { source = "hashicorp/null" }
+                      }
+                    }
+                    """,
+            });
+
+            var plan = await provisioner.PlanAsync(session.Session, PlanFor(WorkspaceTransition.Start, 1), TestContext.Current.CancellationToken);
+
+            // Found in no search location but the mirror: the registry was never asked.
+            Assert.Contains("Failed to query available provider packages", plan.Error, StringComparison.Ordinal);
+            Assert.Contains("hashicorp/null", plan.Error, StringComparison.Ordinal);
+            Assert.Contains(session.Logs, log => log.Output.Trim() == "- " + mirror);
+        }
+        finally
+        {
+            Directory.Delete(mirror, recursive: true);
+        }
     }
 
     [Fact]
