@@ -100,7 +100,7 @@ public sealed class TerraformProvisioner : IProvisioner
             session.Items[PlanItemKey] = new PlannedRun(
                 Path.Combine(session.WorkDirectory, PlanFileName), metadata, [.. request.RichParameterValues], [.. request.ExternalAuthProviders], sensitive);
 
-            var complete = new PlanComplete { Plan = ByteString.CopyFromUtf8(planJson) };
+            var complete = new PlanComplete { Plan = ByteString.CopyFrom(cli.Redactor.RedactJson(plan.RootElement)) };
             complete.Resources.AddRange(converted.Resources);
             complete.Parameters.AddRange(converted.Parameters);
             complete.ExternalAuthProviders.AddRange(converted.ExternalAuthProviders);

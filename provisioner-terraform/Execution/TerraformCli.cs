@@ -47,6 +47,9 @@ internal sealed class TerraformCli
 
     public TerraformTimings Timings { get; } = new();
 
+    /// <summary>The secrets of this run, masked in everything that leaves the provisioner except the state.</summary>
+    public SecretRedactor Redactor => _redactor;
+
     /// <summary>
     /// <c>init -json</c> came with Terraform 1.9; older versions, and OpenTofu (whose support differs by
     /// release), get plain output, which is logged line by line.

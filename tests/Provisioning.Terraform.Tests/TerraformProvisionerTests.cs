@@ -276,7 +276,7 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     }
 
     [Fact]
-    public async Task Apply_ScriptPrintsSensitiveValue_LogShowsMaskInstead()
+    public async Task Apply_SensitiveValue_MaskedInLogsAndPlanButKeptInState()
     {
         var provisioner = fixture.CreateProvisioner();
         using var session = TestSession.Create(new Dictionary<string, string>
@@ -288,6 +288,8 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
                 }
 
                 resource "terraform_data" "leaky" {
+                  input = var.api_token
+
                   provisioner "local-exec" {
                     # Reads the value behind Terraform's back, so Terraform cannot mask it.
                     command = "cat provisioning.tfvars.json"
@@ -304,6 +306,15 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         var apply = await provisioner.ApplyAsync(session.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 1) }, cancellationToken);
         Assert.True(apply.Error == "", apply.Error);
 
+        // Terraform's plan JSON holds the value in clear text twice (variables, planned_values); the plan sent on does not.
+        Assert.DoesNotContain("tok-9f8e7d6c5b4a", plan.Plan.ToStringUtf8(), StringComparison.Ordinal);
+        using (var planJson = JsonDocument.Parse(plan.Plan.ToStringUtf8()))
+        {
+            Assert.Equal("(sensitive value)", planJson.RootElement.GetProperty("variables").GetProperty("api_token").GetProperty("value").GetString());
+        }
+
+        // The state keeps the real value: the next build needs it.
+        Assert.Contains("tok-9f8e7d6c5b4a", apply.State.ToStringUtf8(), StringComparison.Ordinal);
         Assert.DoesNotContain("tok-9f8e7d6c5b4a", session.LogText, StringComparison.Ordinal);
         Assert.DoesNotContain("session-token-secret", session.LogText, StringComparison.Ordinal);
         Assert.Contains("\"api_token\": \"(sensitive value)\"", session.LogText, StringComparison.Ordinal);
