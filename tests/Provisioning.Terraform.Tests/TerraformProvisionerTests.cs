@@ -26,7 +26,12 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         }
 
         resource "terraform_data" "home" {
-          input = "${var.workspace_name}-${var.workspace_transition}"
+          input            = "${var.workspace_name}-${var.workspace_transition}"
+          triggers_replace = var.workspace_transition
+        }
+
+        module "extra" {
+          source = "./modules/extra"
         }
 
         resource "terraform_data" "runner" {
@@ -44,7 +49,12 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     {
         var provisioner = fixture.CreateProvisioner();
         var cancellationToken = TestContext.Current.CancellationToken;
-        var files = new Dictionary<string, string> { ["main.tf"] = LifecycleTemplate, ["README.md"] = "# Lifecycle\n" };
+        var files = new Dictionary<string, string>
+        {
+            ["main.tf"] = LifecycleTemplate,
+            ["README.md"] = "# Lifecycle\n",
+            ["modules/extra/main.tf"] = "resource \"terraform_data\" \"inner\" {}\n",
+        };
 
         // Parse
         using (var parse = TestSession.Create(files))
@@ -69,6 +79,9 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
             Assert.Contains(plan.Timings, t => t.Stage == "init");
             Assert.Contains(plan.Timings, t => t.Stage == "plan");
             Assert.Contains(plan.Timings, t => t.Stage == "graph");
+            var module = Assert.Single(plan.Modules);
+            Assert.Equal(("extra", "./modules/extra"), (module.Key, module.Source));
+            Assert.Empty(plan.ResourceReplacements);
             using (var planJson = JsonDocument.Parse(plan.Plan.ToStringUtf8()))
             {
                 Assert.True(planJson.RootElement.TryGetProperty("resource_changes", out _));
@@ -91,6 +104,9 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
             var plan = await provisioner.PlanAsync(stop.Session, PlanFor(WorkspaceTransition.Stop, 2), cancellationToken);
             Assert.True(plan.Error == "", plan.Error + "\n" + stop.LogText);
             Assert.Contains(plan.Timings, t => t.Action == "state refresh" && t.Resource == "terraform_data.home");
+            var replacement = Assert.Single(plan.ResourceReplacements);
+            Assert.Equal("terraform_data.home", replacement.Resource);
+            Assert.Equal(["triggers_replace"], replacement.Paths);
 
             var apply = await provisioner.ApplyAsync(stop.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Stop, 2) }, cancellationToken);
             Assert.True(apply.Error == "", apply.Error + "\n" + stop.LogText);

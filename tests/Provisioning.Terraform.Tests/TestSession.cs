@@ -36,7 +36,9 @@ internal sealed class TestSession : IDisposable
         var directory = System.IO.Directory.CreateTempSubdirectory("provisioning-tf-session-").FullName;
         foreach (var (name, content) in files)
         {
-            File.WriteAllText(Path.Combine(directory, name), content);
+            var path = Path.Combine(directory, name);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, content);
         }
 
         return new TestSession(directory, new Config { State = state ?? ByteString.Empty }, onLog);
