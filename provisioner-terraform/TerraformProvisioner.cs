@@ -76,6 +76,11 @@ public sealed class TerraformProvisioner : IProvisioner
         try
         {
             cli = await CreateCliAsync(session, metadata, request.RichParameterValues, request.ExternalAuthProviders, sensitive, cancellationToken).ConfigureAwait(false);
+            foreach (var line in TerraformEnvironment.DescribeInherited(Environment.GetEnvironmentVariables(), _options.StripEnvironmentVariables))
+            {
+                await cli.LogAsync(ProtocolLogLevel.Warn, line, cancellationToken).ConfigureAwait(false);
+            }
+
             if (!session.Config.State.IsEmpty)
             {
                 await File.WriteAllBytesAsync(Path.Combine(session.WorkDirectory, StateFileName), session.Config.State.ToByteArray(), cancellationToken).ConfigureAwait(false);

@@ -74,4 +74,27 @@ public sealed class TerraformEnvironmentTests
         Assert.Equal("gh-token", environment["CODER_EXTERNAL_AUTH_ACCESS_TOKEN_github"]);
         Assert.Equal("/etc/terraformrc", environment["TF_CLI_CONFIG_FILE"]);
     }
+
+    [Fact]
+    public void DescribeInherited_TfVariables_ShowsSafeValuesAndRedactsTheRest()
+    {
+        var host = new Hashtable
+        {
+            ["TF_LOG"] = "DEBUG",
+            ["TF_VAR_db_password"] = "hunter2",
+            ["TF_TOKEN_app_terraform_io"] = "secret-token",
+            ["TF_STRIPPED"] = "x",
+            ["PATH"] = "/usr/bin",
+        };
+
+        var lines = TerraformEnvironment.DescribeInherited(host, ["TF_STRIPPED"]).ToList();
+
+        Assert.Equal(
+            [
+                "terraform environment variable from the daemon: TF_LOG=DEBUG",
+                "terraform environment variable from the daemon: TF_TOKEN_app_terraform_io=<value redacted>",
+                "terraform environment variable from the daemon: TF_VAR_db_password=<value redacted>",
+            ],
+            lines);
+    }
 }
