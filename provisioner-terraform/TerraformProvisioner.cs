@@ -232,20 +232,22 @@ public sealed class TerraformProvisioner : IProvisioner
         IEnumerable<string> sensitiveValues,
         CancellationToken cancellationToken)
     {
+        var threshold = TerraformEnvironment.ParseLogThreshold(session.Config.ProvisionerLogLevel);
         var binary = await _resolver.ResolveAsync(cancellationToken).ConfigureAwait(false);
-        await session.LogAsync(ProtocolLogLevel.Debug, $"Using {binary}", cancellationToken).ConfigureAwait(false);
         var authList = externalAuth.ToList();
         var environment = TerraformEnvironment.Build(
-            _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value);
+            _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value, threshold);
         var redactor = new SecretRedactor(sensitiveValues.Concat(TerraformEnvironment.Secrets(metadata, authList)));
-        return new TerraformCli(
+        var cli = new TerraformCli(
             binary,
             session.WorkDirectory,
             environment,
             _options.InterruptGracePeriod,
-            (entry, token) => session.LogAsync(entry.Level, entry.Output, token),
+            (entry, token) => entry.Level >= threshold ? session.LogAsync(entry.Level, entry.Output, token) : ValueTask.CompletedTask,
             redactor,
             _logger);
+        await cli.LogAsync(ProtocolLogLevel.Debug, $"Using {binary}", cancellationToken).ConfigureAwait(false);
+        return cli;
     }
 
     private async Task InitAsync(TerraformCli cli, CancellationToken cancellationToken)

@@ -91,6 +91,12 @@ internal sealed partial class TerraformJsonLogParser
             return null;
         }
 
+        // With TF_LOG=JSON, Terraform's internal log comes here as JSON lines with their own level.
+        if (line.StartsWith("{\"@level\"", StringComparison.Ordinal) && ParseInternalLog(line) is { } internalLog)
+        {
+            return internalLog;
+        }
+
         // Plain diagnostics start with "Warning:" or "Error:" (inside a box drawn with │); the lines
         // that follow belong to the same block.
         var text = line.TrimStart('│', '╷', '╵', ' ');
@@ -202,6 +208,22 @@ internal sealed partial class TerraformJsonLogParser
             case "refresh_complete":
                 _timings.End("refresh", address, succeeded: true, at);
                 break;
+        }
+    }
+
+    private static TerraformLogEntry? ParseInternalLog(string line)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object && GetString(root, "@message") is { } message
+                ? new TerraformLogEntry(ParseLevel(GetString(root, "@level")), message)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

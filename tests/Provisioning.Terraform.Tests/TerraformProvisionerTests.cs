@@ -386,6 +386,23 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData("debug", true)]
+    [InlineData("", false)]
+    public async Task Plan_SessionLogLevel_DecidesWhetherTerraformsDebugLogIsStreamed(string logLevel, bool expectDebug)
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(
+            new Dictionary<string, string> { ["main.tf"] = "resource \"terraform_data\" \"one\" {}\n" },
+            logLevel: logLevel);
+
+        var plan = await provisioner.PlanAsync(session.Session, PlanFor(WorkspaceTransition.Start, 1), TestContext.Current.CancellationToken);
+
+        Assert.True(plan.Error == "", plan.Error);
+        Assert.Equal(expectDebug, session.Logs.Any(log => log.Level == LogLevel.Debug));
+        Assert.Contains(session.Logs, log => log.Output.Contains("terraform_data.one: Plan to create", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Destroy_WithoutState_SucceedsWithoutRunningTerraform()
     {

@@ -35,6 +35,20 @@ public sealed class TerraformEnvironmentTests
         Assert.Equal("1", environment["TF_IN_AUTOMATION"]);
         Assert.Equal("1", environment["CHECKPOINT_DISABLE"]);
         Assert.False(environment.ContainsKey("TF_CLI_CONFIG_FILE"));
+        Assert.False(environment.ContainsKey("TF_LOG"));
+    }
+
+    [Theory]
+    [InlineData("debug", "JSON")]
+    [InlineData("trace", "JSON")]
+    [InlineData("info", null)]
+    [InlineData("", null)]
+    public void Build_LogLevel_SetsTfLogOnlyForDebugAndTrace(string level, string? expected)
+    {
+        var environment = TerraformEnvironment.Build(
+            new TerraformOptions(), new Hashtable(), new Metadata(), [], [], cliConfigFile: null, TerraformEnvironment.ParseLogThreshold(level));
+
+        Assert.Equal(expected, environment.GetValueOrDefault("TF_LOG"));
     }
 
     [Fact]

@@ -217,4 +217,15 @@ public sealed class TerraformJsonLogParserTests
             ],
             parser.Diagnostics.Select(diagnostic => diagnostic.OneLine()));
     }
+
+    [Fact]
+    public void ParseStderr_TfLogJsonLine_UsesItsLevel()
+    {
+        // Captured from terraform 1.11.4 with TF_LOG=JSON.
+        var parser = new TerraformJsonLogParser("plan", new TerraformTimings());
+
+        var entry = parser.ParseStderr("""{"@level":"debug","@message":"using github.com/hashicorp/hcl/v2 v2.23.0","@timestamp":"2026-11-28T17:13:01.242587Z"}""");
+
+        Assert.Equal(new TerraformLogEntry(LogLevel.Debug, "using github.com/hashicorp/hcl/v2 v2.23.0"), entry);
+    }
 }
