@@ -117,6 +117,7 @@ public sealed class TerraformProvisioner : IProvisioner
         }
         catch (Exception exception) when (Describe(exception, "Plan", cancellationToken) is { } error)
         {
+            error = cli?.Redactor.Redact(error) ?? error;
             await LogErrorAsync(session, exception, error).ConfigureAwait(false);
             var failed = new PlanComplete { Error = error };
             if (cli is not null)
@@ -165,6 +166,7 @@ public sealed class TerraformProvisioner : IProvisioner
         }
         catch (Exception exception) when (Describe(exception, "Apply", cancellationToken) is { } error)
         {
+            error = cli?.Redactor.Redact(error) ?? error;
             await LogErrorAsync(session, exception, error).ConfigureAwait(false);
 
             // Terraform writes state as it goes: what it created before failing or being interrupted
@@ -305,6 +307,9 @@ public sealed class TerraformProvisioner : IProvisioner
             case JsonException:
                 TerraformLog.OperationFailed(_logger, operation, exception.Message);
                 return $"Terraform printed JSON that could not be read: {exception.Message}";
+            case System.ComponentModel.Win32Exception:
+                TerraformLog.OperationFailed(_logger, operation, exception.Message);
+                return $"Terraform could not be started: {exception.Message}. Check that the binary still exists and is executable (--terraform-path).";
             case IOException or UnauthorizedAccessException:
                 TerraformLog.OperationFailed(_logger, operation, exception.Message);
                 return $"{operation} could not use its work directory: {exception.Message}";
