@@ -15,9 +15,13 @@ public sealed class ProvisionerGrpcServerTests
         var socketPath = dir.Combine("p.sock");
         using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
-            stale.Bind(new UnixDomainSocketEndPoint(socketPath));
+            // .NET unlinks a bound socket's path on dispose; moving the file away first leaves a socket
+            // file nobody listens on, as a crashed server does.
+            stale.Bind(new UnixDomainSocketEndPoint(dir.Combine("bound.sock")));
+            File.Move(dir.Combine("bound.sock"), socketPath);
         }
 
+        Assert.True(File.Exists(socketPath));
         await using var server = new ProvisionerGrpcServer(socketPath, new ScriptedProvisioner());
         await server.StartAsync(Ct);
         using var connection = new UnixSocketProvisionerConnection(socketPath);
@@ -40,6 +44,17 @@ public sealed class ProvisionerGrpcServerTests
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => second.StartAsync(Ct));
 
         Assert.Contains("Another server is listening", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_Started_SocketIsAccessibleToItsOwnerOnly()
+    {
+        using var dir = new TempDirectory();
+        await using var server = new ProvisionerGrpcServer(dir.Combine("p.sock"), new ScriptedProvisioner());
+
+        await server.StartAsync(Ct);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.SocketPath));
     }
 
     [Fact]

@@ -95,6 +95,37 @@ public sealed class ProvisionerSessionTests
         Assert.Empty(provisioner.Calls);
     }
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Sessions_RunConcurrently_EachSeesItsOwnTemplateAndWorkDirectoryIsRemoved(string transport)
+    {
+        var provisioner = new ScriptedProvisioner();
+        await using var host = await SessionTransport.StartAsync(transport, provisioner, Ct);
+        var first = await host.Connection.OpenSessionAsync(Ct);
+        var second = await host.Connection.OpenSessionAsync(Ct);
+
+        await first.SendAsync(Config(TemplateArchive("# First\n")), Ct);
+        await second.SendAsync(Config(TemplateArchive("# Second\n")), Ct);
+        var parses = await Task.WhenAll(
+            first.SendAndWaitAsync(Parse(), cancellationToken: Ct),
+            second.SendAndWaitAsync(Parse(), cancellationToken: Ct)).WaitAsync(Timeout, Ct);
+        var workDirectoriesDuring = Directory.GetDirectories(host.WorkRoot).Length;
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+
+        Assert.Equal("# First\n", parses[0].Parse.Readme.ToStringUtf8());
+        Assert.Equal("# Second\n", parses[1].Parse.Readme.ToStringUtf8());
+        Assert.Equal(2, workDirectoriesDuring);
+
+        // Over a socket the server ends its side of the session after the client's dispose returns.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(Timeout);
+        while (Directory.EnumerateFileSystemEntries(host.WorkRoot).Any())
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+
     [Fact]
     public async Task Session_ApplyWithoutPlan_AnswersApplyCompleteWithErrorWithoutCallingTheProvisioner()
     {

@@ -24,7 +24,10 @@ internal sealed class ScriptedProvisioner : IProvisioner
     /// <summary>Plans that answer with an error instead of succeeding.</summary>
     public bool FailPlan { get; set; }
 
-    /// <summary>Signalled when a slow request has started waiting.</summary>
+    /// <summary>When set, every request waits for it (without observing cancellation) before its last log.</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    /// <summary>Signalled when a slow or gated request has started waiting.</summary>
     public TaskCompletionSource SlowStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public async Task<ParseComplete> ParseAsync(ProvisionerSession session, ParseRequest request, CancellationToken cancellationToken = default)
@@ -74,6 +77,12 @@ internal sealed class ScriptedProvisioner : IProvisioner
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
 
-        await session.LogAsync(LogLevel.Info, name + " 3", cancellationToken);
+        if (Gate is { } gate)
+        {
+            SlowStarted.TrySetResult();
+            await gate.Task;
+        }
+
+        await session.LogAsync(LogLevel.Info, name + " 3", CancellationToken.None);
     }
 }

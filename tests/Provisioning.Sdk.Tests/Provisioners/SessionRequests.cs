@@ -21,7 +21,7 @@ internal static class SessionRequests
 
     public static Request Cancel() => new() { Cancel = new CancelRequest() };
 
-    public static byte[] TemplateArchive() => Tar(("main.tf", "resource \"terraform_data\" \"dev\" {}\n"), ("README.md", "# Dev template\n"));
+    public static byte[] TemplateArchive(string readme = "# Dev template\n") => Tar(("main.tf", "resource \"terraform_data\" \"dev\" {}\n"), ("README.md", readme));
 
     public static byte[] UnsafeArchive() => Tar(("main.tf", "ok"), ("../escaped.tf", "pwned"));
 
