@@ -404,6 +404,61 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     }
 
     [Fact]
+    public async Task Parse_WorkspaceTagsAndSensitiveVariable_AreReported()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(new Dictionary<string, string>
+        {
+            ["main.tf"] = """
+                variable "region" {
+                  type    = string
+                  default = "eu"
+                }
+
+                variable "token" {
+                  type      = string
+                  sensitive = true
+                }
+
+                data "coder_workspace_tags" "placement" {
+                  tags = {
+                    "region" = var.region
+                    "team"   = "infra"
+                  }
+                }
+                """,
+        });
+
+        var parsed = await provisioner.ParseAsync(session.Session, new ParseRequest(), TestContext.Current.CancellationToken);
+
+        Assert.Equal("", parsed.Error);
+        Assert.Equal("var.region", parsed.WorkspaceTags["region"]);
+        Assert.Equal("\"infra\"", parsed.WorkspaceTags["team"]);
+        var token = parsed.TemplateVariables.Single(v => v.Name == "token");
+        Assert.True(token.Sensitive);
+        Assert.True(token.Required);
+        Assert.Equal("\"eu\"", parsed.TemplateVariables.Single(v => v.Name == "region").DefaultValue);
+        Assert.True(parsed.Readme.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Parse_SyntaxError_FailsWithFileAndLine()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(new Dictionary<string, string>
+        {
+            ["main.tf"] = "variable \"ok\" {}\n",
+            ["broken.tf"] = "variable \"x\" {\n  default = \n}\n",
+        });
+
+        var parsed = await provisioner.ParseAsync(session.Session, new ParseRequest(), TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("broken.tf:", parsed.Error, StringComparison.Ordinal);
+        Assert.Contains(session.Logs, log => log.Level == LogLevel.Error && log.Output == parsed.Error);
+        Assert.Empty(parsed.TemplateVariables);
+    }
+
+    [Fact]
     public async Task Destroy_WithoutState_SucceedsWithoutRunningTerraform()
     {
         var provisioner = fixture.CreateProvisioner();
