@@ -83,7 +83,7 @@ public sealed class TerraformProvisioner : IProvisioner
 
             if (!session.Config.State.IsEmpty)
             {
-                await File.WriteAllBytesAsync(Path.Combine(session.WorkDirectory, StateFileName), session.Config.State.ToByteArray(), cancellationToken).ConfigureAwait(false);
+                await WritePriorStateAsync(Path.Combine(session.WorkDirectory, StateFileName), session.Config.State, cancellationToken).ConfigureAwait(false);
             }
 
             await InitAsync(cli, cancellationToken).ConfigureAwait(false);
@@ -328,6 +328,22 @@ public sealed class TerraformProvisioner : IProvisioner
 
         // The request may be canceled; this line must still go out.
         await session.LogAsync(ProtocolLogLevel.Error, error, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>States hold secrets (sensitive attributes, tokens): owner-only, like Terraform's own backups should be.</summary>
+    private static async Task WritePriorStateAsync(string statePath, ByteString state, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, Options = FileOptions.Asynchronous };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        var file = new FileStream(statePath, options);
+        await using (file.ConfigureAwait(false))
+        {
+            await file.WriteAsync(state.Memory, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task<ByteString> ReadStateAsync(string statePath) =>

@@ -72,7 +72,9 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         ByteString state;
         using (var start = TestSession.Create(files))
         {
+            var stopwatch = Stopwatch.StartNew();
             var plan = await provisioner.PlanAsync(start.Session, PlanFor(WorkspaceTransition.Start, 1, ("greeting", "bonjour")), cancellationToken);
+            TestContext.Current.TestOutputHelper?.WriteLine($"Plan (init, plan, show, graph) for start: {stopwatch.ElapsedMilliseconds} ms");
             Assert.True(plan.Error == "", plan.Error + "\n" + start.LogText);
             Assert.Contains(plan.Resources, r => r.Type == "terraform_data" && r.Name == "home");
             Assert.Contains(plan.Resources, r => r.Type == "terraform_data" && r.Name == "runner");
@@ -87,7 +89,9 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
                 Assert.True(planJson.RootElement.TryGetProperty("resource_changes", out _));
             }
 
+            stopwatch.Restart();
             var apply = await provisioner.ApplyAsync(start.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 1) }, cancellationToken);
+            TestContext.Current.TestOutputHelper?.WriteLine($"Apply (apply, show, graph) for start: {stopwatch.ElapsedMilliseconds} ms");
             Assert.True(apply.Error == "", apply.Error + "\n" + start.LogText);
             Assert.Contains(apply.Resources, r => r.Name == "home");
             Assert.Contains(apply.Resources, r => r.Name == "runner");
@@ -213,7 +217,7 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         var stopwatch = Stopwatch.StartNew();
         var apply = await provisioner.ApplyAsync(session.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 1) }, cancel.Token);
         stopwatch.Stop();
-        TestContext.Current.SendDiagnosticMessage($"Apply returned {stopwatch.ElapsedMilliseconds} ms after it started (sleep 30 interrupted).");
+        TestContext.Current.TestOutputHelper?.WriteLine($"Apply returned {stopwatch.ElapsedMilliseconds} ms after it started; its sleep was interrupted.");
 
         Assert.True(cancel.IsCancellationRequested);
         Assert.Equal("canceled", apply.Error);

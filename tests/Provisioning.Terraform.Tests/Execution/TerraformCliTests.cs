@@ -39,7 +39,7 @@ public sealed class TerraformCliTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         stopwatch.Stop();
 
-        TestContext.Current.SendDiagnosticMessage($"Killed {stopwatch.ElapsedMilliseconds} ms after the interrupt (grace period 1000 ms).");
+        TestContext.Current.TestOutputHelper?.WriteLine($"Killed {stopwatch.ElapsedMilliseconds} ms after the interrupt (grace period 1000 ms).");
         // A lower bound, not a performance figure: the kill waited for the grace period.
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(900), $"killed after {stopwatch.ElapsedMilliseconds} ms");
         Assert.Equal("ignoring interrupts", Assert.Single(entries).Output);
