@@ -30,7 +30,8 @@ for trx in "$results_dir"/*.trx; do
   read_counter() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   passed=$((passed + $(read_counter passed)))
   failed=$((failed + $(read_counter failed) + $(read_counter error) + $(read_counter timeout) + $(read_counter aborted)))
-  skipped=$((skipped + $(read_counter notExecuted)))
+  # VSTest records skipped tests as not executed: total minus executed.
+  skipped=$((skipped + $(read_counter total) - $(read_counter executed)))
 done
 
 projects="${#test_projects[@]}"
