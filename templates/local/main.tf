@@ -56,6 +56,12 @@ variable "workspaces_root" {
   type        = string
   default     = "~/.local/share/provisioning/workspaces"
   description = "The folder under which workspace directories are created, as <root>/<owner>/<name>; '~' is the provisioner's home."
+
+  validation {
+    # A relative root would resolve inside the build's temporary directory, which is removed after the build.
+    condition     = can(regex("^(~/|/)", var.workspaces_root))
+    error_message = "workspaces_root must be an absolute path or start with ~/."
+  }
 }
 
 variable "heartbeat_interval_seconds" {
@@ -151,7 +157,6 @@ resource "terraform_data" "process" {
     pid_file       = local.pid_file
     heartbeat_file = "${local.control_dir}/heartbeat"
     log_file       = "${local.control_dir}/workspace.log"
-    started_build  = var.workspace_build_number
     # The launcher is replaced on every start, so its id is unknown while planning and this is read
     # during apply, after the launcher wrote the pid file.
     pid = terraform_data.launcher[0].id == "" ? "" : try(trimspace(file(local.pid_file)), "")
@@ -163,6 +168,26 @@ resource "terraform_data" "process" {
     command     = "${path.module}/scripts/stop.sh"
     environment = {
       WORKSPACE_DIR = self.output.directory
+    }
+  }
+}
+
+# Stop checks the process itself, on top of terraform_data.process's destroy: a build canceled before
+# Terraform recorded the process leaves one the state does not know about, and a stop must end it too.
+resource "terraform_data" "stopper" {
+  count      = var.workspace_transition == "stop" ? 1 : 0
+  depends_on = [terraform_data.process]
+
+  triggers_replace = {
+    build     = var.workspace_build_number
+    directory = local.directory
+  }
+
+  provisioner "local-exec" {
+    interpreter = ["/bin/sh"]
+    command     = "${path.module}/scripts/stop.sh"
+    environment = {
+      WORKSPACE_DIR = local.directory
     }
   }
 }

@@ -117,6 +117,46 @@ public sealed class LocalTemplateTests(TerraformFixture fixture) : IDisposable
         Assert.False(Directory.Exists(WorkspaceDirectory));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task LocalTemplate_StopWithoutTheProcessInState_StillStopsIt()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "The test reads /proc to identify the workspace process.");
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var connection = new InProcessProvisionerConnection(fixture.CreateProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
+        var (archive, _) = await new TemplateArchiveWriter().PackToBytesAsync(TemplateDirectory, cancellationToken);
+        var start = await BuildAsync(connection, archive, ByteString.Empty, WorkspaceTransition.Start, 1, cancellationToken);
+        var pid = RecordedPid(start.State);
+
+        // As after a build canceled before Terraform recorded the process: the state knows nothing of it.
+        var stop = await BuildAsync(connection, archive, ByteString.Empty, WorkspaceTransition.Stop, 2, cancellationToken);
+
+        Assert.False(IsWorkspaceProcess(pid), $"pid {pid} still runs after stop.");
+        Assert.Contains(stop.Resources, r => r.Name == "stopper");
+        Assert.True(Directory.Exists(WorkspaceDirectory));
+        await BuildAsync(connection, archive, stop.State, WorkspaceTransition.Destroy, 3, cancellationToken);
+        Assert.False(Directory.Exists(WorkspaceDirectory));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task LocalTemplate_HeartbeatIntervalChanged_RestartsTheProcess()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "The test reads /proc to identify the workspace process.");
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var connection = new InProcessProvisionerConnection(fixture.CreateProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
+        var (archive, _) = await new TemplateArchiveWriter().PackToBytesAsync(TemplateDirectory, cancellationToken);
+        var start = await BuildAsync(connection, archive, ByteString.Empty, WorkspaceTransition.Start, 1, cancellationToken);
+        var firstPid = RecordedPid(start.State);
+
+        var changed = await BuildAsync(connection, archive, start.State, WorkspaceTransition.Start, 2, cancellationToken, heartbeatSeconds: 2);
+
+        var secondPid = RecordedPid(changed.State);
+        Assert.NotEqual(firstPid, secondPid);
+        Assert.False(IsWorkspaceProcess(firstPid), $"The old process {firstPid} still runs.");
+        Assert.Equal(["provisioning-workspace", WorkspaceDirectory, "2"], CommandLine(secondPid)![^3..]);
+        await BuildAsync(connection, archive, changed.State, WorkspaceTransition.Destroy, 3, cancellationToken);
+        Assert.False(IsWorkspaceProcess(secondPid));
+    }
+
     public void Dispose()
     {
         // Whatever a failed assertion left running must not outlive the test.
@@ -143,7 +183,7 @@ public sealed class LocalTemplateTests(TerraformFixture fixture) : IDisposable
     }
 
     private async Task<ApplyComplete> BuildAsync(
-        InProcessProvisionerConnection connection, byte[] archive, ByteString state, WorkspaceTransition transition, int buildNumber, CancellationToken cancellationToken)
+        InProcessProvisionerConnection connection, byte[] archive, ByteString state, WorkspaceTransition transition, int buildNumber, CancellationToken cancellationToken, int heartbeatSeconds = 1)
     {
         var logs = new List<string>();
         ValueTask OnLog(Log log)
@@ -166,7 +206,7 @@ public sealed class LocalTemplateTests(TerraformFixture fixture) : IDisposable
             },
         };
         plan.VariableValues.Add(new VariableValue { Name = "workspaces_root", Value = _root });
-        plan.VariableValues.Add(new VariableValue { Name = "heartbeat_interval_seconds", Value = "1" });
+        plan.VariableValues.Add(new VariableValue { Name = "heartbeat_interval_seconds", Value = heartbeatSeconds.ToString(CultureInfo.InvariantCulture) });
         try
         {
             var planned = (await session.SendAndWaitAsync(new Request { Plan = plan }, OnLog, cancellationToken)).Plan;
