@@ -117,10 +117,12 @@ internal sealed partial class EchoProvisioner(ILogger<EchoProvisioner> logger) :
             ? []
             : (template.Resources ?? [])
                 .Where(resource => resource.Transitions is not { Count: > 0 } listed || listed.Contains(transition, StringComparer.Ordinal))
-                .Select(resource => new EchoState.Resource(
-                    resource.Name,
-                    resource.Type,
-                    (resource.Metadata ?? new Dictionary<string, string>()).ToDictionary(item => item.Key, item => Substitute(item.Value, mask: false), StringComparer.Ordinal)))
+                .Select(resource =>
+                {
+                    var items = (resource.Metadata ?? new Dictionary<string, string>()).ToDictionary(item => item.Key, item => Substitute(item.Value, mask: false), StringComparer.Ordinal);
+                    var sensitive = items.Where(item => secrets.Any(secret => item.Value.Contains(secret, StringComparison.Ordinal))).Select(item => item.Key).ToList();
+                    return new EchoState.Resource(resource.Name, resource.Type, items, sensitive);
+                })
                 .ToList();
 
         var state = new EchoState(transition, metadata.WorkspaceBuildNumber, planned);
@@ -129,7 +131,7 @@ internal sealed partial class EchoProvisioner(ILogger<EchoProvisioner> logger) :
         EchoLog.Planned(logger, transition, planned.Count);
 
         var complete = new PlanComplete { Plan = ByteString.CopyFromUtf8(JsonSerializer.Serialize(state, StateJson)) };
-        complete.Resources.AddRange(planned.Select(resource => ToResource(resource, secrets)));
+        complete.Resources.AddRange(planned.Select(ToResource));
         return complete;
     }
 
@@ -151,18 +153,18 @@ internal sealed partial class EchoProvisioner(ILogger<EchoProvisioner> logger) :
 
         EchoLog.Applied(logger, state.Transition, state.Resources.Count);
         var complete = new ApplyComplete { State = ByteString.CopyFromUtf8(JsonSerializer.Serialize(state, StateJson)) };
-        complete.Resources.AddRange(state.Resources.Select(resource => ToResource(resource, [])));
+        complete.Resources.AddRange(state.Resources.Select(ToResource));
         return complete;
     }
 
-    private static Resource ToResource(EchoState.Resource resource, IReadOnlyCollection<string> secrets)
+    private static Resource ToResource(EchoState.Resource resource)
     {
         var result = new Resource { Name = resource.Name, Type = resource.Type };
         result.Metadata.AddRange(resource.Metadata.Select(item => new Resource.Types.Metadata
         {
             Key = item.Key,
             Value = item.Value,
-            Sensitive = secrets.Contains(item.Value, StringComparer.Ordinal),
+            Sensitive = resource.SensitiveKeys.Contains(item.Key, StringComparer.Ordinal),
         }));
         return result;
     }

@@ -27,5 +27,6 @@ internal sealed record EchoState(string Transition, int BuildNumber, IReadOnlyLi
         }
     }
 
-    internal sealed record Resource(string Name, string Type, IReadOnlyDictionary<string, string> Metadata);
+    /// <param name="SensitiveKeys">Metadata keys whose values came from sensitive variables: reported with Sensitive set, so they are hidden.</param>
+    internal sealed record Resource(string Name, string Type, IReadOnlyDictionary<string, string> Metadata, IReadOnlyList<string> SensitiveKeys);
 }

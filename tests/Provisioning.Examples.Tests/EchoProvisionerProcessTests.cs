@@ -41,7 +41,7 @@ public sealed class EchoProvisionerProcessTests
             Assert.Equal("", plan.Error);
             Assert.Equal([("echo_volume", "home"), ("echo_machine", "box")], plan.Resources.Select(r => (r.Type, r.Name)));
             var box = plan.Resources.Single(r => r.Name == "box");
-            Assert.Equal([("size", "large"), ("greeting", "hello")], box.Metadata.Select(m => (m.Key, m.Value)));
+            Assert.Equal([("size", "large", false), ("greeting", "hello", false), ("token", "s3cr3t-token", true)], box.Metadata.Select(m => (m.Key, m.Value, m.Sensitive)));
             Assert.Contains(logs, log => log.Level == LogLevel.Info && log.Output == "hello from alice/dev (start, build 1)");
             Assert.Contains(logs, log => log.Level == LogLevel.Debug && log.Output == "token is (sensitive value)");
             Assert.Contains(logs, log => log.Level == LogLevel.Warn && log.Output == "size large is pretend");
@@ -51,6 +51,7 @@ public sealed class EchoProvisionerProcessTests
             var apply = (await session.SendAndWaitAsync(new Request { Apply = new ApplyRequest() }, log => Collect(logs, log), cancellationToken)).Apply;
             Assert.Equal("", apply.Error);
             Assert.Equal(["home", "box"], apply.Resources.Select(r => r.Name));
+            Assert.True(apply.Resources.Single(r => r.Name == "box").Metadata.Single(m => m.Key == "token").Sensitive);
             Assert.Contains(logs, log => log.Output == "echo_machine.box: echoed");
             state = apply.State;
             using var json = JsonDocument.Parse(state.ToStringUtf8());
