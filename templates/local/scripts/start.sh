@@ -24,16 +24,17 @@ if is_ours "$pid"; then
 fi
 rm -f "$pid_file"
 
-# The loop writes its own pid ($$ of the shell it is), which is exact whether or not setsid forks.
+# The loop writes its own pid ($$ of the shell it is), which is exact whether or not setsid forks,
+# once it is in the workspace directory, so a recorded pid always runs there.
 # setsid gives it its own session and process group, so it outlives Terraform and can be stopped as
 # a group; nohup stands in where setsid does not exist (macOS). Standard streams go to the log:
 # local-exec waits until every holder of its output pipe has closed it.
 loop='
-echo $$ > "$1/.provisioning/workspace.pid.tmp" && mv "$1/.provisioning/workspace.pid.tmp" "$1/.provisioning/workspace.pid"
-cd "$1"
+cd "$1" || exit 1
+echo $$ > .provisioning/workspace.pid.tmp && mv .provisioning/workspace.pid.tmp .provisioning/workspace.pid
 trap "exit 0" TERM INT
 while :; do
-  date -u +%Y-%m-%dT%H:%M:%SZ > "$1/.provisioning/heartbeat"
+  date -u +%Y-%m-%dT%H:%M:%SZ > .provisioning/heartbeat
   sleep "$2" &
   wait $!
 done
