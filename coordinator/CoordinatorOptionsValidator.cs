@@ -61,7 +61,7 @@ public sealed class CoordinatorOptionsValidator : IValidateOptions<CoordinatorOp
 
     private static void RequireAddress(List<string> failures, string setting, string value)
     {
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Port <= 0)
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Port < 0)
         {
             failures.Add($"{setting} '{value}' is not a listen address: use http(s)://host:port, e.g. http://127.0.0.1:3000.");
         }
