@@ -48,6 +48,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
 
     public ProvisionerJobQueue Queue => _app.Services.GetRequiredService<ProvisionerJobQueue>();
 
+    public Hangfire.JobStorage Storage => _app.Services.GetRequiredService<Hangfire.JobStorage>();
+
     public ProvisionerKeyStore Keys => _app.Services.GetRequiredService<ProvisionerKeyStore>();
 
     public NpgsqlDataSource DataSource => _app.Services.GetRequiredService<NpgsqlDataSource>();

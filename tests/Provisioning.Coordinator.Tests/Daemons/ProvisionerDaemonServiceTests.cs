@@ -41,6 +41,32 @@ public sealed class ProvisionerDaemonServiceTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task Host_MaintenanceJobTriggered_RunsOnTheHostsHangfireServerAndEnqueuesAMissedJob()
+    {
+        using var timeout = Timeout();
+        await using var coordinator = await CoordinatorServer.StartAsync(server, timeout.Token);
+        var job = await coordinator.Queue.Ledger.InsertAsync(new NewProvisionerJob(ProvisionerJobType.WorkspaceBuild, "terraform", new Dictionary<string, string>()), timeout.Token);
+        await coordinator.QueryScalarAsync<int>("UPDATE provisioner_jobs SET created_at = now() - interval '5 minutes' WHERE id = @Id RETURNING 1", new { job.Id });
+        using (var connection = coordinator.Storage.GetConnection())
+        {
+            var recurring = Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection);
+            var maintenance = Assert.Single(recurring, entry => entry.Id == Provisioning.Coordinator.Queueing.CoordinatorMaintenance.RecurringJobId);
+            Assert.Equal(Provisioning.Coordinator.Queueing.CoordinatorMaintenance.QueueName, maintenance.Job.Queue ?? maintenance.Queue);
+        }
+
+        new Hangfire.RecurringJobManager(coordinator.Storage).Trigger(Provisioning.Coordinator.Queueing.CoordinatorMaintenance.RecurringJobId);
+        ProvisionerJob? published;
+        do
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), timeout.Token);
+            published = await coordinator.Queue.Ledger.GetAsync(job.Id, timeout.Token);
+        }
+        while (published?.HangfireJobId is null);
+
+        Assert.Equal(ProvisionerJobStatus.Pending, published.Status);
+    }
+
+    [Fact]
     public async Task Register_WrongPsk_IsUnauthenticated()
     {
         using var timeout = Timeout();
