@@ -29,6 +29,7 @@ public sealed class CoordinatorOptionsValidatorTests
             PostgresUrl = "postgres://",
             JobHangTimeout = TimeSpan.Zero,
             JobPendingTimeout = TimeSpan.FromSeconds(-1),
+            DaemonRetention = TimeSpan.Zero,
             MaxJobLogBytes = 10,
             MaxUploadBytes = 10,
             ProvisionerPsk = "short",
@@ -39,7 +40,7 @@ public sealed class CoordinatorOptionsValidatorTests
         var result = new CoordinatorOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
-        foreach (var setting in new[] { "PostgresUrl", "JobHangTimeout", "JobPendingTimeout", "MaxJobLogBytes", "MaxUploadBytes", "ProvisionerPsk", "HttpAddress", "GrpcAddress" })
+        foreach (var setting in new[] { "PostgresUrl", "JobHangTimeout", "JobPendingTimeout", "DaemonRetention", "MaxJobLogBytes", "MaxUploadBytes", "ProvisionerPsk", "HttpAddress", "GrpcAddress" })
         {
             Assert.Contains(setting, result.FailureMessage, StringComparison.Ordinal);
         }
