@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text;
+
+using CliWrap;
+
+using Google.Protobuf.WellKnownTypes;
+
+using Microsoft.Extensions.Logging;
+
+using Provisioning.Sdk.Protocol;
+using Provisioning.Terraform.Binaries;
+
+namespace Provisioning.Terraform.Execution;
+
+/// <summary>
+/// Runs Terraform commands in one work directory. Canceling a run's token interrupts Terraform (SIGINT),
+/// so it can stop gracefully and write its state; if it has not exited after the grace period it is
+/// killed. Every command adds a stage timing; <c>-json</c> output is parsed into log entries as it comes.
+/// </summary>
+internal sealed class TerraformCli
+{
+    private readonly TerraformBinary _binary;
+    private readonly string _workDirectory;
+    private readonly IReadOnlyDictionary<string, string?> _environment;
+    private readonly TimeSpan _gracePeriod;
+    private readonly Func<TerraformLogEntry, CancellationToken, ValueTask> _log;
+    private readonly SecretRedactor _redactor;
+    private readonly ILogger _logger;
+
+    public TerraformCli(
+        TerraformBinary binary,
+        string workDirectory,
+        IReadOnlyDictionary<string, string?> environment,
+        TimeSpan gracePeriod,
+        Func<TerraformLogEntry, CancellationToken, ValueTask> log,
+        SecretRedactor redactor,
+        ILogger logger)
+    {
+        _binary = binary;
+        _workDirectory = workDirectory;
+        _environment = environment;
+        _gracePeriod = gracePeriod;
+        _log = log;
+        _redactor = redactor;
+        _logger = logger;
+    }
+
+    public TerraformTimings Timings { get; } = new();
+
+    /// <summary>
+    /// <c>init -json</c> came with Terraform 1.9; older versions, and OpenTofu (whose support differs by
+    /// release), get plain output, which is logged line by line.
+    /// </summary>
+    public bool InitSupportsJson => _binary.Flavor == TerraformFlavor.Terraform && _binary.Version >= new Version(1, 9, 0);
+
+    /// <summary>Runs a command whose stdout is Terraform's JSON UI (or plain text), logging every line; throws on failure.</summary>
+    public async Task RunLoggedAsync(string stage, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
+    {
+        var parser = new TerraformJsonLogParser(stage, Timings);
+        var exitCode = await RunAsync(
+            stage,
+            arguments,
+            stdout: line => parser.ParseStdout(line),
+            stderr: line => parser.ParseStderr(line) is { } entry ? [entry] : [],
+            captured: null,
+            cancellationToken).ConfigureAwait(false);
+        if (exitCode != 0)
+        {
+            throw new TerraformCommandException(arguments[0], exitCode, parser.Diagnostics);
+        }
+    }
+
+    /// <summary>Runs a command whose stdout is data (show, graph), returning it; stderr is logged.</summary>
+    public async Task<string> RunCapturedAsync(string stage, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
+    {
+        var parser = new TerraformJsonLogParser(stage, Timings);
+        var output = new StringBuilder();
+        var exitCode = await RunAsync(
+            stage,
+            arguments,
+            stdout: null,
+            stderr: line => parser.ParseStderr(line) is { } entry ? [entry] : [],
+            captured: output,
+            cancellationToken).ConfigureAwait(false);
+        if (exitCode != 0)
+        {
+            throw new TerraformCommandException(arguments[0], exitCode, parser.Diagnostics);
+        }
+
+        return output.ToString();
+    }
+
+    private async Task<int> RunAsync(
+        string stage,
+        IReadOnlyList<string> arguments,
+        Func<string, IReadOnlyList<TerraformLogEntry>>? stdout,
+        Func<string, IReadOnlyList<TerraformLogEntry>> stderr,
+        StringBuilder? captured,
+        CancellationToken cancellationToken)
+    {
+        var commandName = arguments[0];
+        var started = DateTimeOffset.UtcNow;
+        var stopwatch = Stopwatch.StartNew();
+        TerraformLog.CommandStarting(_logger, commandName, _workDirectory);
+
+        // stdout and stderr arrive on two threads; the job log wants whole entries, in one order.
+        using var logGate = new SemaphoreSlim(1, 1);
+        async Task Emit(IReadOnlyList<TerraformLogEntry> entries, CancellationToken token)
+        {
+            if (entries.Count == 0)
+            {
+                return;
+            }
+
+            await logGate.WaitAsync(token).ConfigureAwait(false);
+            try
+            {
+                foreach (var entry in entries)
+                {
+                    await _log(entry with { Output = _redactor.Redact(entry.Output) }, token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                logGate.Release();
+            }
+        }
+
+        var stdoutTarget = captured is not null
+            ? PipeTarget.ToStringBuilder(captured, Encoding.UTF8)
+            : PipeTarget.ToDelegate((line, token) => Emit(stdout!(line), token), Encoding.UTF8);
+        var command = CliWrap.Cli.Wrap(_binary.Path)
+            .WithArguments(arguments)
+            .WithWorkingDirectory(_workDirectory)
+            .WithEnvironmentVariables(_environment)
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardOutputPipe(stdoutTarget)
+            .WithStandardErrorPipe(PipeTarget.ToDelegate((line, token) => Emit(stderr(line), token), Encoding.UTF8));
+
+        // The forceful token fires a grace period after the graceful one: an interrupt first, then a kill.
+        using var forceful = new CancellationTokenSource();
+        await using var escalation = cancellationToken.Register(() =>
+        {
+            TerraformLog.CommandInterrupted(_logger, commandName, _gracePeriod);
+            forceful.CancelAfter(_gracePeriod);
+        }).ConfigureAwait(false);
+
+        var succeeded = false;
+        try
+        {
+            var result = await command.ExecuteAsync(forceful.Token, cancellationToken).ConfigureAwait(false);
+            TerraformLog.CommandFinished(_logger, commandName, result.ExitCode, stopwatch.ElapsedMilliseconds);
+            succeeded = result.ExitCode == 0;
+            return result.ExitCode;
+        }
+        finally
+        {
+            Timings.Add(new Timing
+            {
+                Start = Timestamp.FromDateTimeOffset(started),
+                End = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                Action = "terraform " + commandName,
+                Source = "terraform",
+                Resource = "",
+                Stage = stage,
+                State = succeeded ? TimingState.Completed : TimingState.Failed,
+            });
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+using Provisioning.Sdk.Protocol;
+
+namespace Provisioning.Terraform.Execution;
+
+/// <summary>
+/// Turns the lines of one Terraform command (<c>-json</c> machine-readable UI on stdout, plain text on
+/// stderr) into job log entries, diagnostics and resource timings. One instance per command: stderr
+/// keeps a little state (whether the current block is a warning or an error).
+/// </summary>
+internal sealed class TerraformJsonLogParser
+{
+    private readonly string _stage;
+    private readonly TerraformTimings _timings;
+    private readonly List<TerraformDiagnostic> _diagnostics = [];
+    private LogLevel _stderrLevel = LogLevel.Error;
+
+    public TerraformJsonLogParser(string stage, TerraformTimings timings)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stage);
+        ArgumentNullException.ThrowIfNull(timings);
+        _stage = stage;
+        _timings = timings;
+    }
+
+    /// <summary>Diagnostics seen so far, errors and warnings, in order.</summary>
+    public IReadOnlyList<TerraformDiagnostic> Diagnostics => _diagnostics;
+
+    /// <summary>Parses one stdout line; a line that is not Terraform's JSON is logged as it is, at info.</summary>
+    public IReadOnlyList<TerraformLogEntry> ParseStdout(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            return [];
+        }
+
+        if (!line.StartsWith('{'))
+        {
+            return [new TerraformLogEntry(LogLevel.Info, line)];
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line);
+        }
+        catch (JsonException)
+        {
+            return [new TerraformLogEntry(LogLevel.Info, line)];
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return [new TerraformLogEntry(LogLevel.Info, line)];
+            }
+
+            var level = ParseLevel(GetString(root, "@level"));
+            var message = GetString(root, "@message") ?? "";
+            var type = GetString(root, "type");
+            var at = ParseTimestamp(GetString(root, "@timestamp"));
+            switch (type)
+            {
+                case "diagnostic" when root.TryGetProperty("diagnostic", out var diagnostic):
+                    return RenderDiagnostic(diagnostic);
+                case "apply_start" or "apply_complete" or "apply_errored"
+                    or "provision_start" or "provision_complete" or "provision_errored"
+                    or "refresh_start" or "refresh_complete":
+                    RecordTiming(type, root, at);
+                    break;
+            }
+
+            return string.IsNullOrEmpty(message) ? [] : SplitLines(level, message);
+        }
+    }
+
+    /// <summary>Parses one stderr line: Terraform writes warnings and errors there as plain text.</summary>
+    public TerraformLogEntry? ParseStderr(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            return null;
+        }
+
+        // Plain diagnostics start with "Warning:" or "Error:" (inside a box drawn with │); the lines
+        // that follow belong to the same block.
+        var text = line.TrimStart('│', '╷', '╵', ' ');
+        if (text.StartsWith("Warning:", StringComparison.Ordinal))
+        {
+            _stderrLevel = LogLevel.Warn;
+        }
+        else if (text.StartsWith("Error:", StringComparison.Ordinal))
+        {
+            _stderrLevel = LogLevel.Error;
+        }
+
+        return new TerraformLogEntry(_stderrLevel, line);
+    }
+
+    private List<TerraformLogEntry> RenderDiagnostic(JsonElement diagnostic)
+    {
+        var severity = GetString(diagnostic, "severity");
+        var isError = !string.Equals(severity, "warning", StringComparison.Ordinal);
+        var level = isError ? LogLevel.Error : LogLevel.Warn;
+        var summary = GetString(diagnostic, "summary") ?? "";
+        var detail = GetString(diagnostic, "detail") ?? "";
+        string? fileName = null;
+        int? line = null;
+        if (diagnostic.TryGetProperty("range", out var range) && range.ValueKind == JsonValueKind.Object)
+        {
+            fileName = GetString(range, "filename");
+            if (range.TryGetProperty("start", out var start) && start.TryGetProperty("line", out var startLine) && startLine.TryGetInt32(out var number))
+            {
+                line = number;
+            }
+        }
+
+        _diagnostics.Add(new TerraformDiagnostic(isError, summary, detail, fileName, line));
+
+        var text = new StringBuilder();
+        text.Append(isError ? "Error: " : "Warning: ").Append(summary).Append('\n');
+        if (fileName is not null)
+        {
+            text.Append('\n').Append("  on ").Append(fileName);
+            if (line is { } l)
+            {
+                text.Append(" line ").Append(l.ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (diagnostic.TryGetProperty("snippet", out var snippet) && snippet.ValueKind == JsonValueKind.Object)
+            {
+                if (GetString(snippet, "context") is { Length: > 0 } context)
+                {
+                    text.Append(", in ").Append(context);
+                }
+
+                text.Append(":\n");
+                var firstLine = snippet.TryGetProperty("start_line", out var sl) && sl.TryGetInt32(out var s) ? s : line ?? 1;
+                var code = (GetString(snippet, "code") ?? "").Split('\n');
+                for (var i = 0; i < code.Length; i++)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"  {firstLine + i,4}: {code[i]}").Append('\n');
+                }
+            }
+            else
+            {
+                text.Append(":\n");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(detail))
+        {
+            text.Append('\n').Append(detail);
+        }
+
+        return SplitLines(level, text.ToString().TrimEnd('\n'));
+    }
+
+    private void RecordTiming(string type, JsonElement root, DateTimeOffset at)
+    {
+        if (!root.TryGetProperty("hook", out var hook) || !hook.TryGetProperty("resource", out var resource))
+        {
+            return;
+        }
+
+        var address = GetString(resource, "addr") ?? "";
+        var provider = GetString(resource, "implied_provider") ?? "";
+        switch (type)
+        {
+            case "apply_start":
+                _timings.Start("apply", _stage, GetString(hook, "action") ?? "apply", provider, address, at);
+                break;
+            case "apply_complete" or "apply_errored":
+                _timings.End("apply", address, type == "apply_complete", at);
+                break;
+            case "provision_start":
+                var provisioner = GetString(hook, "provisioner") ?? "";
+                _timings.Start("provision:" + provisioner, _stage, "provision", provisioner, address, at);
+                break;
+            case "provision_complete" or "provision_errored":
+                _timings.End("provision:" + (GetString(hook, "provisioner") ?? ""), address, type == "provision_complete", at);
+                break;
+            case "refresh_start":
+                _timings.Start("refresh", _stage, "state refresh", provider, address, at);
+                break;
+            case "refresh_complete":
+                _timings.End("refresh", address, succeeded: true, at);
+                break;
+        }
+    }
+
+    private static List<TerraformLogEntry> SplitLines(LogLevel level, string message) =>
+        [.. message.ReplaceLineEndings("\n").Split('\n').Select(line => new TerraformLogEntry(level, line))];
+
+    internal static LogLevel ParseLevel(string? level) => level switch
+    {
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "warn" or "warning" => LogLevel.Warn,
+        "error" => LogLevel.Error,
+        _ => LogLevel.Info,
+    };
+
+    private static DateTimeOffset ParseTimestamp(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.UtcNow;
+
+    private static string? GetString(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+}

@@ -1,0 +1,3 @@
+namespace Provisioning.Terraform.Hcl;
+
+internal sealed record HclAttribute(string Name, HclExpression Expression, int Line, int Column);

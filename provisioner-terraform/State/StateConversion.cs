@@ -1,0 +1,145 @@
+using Provisioning.Sdk.Protocol;
+
+namespace Provisioning.Terraform.State;
+
+/// <summary>
+/// One conversion of a list of Terraform resources plus their graph. Every resource type is processed in
+/// address order, so the output never depends on the order of the input JSON or of hash maps; resources
+/// come out sorted by address, parameters in module-traversal order (child modules first).
+/// </summary>
+internal sealed partial class StateConversion
+{
+    private const string AgentAttributes = "agent attributes";
+
+    // Resource types that describe agents or other resources and so are not workspace resources themselves.
+    private static readonly HashSet<string> NonResourceTypes = new(StringComparer.Ordinal)
+    {
+        "coder_script", "coder_agent", "coder_agent_instance", "coder_app", "coder_metadata",
+    };
+
+    private readonly TerraformGraph _graph;
+
+    // By graph label, then by full address: a later module list (the plan's prior state) replaces an earlier
+    // entry of the same address, as in the reference.
+    private readonly Dictionary<string, Dictionary<string, TerraformResource>> _byLabel = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TerraformResource>> _byType = new(StringComparer.Ordinal);
+    private readonly List<TerraformResource> _parameterResources = [];
+    private readonly List<TerraformResource> _presetResources = [];
+
+    // Agents by the label of the resource they run on, and all agents in creation (address) order.
+    private readonly Dictionary<string, List<Agent>> _agentsByResourceLabel = new(StringComparer.Ordinal);
+    private readonly List<Agent> _agents = [];
+
+    public StateConversion(IReadOnlyList<TerraformResource> resources, TerraformGraph graph)
+    {
+        _graph = graph;
+        foreach (var resource in resources)
+        {
+            if (resource.Type == "coder_parameter")
+            {
+                _parameterResources.Add(resource);
+            }
+            else if (resource.Type == "coder_workspace_preset")
+            {
+                _presetResources.Add(resource);
+            }
+
+            if (!_byLabel.TryGetValue(resource.Label, out var byAddress))
+            {
+                byAddress = new Dictionary<string, TerraformResource>(StringComparer.Ordinal);
+                _byLabel.Add(resource.Label, byAddress);
+            }
+
+            byAddress[resource.Address] = resource;
+        }
+
+        foreach (var resource in _byLabel.Values.SelectMany(byAddress => byAddress.Values))
+        {
+            if (!_byType.TryGetValue(resource.Type, out var ofType))
+            {
+                ofType = [];
+                _byType.Add(resource.Type, ofType);
+            }
+
+            ofType.Add(resource);
+        }
+
+        foreach (var ofType in _byType.Values)
+        {
+            ofType.Sort((a, b) => string.CompareOrdinal(a.Address, b.Address));
+        }
+    }
+
+    public ConvertedState Run()
+    {
+        ConvertAgents();
+        AttachDevcontainers();
+        ApplyAgentInstances();
+        AttachApps();
+        AttachEnvs();
+        AttachScripts();
+        var decorations = CollectMetadata();
+        var resources = BuildResources(decorations);
+        var parameters = ConvertParameters();
+        var presets = ConvertPresets();
+        var externalAuthProviders = ConvertExternalAuthProviders();
+        return new ConvertedState(resources, parameters, externalAuthProviders, presets, HasExternalAgents());
+    }
+
+    private IReadOnlyList<TerraformResource> OfType(string type) =>
+        _byType.TryGetValue(type, out var ofType) ? ofType : [];
+
+    /// <summary>
+    /// The label of the closest managed, non-<c>coder_*</c> resource reached from <paramref name="start"/>
+    /// (towards dependents when <paramref name="upwards"/>, else towards dependencies); ties go to the
+    /// smallest label. Null when there is none.
+    /// </summary>
+    private string? FindNearestResource(TerraformGraphNode start, bool upwards)
+    {
+        string? bestLabel = null;
+        var bestDistance = int.MaxValue;
+        foreach (var (node, distance) in _graph.Distances(start, upwards))
+        {
+            if (distance > bestDistance || node.Address is not { } label || !IsAttachable(label))
+            {
+                continue;
+            }
+
+            if (distance < bestDistance || string.CompareOrdinal(label, bestLabel) < 0)
+            {
+                bestLabel = label;
+                bestDistance = distance;
+            }
+        }
+
+        return bestLabel;
+    }
+
+    private bool IsAttachable(string label) =>
+        _byLabel.TryGetValue(label, out var resources)
+        && resources.Values.Any(resource => resource.IsManaged
+            && (!resource.Type.StartsWith("coder_", StringComparison.Ordinal) || resource.Type == "coder_external_agent"));
+
+    /// <summary>
+    /// Whether a resource with an <c>agent_id</c> belongs to <paramref name="agent"/>. After apply both ids
+    /// are known and compared; in a plan both are still unknown, so a direct graph edge from the resource to
+    /// the agent decides (root-module resources only, as in the reference).
+    /// </summary>
+    private bool DependsOnAgent(Agent agent, string resourceAgentId, TerraformResource resource)
+    {
+        if (agent.Id.Length == 0 && resourceAgentId.Length == 0)
+        {
+            return _graph.HasRootEdge($"{resource.Type}.{resource.Name}", $"coder_agent.{agent.Name}");
+        }
+
+        return agent.Id == resourceAgentId;
+    }
+
+    private bool HasExternalAgents() =>
+        _graph.Nodes.Any(node => IsExternalAgentLabel(node.Label) || IsExternalAgentLabel(node.Address));
+
+    private static bool IsExternalAgentLabel(string? label) =>
+        label is not null
+        && (label.StartsWith("coder_external_agent.", StringComparison.Ordinal)
+            || label.Contains(".coder_external_agent.", StringComparison.Ordinal));
+}

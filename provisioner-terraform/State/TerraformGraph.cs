@@ -1,0 +1,652 @@
+using System.Text;
+
+namespace Provisioning.Terraform.State;
+
+/// <summary>
+/// The dependency graph printed by <c>terraform graph</c> (GraphViz DOT). An edge <c>a -> b</c> means
+/// "a depends on b". Both output styles are read: the older one (<c>"[root] null_resource.a (expand)"</c>
+/// node ids with full-address labels, still printed by <c>-type=plan</c>) and the newer resource-only one
+/// (node ids are addresses, module resources inside <c>cluster_module.x</c> subgraphs).
+/// </summary>
+internal sealed class TerraformGraph
+{
+    private readonly List<TerraformGraphNode> _nodes = [];
+    private readonly Dictionary<string, TerraformGraphNode> _nodesByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<TerraformGraphNode, List<TerraformGraphNode>> _dependencies = [];
+    private readonly Dictionary<TerraformGraphNode, List<TerraformGraphNode>> _dependents = [];
+    private readonly HashSet<(TerraformGraphNode From, TerraformGraphNode To)> _edges = [];
+    private readonly Dictionary<(TerraformGraphNode Start, bool Upwards), IReadOnlyDictionary<TerraformGraphNode, int>> _distanceCache = [];
+    private Dictionary<string, TerraformGraphNode>? _nodesByAddress;
+    private HashSet<(string From, string To)>? _rootEdges;
+
+    private TerraformGraph()
+    {
+    }
+
+    public IReadOnlyList<TerraformGraphNode> Nodes => _nodes;
+
+    public int EdgeCount => _edges.Count;
+
+    /// <summary>Parses DOT text. Empty text is an empty graph.</summary>
+    /// <exception cref="FormatException">The text is not a DOT graph.</exception>
+    public static TerraformGraph Parse(string dot)
+    {
+        ArgumentNullException.ThrowIfNull(dot);
+        var graph = new TerraformGraph();
+        if (!string.IsNullOrWhiteSpace(dot))
+        {
+            new DotParser(dot, graph).ParseGraph();
+        }
+
+        return graph;
+    }
+
+    public TerraformGraphNode? FindByName(string name) => _nodesByName.GetValueOrDefault(name);
+
+    /// <summary>The first declared node whose <see cref="TerraformGraphNode.Address"/> is <paramref name="address"/>.</summary>
+    public TerraformGraphNode? FindByAddress(string address)
+    {
+        if (_nodesByAddress is null)
+        {
+            _nodesByAddress = new Dictionary<string, TerraformGraphNode>(StringComparer.Ordinal);
+            foreach (var node in _nodes)
+            {
+                if (node.Address is { } nodeAddress)
+                {
+                    _nodesByAddress.TryAdd(nodeAddress, node);
+                }
+            }
+        }
+
+        return _nodesByAddress.GetValueOrDefault(address);
+    }
+
+    /// <summary>The nodes <paramref name="node"/> depends on (targets of its edges), in edge order.</summary>
+    public IReadOnlyList<TerraformGraphNode> DependenciesOf(TerraformGraphNode node) =>
+        _dependencies.TryGetValue(node, out var list) ? list : [];
+
+    /// <summary>The nodes that depend on <paramref name="node"/> (sources of edges into it), in edge order.</summary>
+    public IReadOnlyList<TerraformGraphNode> DependentsOf(TerraformGraphNode node) =>
+        _dependents.TryGetValue(node, out var list) ? list : [];
+
+    /// <summary>
+    /// Whether a root-module node <paramref name="fromAddress"/> has a direct edge to the root-module node
+    /// <paramref name="toAddress"/> (see <see cref="TerraformGraphNode.RootResourceAddress"/>).
+    /// </summary>
+    public bool HasRootEdge(string fromAddress, string toAddress)
+    {
+        if (_rootEdges is null)
+        {
+            _rootEdges = [];
+            foreach (var (from, to) in _edges)
+            {
+                if (from.RootResourceAddress is { } fromRoot && to.RootResourceAddress is { } toRoot)
+                {
+                    _rootEdges.Add((fromRoot, toRoot));
+                }
+            }
+        }
+
+        return _rootEdges.Contains((fromAddress, toAddress));
+    }
+
+    /// <summary>
+    /// The length of the shortest path from <paramref name="start"/> to every node reachable from it, walking
+    /// towards dependents (<paramref name="upwards"/>) or towards dependencies. The start node itself is not
+    /// included. Results are cached per start and direction, so each walk is linear in the graph's size and
+    /// done once.
+    /// </summary>
+    public IReadOnlyDictionary<TerraformGraphNode, int> Distances(TerraformGraphNode start, bool upwards)
+    {
+        if (_distanceCache.TryGetValue((start, upwards), out var cached))
+        {
+            return cached;
+        }
+
+        var adjacency = upwards ? _dependents : _dependencies;
+        var distances = new Dictionary<TerraformGraphNode, int>();
+        var queue = new Queue<TerraformGraphNode>();
+        queue.Enqueue(start);
+        var startDistance = new Dictionary<TerraformGraphNode, int> { [start] = 0 };
+        while (queue.TryDequeue(out var current))
+        {
+            if (!adjacency.TryGetValue(current, out var next))
+            {
+                continue;
+            }
+
+            var distance = startDistance[current] + 1;
+            foreach (var node in next)
+            {
+                if (startDistance.ContainsKey(node))
+                {
+                    continue;
+                }
+
+                startDistance[node] = distance;
+                distances[node] = distance;
+                queue.Enqueue(node);
+            }
+        }
+
+        _distanceCache[(start, upwards)] = distances;
+        return distances;
+    }
+
+    private TerraformGraphNode GetOrAddNode(string name)
+    {
+        if (_nodesByName.TryGetValue(name, out var existing))
+        {
+            return existing;
+        }
+
+        var node = new TerraformGraphNode(name, _nodes.Count);
+        _nodes.Add(node);
+        _nodesByName.Add(name, node);
+        return node;
+    }
+
+    private TerraformGraphNode DeclareNode(string name, string? label)
+    {
+        var node = GetOrAddNode(name);
+        if (label is not null)
+        {
+            node.Label = label;
+        }
+
+        return node;
+    }
+
+    private void AddEdge(TerraformGraphNode from, TerraformGraphNode to)
+    {
+        if (!_edges.Add((from, to)))
+        {
+            return;
+        }
+
+        if (!_dependencies.TryGetValue(from, out var dependencies))
+        {
+            dependencies = [];
+            _dependencies.Add(from, dependencies);
+        }
+
+        dependencies.Add(to);
+        if (!_dependents.TryGetValue(to, out var dependents))
+        {
+            dependents = [];
+            _dependents.Add(to, dependents);
+        }
+
+        dependents.Add(from);
+    }
+
+    /// <summary>
+    /// A recursive-descent reader for the DOT language (graphviz.org/doc/info/lang.html): statements,
+    /// attribute lists, subgraphs, edge chains, quoted/HTML/numeral ids, "+" concatenation and comments.
+    /// Only what a dependency graph needs is kept: node ids, their labels and edges.
+    /// </summary>
+    private sealed class DotParser(string text, TerraformGraph graph)
+    {
+        // One set per open subgraph: the nodes it mentions, for edges whose endpoint is a subgraph.
+        private readonly Stack<List<TerraformGraphNode>> _subgraphMembers = new();
+        private int _position;
+
+        private TerraformGraphNode Use(TerraformGraphNode node)
+        {
+            foreach (var members in _subgraphMembers)
+            {
+                if (!members.Contains(node))
+                {
+                    members.Add(node);
+                }
+            }
+
+            return node;
+        }
+
+        public void ParseGraph()
+        {
+            SkipTrivia();
+            var keyword = ReadKeywordOrId();
+            if (string.Equals(keyword, "strict", StringComparison.OrdinalIgnoreCase))
+            {
+                keyword = ReadKeywordOrId();
+            }
+
+            if (!string.Equals(keyword, "digraph", StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(keyword, "graph", StringComparison.OrdinalIgnoreCase))
+            {
+                throw Error($"expected 'digraph' or 'graph', found '{keyword}'");
+            }
+
+            SkipTrivia();
+            if (Peek() != '{')
+            {
+                ReadId();
+                SkipTrivia();
+            }
+
+            ParseBlock();
+            SkipTrivia();
+            if (_position < text.Length)
+            {
+                throw Error("unexpected text after the closing brace");
+            }
+        }
+
+        private void ParseBlock()
+        {
+            Expect('{');
+            while (true)
+            {
+                SkipTrivia();
+                var next = Peek();
+                if (next == '}')
+                {
+                    _position++;
+                    return;
+                }
+
+                if (next is ';' or ',')
+                {
+                    _position++;
+                    continue;
+                }
+
+                if (next == '\0')
+                {
+                    throw Error("missing '}'");
+                }
+
+                ParseStatement();
+            }
+        }
+
+        private void ParseStatement()
+        {
+            if (Peek() == '{' || PeekKeyword("subgraph"))
+            {
+                var members = ParseSubgraph();
+                ParseEdgeChainFrom(members);
+                return;
+            }
+
+            if (PeekKeyword("graph") || PeekKeyword("node") || PeekKeyword("edge"))
+            {
+                ReadKeywordOrId();
+                SkipTrivia();
+                ParseAttributeLists();
+                return;
+            }
+
+            var id = ReadId();
+            SkipTrivia();
+            if (Peek() == '=')
+            {
+                _position++;
+                SkipTrivia();
+                ReadId();
+                return;
+            }
+
+            SkipPort();
+            SkipTrivia();
+            if (PeekEdgeOperator())
+            {
+                ParseEdgeChainFrom([Use(graph.GetOrAddNode(id))]);
+                return;
+            }
+
+            var attributes = ParseAttributeLists();
+            Use(graph.DeclareNode(id, attributes.GetValueOrDefault("label")));
+        }
+
+        /// <summary>Reads a subgraph and returns the nodes it declared or used (edge endpoints may be subgraphs).</summary>
+        private List<TerraformGraphNode> ParseSubgraph()
+        {
+            if (PeekKeyword("subgraph"))
+            {
+                ReadKeywordOrId();
+                SkipTrivia();
+                if (Peek() != '{')
+                {
+                    ReadId();
+                    SkipTrivia();
+                }
+            }
+
+            _subgraphMembers.Push([]);
+            ParseBlock();
+            return _subgraphMembers.Pop();
+        }
+
+        private void ParseEdgeChainFrom(List<TerraformGraphNode> left)
+        {
+            SkipTrivia();
+            if (!PeekEdgeOperator())
+            {
+                return;
+            }
+
+            var chain = new List<List<TerraformGraphNode>> { left };
+            while (PeekEdgeOperator())
+            {
+                _position += 2;
+                SkipTrivia();
+                if (Peek() == '{' || PeekKeyword("subgraph"))
+                {
+                    chain.Add(ParseSubgraph());
+                }
+                else
+                {
+                    var id = ReadId();
+                    SkipPort();
+                    chain.Add([Use(graph.GetOrAddNode(id))]);
+                }
+
+                SkipTrivia();
+            }
+
+            ParseAttributeLists();
+            for (var i = 0; i + 1 < chain.Count; i++)
+            {
+                foreach (var from in chain[i])
+                {
+                    foreach (var to in chain[i + 1])
+                    {
+                        graph.AddEdge(from, to);
+                    }
+                }
+            }
+        }
+
+        private Dictionary<string, string> ParseAttributeLists()
+        {
+            var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+            SkipTrivia();
+            while (Peek() == '[')
+            {
+                _position++;
+                while (true)
+                {
+                    SkipTrivia();
+                    var next = Peek();
+                    if (next == ']')
+                    {
+                        _position++;
+                        break;
+                    }
+
+                    if (next is ',' or ';')
+                    {
+                        _position++;
+                        continue;
+                    }
+
+                    if (next == '\0')
+                    {
+                        throw Error("missing ']'");
+                    }
+
+                    var key = ReadId();
+                    SkipTrivia();
+                    Expect('=');
+                    SkipTrivia();
+                    attributes[key] = ReadId();
+                }
+
+                SkipTrivia();
+            }
+
+            return attributes;
+        }
+
+        private void SkipPort()
+        {
+            SkipTrivia();
+            while (Peek() == ':')
+            {
+                _position++;
+                SkipTrivia();
+                ReadId();
+                SkipTrivia();
+            }
+        }
+
+        private bool PeekEdgeOperator() =>
+            _position + 1 < text.Length && text[_position] == '-' && (text[_position + 1] == '>' || text[_position + 1] == '-');
+
+        private bool PeekKeyword(string keyword)
+        {
+            if (string.Compare(text, _position, keyword, 0, keyword.Length, StringComparison.OrdinalIgnoreCase) != 0)
+            {
+                return false;
+            }
+
+            var end = _position + keyword.Length;
+            return end >= text.Length || !IsIdCharacter(text[end]);
+        }
+
+        private string ReadKeywordOrId()
+        {
+            SkipTrivia();
+            return ReadId();
+        }
+
+        /// <summary>Reads an id: a quoted string (with "+" concatenation), an HTML string, a numeral or a name.</summary>
+        private string ReadId()
+        {
+            var next = Peek();
+            if (next == '"')
+            {
+                var builder = new StringBuilder(ReadQuoted());
+                while (true)
+                {
+                    var save = _position;
+                    SkipTrivia();
+                    if (Peek() != '+')
+                    {
+                        _position = save;
+                        break;
+                    }
+
+                    _position++;
+                    SkipTrivia();
+                    if (Peek() != '"')
+                    {
+                        throw Error("expected a quoted string after '+'");
+                    }
+
+                    builder.Append(ReadQuoted());
+                }
+
+                return builder.ToString();
+            }
+
+            if (next == '<')
+            {
+                return ReadHtml();
+            }
+
+            var start = _position;
+            if (next is '-' or '.' || char.IsAsciiDigit(next))
+            {
+                _position++;
+                while (_position < text.Length && (char.IsAsciiDigit(text[_position]) || text[_position] == '.'))
+                {
+                    _position++;
+                }
+
+                return text[start.._position];
+            }
+
+            while (_position < text.Length && IsIdCharacter(text[_position]))
+            {
+                _position++;
+            }
+
+            if (_position == start)
+            {
+                throw Error(next == '\0' ? "unexpected end of text" : $"unexpected character '{next}'");
+            }
+
+            return text[start.._position];
+        }
+
+        private string ReadQuoted()
+        {
+            Expect('"');
+            var builder = new StringBuilder();
+            while (true)
+            {
+                if (_position >= text.Length)
+                {
+                    throw Error("unterminated quoted string");
+                }
+
+                var c = text[_position++];
+                if (c == '"')
+                {
+                    return builder.ToString();
+                }
+
+                if (c == '\\' && _position < text.Length)
+                {
+                    var escaped = text[_position];
+                    if (escaped == '"')
+                    {
+                        builder.Append('"');
+                        _position++;
+                        continue;
+                    }
+
+                    if (escaped is '\n' or '\r')
+                    {
+                        // A backslash-newline continues the string on the next line.
+                        _position++;
+                        if (escaped == '\r' && _position < text.Length && text[_position] == '\n')
+                        {
+                            _position++;
+                        }
+
+                        continue;
+                    }
+                }
+
+                builder.Append(c);
+            }
+        }
+
+        private string ReadHtml()
+        {
+            var start = _position;
+            var depth = 0;
+            while (_position < text.Length)
+            {
+                var c = text[_position++];
+                if (c == '<')
+                {
+                    depth++;
+                }
+                else if (c == '>' && --depth == 0)
+                {
+                    return text[(start + 1)..(_position - 1)];
+                }
+            }
+
+            throw Error("unterminated HTML string");
+        }
+
+        private void SkipTrivia()
+        {
+            while (_position < text.Length)
+            {
+                var c = text[_position];
+                if (char.IsWhiteSpace(c))
+                {
+                    _position++;
+                }
+                else if (c == '/' && _position + 1 < text.Length && text[_position + 1] == '/')
+                {
+                    SkipLine();
+                }
+                else if (c == '#' && IsLineStart())
+                {
+                    SkipLine();
+                }
+                else if (c == '/' && _position + 1 < text.Length && text[_position + 1] == '*')
+                {
+                    var end = text.IndexOf("*/", _position + 2, StringComparison.Ordinal);
+                    if (end < 0)
+                    {
+                        throw Error("unterminated comment");
+                    }
+
+                    _position = end + 2;
+                }
+                else
+                {
+                    return;
+                }
+            }
+        }
+
+        private bool IsLineStart()
+        {
+            for (var i = _position - 1; i >= 0; i--)
+            {
+                if (text[i] == '\n')
+                {
+                    return true;
+                }
+
+                if (!char.IsWhiteSpace(text[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private void SkipLine()
+        {
+            var end = text.IndexOf('\n', _position);
+            _position = end < 0 ? text.Length : end + 1;
+        }
+
+        private char Peek() => _position < text.Length ? text[_position] : '\0';
+
+        private void Expect(char expected)
+        {
+            if (Peek() != expected)
+            {
+                throw Error($"expected '{expected}'");
+            }
+
+            _position++;
+        }
+
+        private static bool IsIdCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c == '_' || c > '\u007f';
+
+        private FormatException Error(string problem)
+        {
+            var line = 1;
+            var column = 1;
+            for (var i = 0; i < Math.Min(_position, text.Length); i++)
+            {
+                if (text[i] == '\n')
+                {
+                    line++;
+                    column = 1;
+                }
+                else
+                {
+                    column++;
+                }
+            }
+
+            return new FormatException($"line {line}, column {column}: {problem}");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+namespace Provisioning.Terraform;
+
+/// <summary>
+/// How the Terraform provisioner finds, installs and runs Terraform. Bound from the daemon's
+/// configuration (e.g. <c>--terraform-path</c>) and validated at start by <see cref="TerraformOptionsValidator"/>.
+/// </summary>
+public sealed class TerraformOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "Terraform";
+
+    /// <summary>
+    /// The Terraform (or OpenTofu <c>tofu</c>) executable. Default: none, which means <c>terraform</c>
+    /// on PATH, or the installed <see cref="InstallVersion"/> when that is set.
+    /// </summary>
+    public string? TerraformPath { get; set; }
+
+    /// <summary>
+    /// Where installed Terraform binaries and the shared provider plugin cache live.
+    /// Default: <c>$XDG_CACHE_HOME/provisioning</c> (on Linux usually <c>~/.cache/provisioning</c>).
+    /// </summary>
+    public string CacheDirectory { get; set; } = DefaultCacheDirectory();
+
+    /// <summary>
+    /// How long Terraform may take to stop after an interrupt before it is killed. Default: 15 seconds.
+    /// </summary>
+    public TimeSpan InterruptGracePeriod { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A Terraform version (e.g. <c>1.11.4</c>) to install from <see cref="ReleaseBaseUrl"/> into the
+    /// cache directory and use. Default: none (use <see cref="TerraformPath"/> or PATH). Cannot be
+    /// combined with <see cref="TerraformPath"/>.
+    /// </summary>
+    public string? InstallVersion { get; set; }
+
+    /// <summary>Where releases are downloaded from. Default: <c>https://releases.hashicorp.com</c>.</summary>
+    public Uri ReleaseBaseUrl { get; set; } = new("https://releases.hashicorp.com");
+
+    /// <summary>
+    /// A Terraform CLI configuration file (<c>.terraformrc</c>) passed as <c>TF_CLI_CONFIG_FILE</c>,
+    /// e.g. with a <c>provider_installation</c> block for an air-gapped fleet. Default: none (Terraform's own lookup).
+    /// </summary>
+    public string? CliConfigFile { get; set; }
+
+    /// <summary>
+    /// A local provider mirror directory (the layout <c>terraform providers mirror</c> writes). When set,
+    /// providers are installed only from it, never from a registry. Default: none. Cannot be combined
+    /// with <see cref="CliConfigFile"/>, which can express the same and more.
+    /// </summary>
+    public string? ProviderMirrorDirectory { get; set; }
+
+    /// <summary>
+    /// Names of further environment variables of the daemon that Terraform must not see (a trailing
+    /// <c>*</c> matches a prefix). <c>PROVISIONING_*</c> is always removed. Default: empty.
+    /// </summary>
+    public IList<string> StripEnvironmentVariables { get; } = new List<string>();
+
+    /// <summary>The plugin cache shared by all runs (<c>TF_PLUGIN_CACHE_DIR</c>).</summary>
+    public string PluginCacheDirectory => Path.Combine(CacheDirectory, "plugins");
+
+    private static string DefaultCacheDirectory()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var root = string.IsNullOrEmpty(xdg)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")
+            : xdg;
+        return Path.Combine(root, "provisioning");
+    }
+}

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Options;
+using Provisioning.Terraform.Binaries;
+
+namespace Provisioning.Terraform;
+
+/// <summary>Checks <see cref="TerraformOptions"/> at start, with messages that say how to fix each problem.</summary>
+public sealed class TerraformOptionsValidator : IValidateOptions<TerraformOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TerraformOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = Check(options);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
+    public static void ThrowIfInvalid(TerraformOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = Check(options);
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(TerraformOptions.SectionName, typeof(TerraformOptions), failures);
+        }
+    }
+
+    private static List<string> Check(TerraformOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.CacheDirectory))
+        {
+            failures.Add("Terraform:CacheDirectory is empty: set it to a writable directory for installed Terraform binaries and the provider cache.");
+        }
+        else if (!Path.IsPathFullyQualified(options.CacheDirectory))
+        {
+            failures.Add($"Terraform:CacheDirectory '{options.CacheDirectory}' is relative: give an absolute path, so every run shares the same cache.");
+        }
+
+        if (options.InterruptGracePeriod <= TimeSpan.Zero || options.InterruptGracePeriod > TimeSpan.FromHours(1))
+        {
+            failures.Add($"Terraform:InterruptGracePeriod is {options.InterruptGracePeriod}: give a positive duration of at most one hour (default 00:00:15).");
+        }
+
+        if (options.TerraformPath is { } path)
+        {
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                failures.Add("Terraform:TerraformPath is blank: remove it to use terraform from PATH, or give the executable's path.");
+            }
+            else if (!File.Exists(path))
+            {
+                failures.Add($"Terraform:TerraformPath '{path}' does not exist: give the path of a terraform or tofu executable, or remove the setting to use terraform from PATH.");
+            }
+        }
+
+        if (options.InstallVersion is { } version)
+        {
+            if (options.TerraformPath is not null)
+            {
+                failures.Add("Terraform:InstallVersion and Terraform:TerraformPath are both set: choose one (a binary you provide, or a version to install).");
+            }
+
+            if (!Version.TryParse(version, out var parsed) || parsed.Build < 0 || parsed.Revision >= 0)
+            {
+                failures.Add($"Terraform:InstallVersion '{version}' is not a release version: give MAJOR.MINOR.PATCH, e.g. 1.11.4.");
+            }
+            else if (!TerraformVersionRange.IsSupported(parsed))
+            {
+                failures.Add($"Terraform:InstallVersion {version} is outside the supported range {TerraformVersionRange.Description}.");
+            }
+        }
+
+        if (options.ReleaseBaseUrl is not { IsAbsoluteUri: true } url || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+        {
+            failures.Add($"Terraform:ReleaseBaseUrl '{options.ReleaseBaseUrl}' is not an absolute http(s) URL: use e.g. https://releases.hashicorp.com or your mirror's URL.");
+        }
+
+        if (options.CliConfigFile is { } cliConfig && !File.Exists(cliConfig))
+        {
+            failures.Add($"Terraform:CliConfigFile '{cliConfig}' does not exist: give the path of a .terraformrc file, or remove the setting.");
+        }
+
+        if (options.ProviderMirrorDirectory is { } mirror)
+        {
+            if (!Directory.Exists(mirror))
+            {
+                failures.Add($"Terraform:ProviderMirrorDirectory '{mirror}' does not exist: create it with 'terraform providers mirror {mirror}' or remove the setting.");
+            }
+
+            if (options.CliConfigFile is not null)
+            {
+                failures.Add("Terraform:ProviderMirrorDirectory and Terraform:CliConfigFile are both set: put the mirror in your CLI configuration file's provider_installation block instead.");
+            }
+        }
+
+        foreach (var name in options.StripEnvironmentVariables)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Contains('=', StringComparison.Ordinal) || name.IndexOf('*', StringComparison.Ordinal) is var star && star >= 0 && star != name.Length - 1)
+            {
+                failures.Add($"Terraform:StripEnvironmentVariables has '{name}': give variable names, optionally ending with * to match a prefix.");
+            }
+        }
+
+        return failures;
+    }
+}

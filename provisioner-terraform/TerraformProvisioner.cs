@@ -1,0 +1,336 @@
+using System.Text.Json;
+
+using Google.Protobuf;
+
+using Microsoft.Extensions.Logging;
+
+using Provisioning.Sdk.Protocol;
+using Provisioning.Sdk.Provisioners;
+using Provisioning.Terraform.Binaries;
+using Provisioning.Terraform.Execution;
+using Provisioning.Terraform.Hcl;
+using Provisioning.Terraform.State;
+
+using ProtocolLogLevel = Provisioning.Sdk.Protocol.LogLevel;
+
+namespace Provisioning.Terraform;
+
+/// <summary>
+/// The Terraform provisioner: Parse reads the template's HCL, Plan runs <c>init</c>, <c>plan</c>,
+/// <c>show</c> and <c>graph</c> and converts the plan into resources, Apply applies that saved plan and
+/// converts the new state. Failures and cancellations come back as the Complete's error, and Apply
+/// always returns whatever state Terraform wrote.
+/// </summary>
+public sealed class TerraformProvisioner : IProvisioner
+{
+    internal const string PlanItemKey = "terraform.plan";
+    internal const string PlanFileName = "plan.out";
+    internal const string StateFileName = "terraform.tfstate";
+    internal const string CanceledError = "canceled";
+
+    private readonly TerraformOptions _options;
+    private readonly TerraformBinaryResolver _resolver;
+    private readonly ILogger<TerraformProvisioner> _logger;
+    private readonly Lazy<string?> _cliConfigFile;
+    private readonly StateConverter _converter = new();
+    private readonly TerraformModuleReader _moduleReader = new();
+
+    public TerraformProvisioner(TerraformOptions options, TerraformBinaryResolver resolver, ILogger<TerraformProvisioner> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(logger);
+        TerraformOptionsValidator.ThrowIfInvalid(options);
+        _options = options;
+        _resolver = resolver;
+        _logger = logger;
+        _cliConfigFile = new Lazy<string?>(WriteCliConfigFile);
+    }
+
+    public Task<ParseComplete> ParseAsync(ProvisionerSession session, ParseRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        cancellationToken.ThrowIfCancellationRequested();
+        return ParseCoreAsync(session, cancellationToken);
+    }
+
+    public async Task<PlanComplete> PlanAsync(ProvisionerSession session, PlanRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(request);
+        session.Items.Remove(PlanItemKey);
+        var metadata = request.Metadata ?? new Metadata();
+        var destroy = request.Destroy || metadata.WorkspaceTransition == WorkspaceTransition.Destroy;
+        var sensitive = request.VariableValues.Where(value => value.Sensitive).Select(value => value.Value).ToList();
+
+        // A workspace that never got state has nothing to destroy; running Terraform could only fail
+        // (e.g. on parameters that are no longer valid) and lock the workspace out of deletion.
+        if (destroy && session.Config.State.IsEmpty)
+        {
+            await session.LogAsync(ProtocolLogLevel.Info, "The workspace has no Terraform state: there is nothing to destroy.", cancellationToken).ConfigureAwait(false);
+            session.Items[PlanItemKey] = new PlannedRun(null, metadata, [], [], sensitive);
+            return new PlanComplete();
+        }
+
+        TerraformCli? cli = null;
+        try
+        {
+            cli = await CreateCliAsync(session, metadata, request.RichParameterValues, request.ExternalAuthProviders, sensitive, cancellationToken).ConfigureAwait(false);
+            if (!session.Config.State.IsEmpty)
+            {
+                await File.WriteAllBytesAsync(Path.Combine(session.WorkDirectory, StateFileName), session.Config.State.ToByteArray(), cancellationToken).ConfigureAwait(false);
+            }
+
+            await InitAsync(cli, cancellationToken).ConfigureAwait(false);
+            var modules = ReadModules(session.WorkDirectory);
+
+            var variablesFile = TerraformVariablesFile.Write(session.WorkDirectory, request.VariableValues);
+            List<string> planArguments = ["plan", "-json", "-input=false", "-out=" + PlanFileName, "-var-file=" + variablesFile];
+            if (destroy)
+            {
+                planArguments.Add("-destroy");
+            }
+
+            await cli.RunLoggedAsync("plan", planArguments, cancellationToken).ConfigureAwait(false);
+            var planJson = await cli.RunCapturedAsync("plan", ["show", "-json", PlanFileName], cancellationToken).ConfigureAwait(false);
+            var dot = await cli.RunCapturedAsync("graph", ["graph", destroy ? "-type=plan-destroy" : "-type=plan"], cancellationToken).ConfigureAwait(false);
+
+            using var plan = JsonDocument.Parse(planJson);
+            var converted = _converter.ConvertPlan(plan.RootElement, dot);
+            session.Items[PlanItemKey] = new PlannedRun(
+                Path.Combine(session.WorkDirectory, PlanFileName), metadata, [.. request.RichParameterValues], [.. request.ExternalAuthProviders], sensitive);
+
+            var complete = new PlanComplete { Plan = ByteString.CopyFromUtf8(planJson) };
+            complete.Resources.AddRange(converted.Resources);
+            complete.Parameters.AddRange(converted.Parameters);
+            complete.ExternalAuthProviders.AddRange(converted.ExternalAuthProviders);
+            complete.Presets.AddRange(converted.Presets);
+            complete.Modules.AddRange(modules);
+            complete.ResourceReplacements.AddRange(TerraformPlanDetails.Replacements(plan.RootElement));
+            complete.Timings.AddRange(cli.Timings.ToList());
+            return complete;
+        }
+        catch (Exception exception) when (Describe(exception, "Plan", cancellationToken) is { } error)
+        {
+            await LogErrorAsync(session, exception, error).ConfigureAwait(false);
+            var failed = new PlanComplete { Error = error };
+            if (cli is not null)
+            {
+                failed.Timings.AddRange(cli.Timings.ToList());
+            }
+
+            return failed;
+        }
+    }
+
+    public async Task<ApplyComplete> ApplyAsync(ProvisionerSession session, ApplyRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(request);
+        if (!session.Items.TryGetValue(PlanItemKey, out var item) || item is not PlannedRun planned)
+        {
+            return new ApplyComplete { Error = "There is no plan to apply: Apply must follow a successful Plan in the same session." };
+        }
+
+        if (planned.NothingToDo)
+        {
+            await session.LogAsync(ProtocolLogLevel.Info, "The plan has nothing to do.", cancellationToken).ConfigureAwait(false);
+            return new ApplyComplete();
+        }
+
+        var metadata = request.Metadata ?? planned.Metadata;
+        var statePath = Path.Combine(session.WorkDirectory, StateFileName);
+        TerraformCli? cli = null;
+        try
+        {
+            cli = await CreateCliAsync(session, metadata, planned.RichParameters, planned.ExternalAuth, planned.SensitiveValues, cancellationToken).ConfigureAwait(false);
+            await cli.RunLoggedAsync("apply", ["apply", "-json", "-input=false", planned.PlanFile!], cancellationToken).ConfigureAwait(false);
+
+            var stateJson = await cli.RunCapturedAsync("apply", ["show", "-json"], cancellationToken).ConfigureAwait(false);
+            var dot = await cli.RunCapturedAsync("graph", ["graph", "-type=plan"], cancellationToken).ConfigureAwait(false);
+            using var state = JsonDocument.Parse(stateJson);
+            var converted = _converter.ConvertState(state.RootElement, dot);
+
+            var complete = new ApplyComplete { State = await ReadStateAsync(statePath).ConfigureAwait(false) };
+            complete.Resources.AddRange(converted.Resources);
+            complete.Parameters.AddRange(converted.Parameters);
+            complete.ExternalAuthProviders.AddRange(converted.ExternalAuthProviders);
+            complete.Timings.AddRange(cli.Timings.ToList());
+            return complete;
+        }
+        catch (Exception exception) when (Describe(exception, "Apply", cancellationToken) is { } error)
+        {
+            await LogErrorAsync(session, exception, error).ConfigureAwait(false);
+
+            // Terraform writes state as it goes: what it created before failing or being interrupted
+            // must reach the coordinator, or the next build would not know about it.
+            var failed = new ApplyComplete { Error = error, State = await ReadStateAsync(statePath).ConfigureAwait(false) };
+            if (cli is not null)
+            {
+                failed.Timings.AddRange(cli.Timings.ToList());
+            }
+
+            return failed;
+        }
+    }
+
+    private async Task<ParseComplete> ParseCoreAsync(ProvisionerSession session, CancellationToken cancellationToken)
+    {
+        TerraformModuleDefinition module;
+        try
+        {
+            module = _moduleReader.ReadDirectory(session.WorkDirectory, cancellationToken);
+        }
+        catch (HclSyntaxException exception)
+        {
+            // The message starts with file:line,column, so the template author can go straight there.
+            var error = exception.Message;
+            TerraformLog.OperationFailed(_logger, "Parse", error);
+            await session.LogAsync(ProtocolLogLevel.Error, error, cancellationToken).ConfigureAwait(false);
+            return new ParseComplete { Error = error };
+        }
+
+        var complete = new ParseComplete();
+        foreach (var variable in module.Variables)
+        {
+            complete.TemplateVariables.Add(new TemplateVariable
+            {
+                Name = variable.Name,
+                Description = variable.Description,
+                Type = variable.Type ?? "",
+                DefaultValue = variable.DefaultJson ?? "",
+                Required = variable.Required,
+                Sensitive = variable.Sensitive,
+                Nullable = variable.Nullable,
+            });
+        }
+
+        foreach (var (key, value) in module.WorkspaceTags)
+        {
+            complete.WorkspaceTags[key] = value;
+        }
+
+        var readme = FindReadme(session.WorkDirectory);
+        if (readme is not null)
+        {
+            complete.Readme = ByteString.CopyFrom(await File.ReadAllBytesAsync(readme, cancellationToken).ConfigureAwait(false));
+        }
+
+        return complete;
+    }
+
+    private async Task<TerraformCli> CreateCliAsync(
+        ProvisionerSession session,
+        Metadata metadata,
+        IEnumerable<RichParameterValue> richParameters,
+        IEnumerable<ExternalAuthProvider> externalAuth,
+        IEnumerable<string> sensitiveValues,
+        CancellationToken cancellationToken)
+    {
+        var binary = await _resolver.ResolveAsync(cancellationToken).ConfigureAwait(false);
+        await session.LogAsync(ProtocolLogLevel.Debug, $"Using {binary}", cancellationToken).ConfigureAwait(false);
+        var authList = externalAuth.ToList();
+        var environment = TerraformEnvironment.Build(
+            _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value);
+        var redactor = new SecretRedactor(sensitiveValues.Concat(TerraformEnvironment.Secrets(metadata, authList)));
+        return new TerraformCli(
+            binary,
+            session.WorkDirectory,
+            environment,
+            _options.InterruptGracePeriod,
+            (entry, token) => session.LogAsync(entry.Level, entry.Output, token),
+            redactor,
+            _logger);
+    }
+
+    private async Task InitAsync(TerraformCli cli, CancellationToken cancellationToken)
+    {
+        // Terraform's plugin cache is not safe for concurrent writers: one init at a time per cache,
+        // across slots and across daemons sharing the host.
+        Directory.CreateDirectory(_options.PluginCacheDirectory);
+        var lockFile = Path.Combine(_options.PluginCacheDirectory, ".init.lock");
+        TerraformLog.WaitingForInitLock(_logger, lockFile);
+        using var initLock = await FileLock.AcquireAsync(lockFile, cancellationToken).ConfigureAwait(false);
+        List<string> arguments = ["init", "-input=false"];
+        arguments.Add(cli.InitSupportsJson ? "-json" : "-no-color");
+        await cli.RunLoggedAsync("init", arguments, cancellationToken).ConfigureAwait(false);
+    }
+
+    private List<Module> ReadModules(string workDirectory)
+    {
+        try
+        {
+            return TerraformPlanDetails.Modules(workDirectory);
+        }
+        catch (Exception exception) when (exception is IOException or JsonException or UnauthorizedAccessException)
+        {
+            // Modules are reported for information only; a build does not fail over them.
+            TerraformLog.ModulesUnreadable(_logger, Path.Combine(workDirectory, ".terraform", "modules", "modules.json"), exception);
+            return [];
+        }
+    }
+
+    /// <summary>The error text for a failure the Complete reports, or null for one that is a bug and should propagate.</summary>
+    private string? Describe(Exception exception, string operation, CancellationToken cancellationToken)
+    {
+        switch (exception)
+        {
+            case OperationCanceledException when cancellationToken.IsCancellationRequested:
+                TerraformLog.OperationCanceled(_logger, operation);
+                return CanceledError;
+            case TerraformCommandException or TerraformBinaryException or TerraformInstallException or StateConversionException:
+                TerraformLog.OperationFailed(_logger, operation, exception.Message);
+                return exception.Message;
+            case JsonException:
+                TerraformLog.OperationFailed(_logger, operation, exception.Message);
+                return $"Terraform printed JSON that could not be read: {exception.Message}";
+            case IOException or UnauthorizedAccessException:
+                TerraformLog.OperationFailed(_logger, operation, exception.Message);
+                return $"{operation} could not use its work directory: {exception.Message}";
+            default:
+                return null;
+        }
+    }
+
+    private static async Task LogErrorAsync(ProvisionerSession session, Exception exception, string error)
+    {
+        // Terraform's own diagnostics are already in the log; other failures are not.
+        if (exception is TerraformCommandException)
+        {
+            return;
+        }
+
+        // The request may be canceled; this line must still go out.
+        await session.LogAsync(ProtocolLogLevel.Error, error, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static async Task<ByteString> ReadStateAsync(string statePath) =>
+        File.Exists(statePath) ? ByteString.CopyFrom(await File.ReadAllBytesAsync(statePath, CancellationToken.None).ConfigureAwait(false)) : ByteString.Empty;
+
+    private static string? FindReadme(string directory) =>
+        Directory.EnumerateFiles(directory)
+            .FirstOrDefault(file => string.Equals(Path.GetFileName(file), "README.md", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>For a provider mirror, a CLI configuration that installs providers only from it.</summary>
+    private string? WriteCliConfigFile()
+    {
+        if (_options.CliConfigFile is { } configured)
+        {
+            return configured;
+        }
+
+        if (_options.ProviderMirrorDirectory is not { } mirror)
+        {
+            return null;
+        }
+
+        Directory.CreateDirectory(_options.CacheDirectory);
+        var path = Path.Combine(_options.CacheDirectory, "provider-mirror.terraformrc");
+        // HCL string escapes are a superset of what JSON produces for a path.
+        var content = $"provider_installation {{\n  filesystem_mirror {{\n    path = {JsonSerializer.Serialize(Path.GetFullPath(mirror))}\n  }}\n}}\n";
+        var temporary = path + "." + Guid.NewGuid().ToString("N");
+        File.WriteAllText(temporary, content);
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Security.Cryptography;
+using System.Text;
+
+using Microsoft.Extensions.Logging.Abstractions;
+
+using Provisioning.Terraform.Binaries;
+
+namespace Provisioning.Terraform.Tests.Binaries;
+
+public sealed class TerraformInstallerTests : IDisposable
+{
+    private const string Version = "1.99.0";
+
+    private readonly string _cacheDirectory = Directory.CreateTempSubdirectory("provisioning-install-").FullName;
+    private readonly string _platform = TerraformInstaller.CurrentPlatform();
+
+    private string ZipPath => $"/terraform/{Version}/terraform_{Version}_{_platform}.zip";
+
+    private static string SumsPath => $"/terraform/{Version}/terraform_{Version}_SHA256SUMS";
+
+    [Fact]
+    public async Task InstallAsync_VerifiedRelease_UnpacksRunnableBinaryAndReusesIt()
+    {
+        await using var server = ServeRelease(tamper: false);
+        var installer = CreateInstaller(server);
+        var cancellationToken = TestContext.Current.CancellationToken;
+
+        var path = await installer.InstallAsync(System.Version.Parse(Version), cancellationToken);
+        var again = await installer.InstallAsync(System.Version.Parse(Version), cancellationToken);
+
+        Assert.Equal(Path.Combine(_cacheDirectory, "terraform", Version, "terraform"), path);
+        Assert.Equal(path, again);
+        var binary = await TerraformBinaryResolver.InspectAsync(path, cancellationToken);
+        Assert.Equal(new Version(1, 99, 0), binary.Version);
+        Assert.Equal(TerraformFlavor.Terraform, binary.Flavor);
+        Assert.Equal(1, server.Requests(ZipPath));
+    }
+
+    [Fact]
+    public async Task InstallAsync_TamperedArchive_IsRefusedAndDeleted()
+    {
+        await using var server = ServeRelease(tamper: true);
+        var installer = CreateInstaller(server);
+
+        var exception = await Assert.ThrowsAsync<TerraformInstallException>(
+            () => installer.InstallAsync(System.Version.Parse(Version), TestContext.Current.CancellationToken));
+
+        Assert.Contains("SHA-256", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("deleted", exception.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(installer.InstallDirectory(System.Version.Parse(Version))));
+        Assert.Empty(Directory.EnumerateFiles(_cacheDirectory, "*.zip", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task InstallAsync_ArchiveMissingFromSums_IsRefused()
+    {
+        await using var server = new ReleaseServer();
+        server.Add(SumsPath, Encoding.UTF8.GetBytes($"{new string('0', 64)}  terraform_{Version}_plan9_mips.zip\n"));
+        server.Add(ZipPath, FakeTerraform.ReleaseZip(FakeTerraform.Script(Version)));
+        var installer = CreateInstaller(server);
+
+        var exception = await Assert.ThrowsAsync<TerraformInstallException>(
+            () => installer.InstallAsync(System.Version.Parse(Version), TestContext.Current.CancellationToken));
+
+        Assert.Contains("no checksum", exception.Message, StringComparison.Ordinal);
+        Assert.Equal(0, server.Requests(ZipPath));
+    }
+
+    [Fact]
+    public async Task InstallAsync_UnknownVersion_SaysWhatWasAsked()
+    {
+        await using var server = new ReleaseServer();
+        var installer = CreateInstaller(server);
+
+        var exception = await Assert.ThrowsAsync<TerraformInstallException>(
+            () => installer.InstallAsync(new Version(1, 98, 0), TestContext.Current.CancellationToken));
+
+        Assert.Contains("404", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("1.98.0", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InstallAsync_TwoCallersAtOnce_DownloadOnce()
+    {
+        await using var server = ServeRelease(tamper: false);
+        var cancellationToken = TestContext.Current.CancellationToken;
+
+        // Two installers, as two daemons on one host would have, sharing one cache directory.
+        var paths = await Task.WhenAll(
+            CreateInstaller(server).InstallAsync(System.Version.Parse(Version), cancellationToken),
+            CreateInstaller(server).InstallAsync(System.Version.Parse(Version), cancellationToken));
+
+        Assert.Equal(paths[0], paths[1]);
+        Assert.Equal(1, server.Requests(ZipPath));
+    }
+
+    [Fact]
+    public async Task Resolver_InstallVersionOption_UsesTheInstalledBinary()
+    {
+        await using var server = ServeRelease(tamper: false);
+        var options = new TerraformOptions { CacheDirectory = _cacheDirectory, InstallVersion = Version, ReleaseBaseUrl = server.BaseUrl };
+        var resolver = new TerraformBinaryResolver(options, CreateInstaller(server, options), NullLogger<TerraformBinaryResolver>.Instance);
+
+        var binary = await resolver.ResolveAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(new Version(1, 99, 0), binary.Version);
+        Assert.StartsWith(_cacheDirectory, binary.Path, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FindSum_SumsFile_FindsTheExactFileName()
+    {
+        var sums = $"{new string('a', 64)}  terraform_1.11.4_linux_amd64.zip\n{new string('b', 64)}  terraform_1.11.4_linux_arm64.zip\n";
+
+        Assert.Equal(new string('b', 64), TerraformInstaller.FindSum(sums, "terraform_1.11.4_linux_arm64.zip"));
+        Assert.Null(TerraformInstaller.FindSum(sums, "terraform_1.11.4_linux_386.zip"));
+    }
+
+    public void Dispose() => Directory.Delete(_cacheDirectory, recursive: true);
+
+    private ReleaseServer ServeRelease(bool tamper)
+    {
+        var server = new ReleaseServer();
+        var zip = FakeTerraform.ReleaseZip(FakeTerraform.Script(Version));
+        var zipName = $"terraform_{Version}_{_platform}.zip";
+        server.Add(SumsPath, Encoding.UTF8.GetBytes(
+            $"{new string('c', 64)}  terraform_{Version}_windows_amd64.zip\n{Convert.ToHexStringLower(SHA256.HashData(zip))}  {zipName}\n"));
+        if (tamper)
+        {
+            zip = FakeTerraform.ReleaseZip(FakeTerraform.Script(Version) + "echo injected\n");
+        }
+
+        server.Add(ZipPath, zip);
+        return server;
+    }
+
+    private TerraformInstaller CreateInstaller(ReleaseServer server, TerraformOptions? options = null) =>
+        new(
+            options ?? new TerraformOptions { CacheDirectory = _cacheDirectory, ReleaseBaseUrl = server.BaseUrl },
+            new HttpClient(),
+            NullLogger<TerraformInstaller>.Instance);
+}

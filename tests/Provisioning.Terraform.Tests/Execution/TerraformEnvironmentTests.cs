@@ -1,0 +1,77 @@
+using System.Collections;
+
+using Provisioning.Sdk.Protocol;
+using Provisioning.Terraform.Execution;
+
+namespace Provisioning.Terraform.Tests.Execution;
+
+public sealed class TerraformEnvironmentTests
+{
+    [Fact]
+    public void Build_HostEnvironment_RemovesDaemonSecretsAndListedVariables()
+    {
+        var options = new TerraformOptions { CacheDirectory = "/var/cache/provisioning" };
+        options.StripEnvironmentVariables.Add("VAULT_*");
+        options.StripEnvironmentVariables.Add("EXACT_NAME");
+        var host = new Hashtable
+        {
+            ["PATH"] = "/usr/bin",
+            ["PROVISIONING_PROVISIONER_KEY"] = "key",
+            ["PROVISIONING_PSK"] = "psk",
+            ["VAULT_TOKEN"] = "v",
+            ["EXACT_NAME"] = "x",
+            ["EXACT_NAME_LONGER"] = "kept",
+        };
+
+        var environment = TerraformEnvironment.Build(options, host, new Metadata(), [], [], cliConfigFile: null);
+
+        Assert.Null(environment["PROVISIONING_PROVISIONER_KEY"]);
+        Assert.Null(environment["PROVISIONING_PSK"]);
+        Assert.Null(environment["VAULT_TOKEN"]);
+        Assert.Null(environment["EXACT_NAME"]);
+        Assert.False(environment.ContainsKey("EXACT_NAME_LONGER"));
+        Assert.False(environment.ContainsKey("PATH"));
+        Assert.Equal("/var/cache/provisioning/plugins", environment["TF_PLUGIN_CACHE_DIR"]);
+        Assert.Equal("1", environment["TF_IN_AUTOMATION"]);
+        Assert.Equal("1", environment["CHECKPOINT_DISABLE"]);
+        Assert.False(environment.ContainsKey("TF_CLI_CONFIG_FILE"));
+    }
+
+    [Fact]
+    public void Build_Metadata_SetsCoderAndTfVarVariables()
+    {
+        var metadata = new Metadata
+        {
+            WorkspaceTransition = WorkspaceTransition.Destroy,
+            WorkspaceName = "ws",
+            WorkspaceOwner = "bob",
+            WorkspaceId = "id-1",
+            WorkspaceBuildNumber = 12,
+            IsPrebuild = true,
+        };
+        metadata.WorkspaceOwnerGroups.Add("devs");
+        metadata.WorkspaceOwnerRbacRoles.Add(new Role { Name = "member", OrgId = "org" });
+
+        var environment = TerraformEnvironment.Build(
+            new TerraformOptions(),
+            new Hashtable(),
+            metadata,
+            [new RichParameterValue { Name = "abc", Value = "v" }],
+            [new ExternalAuthProvider { Id = "github", AccessToken = "gh-token" }],
+            cliConfigFile: "/etc/terraformrc");
+
+        Assert.Equal("destroy", environment["CODER_WORKSPACE_TRANSITION"]);
+        Assert.Equal("destroy", environment["TF_VAR_workspace_transition"]);
+        Assert.Equal("ws", environment["TF_VAR_workspace_name"]);
+        Assert.Equal("bob", environment["TF_VAR_workspace_owner"]);
+        Assert.Equal("id-1", environment["TF_VAR_workspace_id"]);
+        Assert.Equal("12", environment["TF_VAR_workspace_build_number"]);
+        Assert.Equal("""["devs"]""", environment["CODER_WORKSPACE_OWNER_GROUPS"]);
+        Assert.Equal("""[{"name":"member","org_id":"org"}]""", environment["CODER_WORKSPACE_OWNER_RBAC_ROLES"]);
+        Assert.Equal("true", environment["CODER_WORKSPACE_IS_PREBUILD"]);
+        // sha256("abc") is the NIST test vector.
+        Assert.Equal("v", environment["CODER_PARAMETER_ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]);
+        Assert.Equal("gh-token", environment["CODER_EXTERNAL_AUTH_ACCESS_TOKEN_github"]);
+        Assert.Equal("/etc/terraformrc", environment["TF_CLI_CONFIG_FILE"]);
+    }
+}
