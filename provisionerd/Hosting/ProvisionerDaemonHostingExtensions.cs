@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+using Provisioning.Terraform;
+
+namespace Provisioning.Daemon.Hosting;
+
+/// <summary>Composition of a provisioner daemon into a host, so <c>provisioning provisioner start</c> stays thin.</summary>
+public static class ProvisionerDaemonHostingExtensions
+{
+    /// <summary>
+    /// Adds a provisioner daemon running the in-process Terraform provisioner (unless an
+    /// <see cref="IDaemonProvisioner"/> is registered already). Options bind from the
+    /// <c>ProvisionerDaemon</c> section, then <paramref name="configure"/> (command-line flags), and
+    /// are validated at start.
+    /// </summary>
+    public static IHostApplicationBuilder AddProvisionerDaemon(this IHostApplicationBuilder builder, Action<ProvisionerDaemonOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        var preview = new ProvisionerDaemonOptions();
+        builder.Configuration.GetSection(ProvisionerDaemonOptions.SectionName).Bind(preview);
+        configure?.Invoke(preview);
+        if (preview.LogJson)
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(json => json.IncludeScopes = true);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(console => console.IncludeScopes = true);
+        }
+
+        var options = builder.Services.AddOptions<ProvisionerDaemonOptions>().BindConfiguration(ProvisionerDaemonOptions.SectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProvisionerDaemonOptions>, ProvisionerDaemonOptionsValidator>());
+
+        builder.Services.AddOptions<TerraformOptions>()
+            .BindConfiguration(TerraformOptions.SectionName)
+            .Configure<IOptions<ProvisionerDaemonOptions>>((terraform, daemon) =>
+            {
+                terraform.TerraformPath ??= daemon.Value.TerraformPath;
+                terraform.CacheDirectory = daemon.Value.CacheDirectory;
+            })
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TerraformOptions>, TerraformOptionsValidator>());
+
+        builder.Services.TryAddSingleton<IDaemonProvisioner>(services => TerraformDaemonProvisioner.Create(
+            services.GetRequiredService<IOptions<TerraformOptions>>().Value,
+            services.GetRequiredService<ILoggerFactory>()));
+        builder.Services.TryAddSingleton(services => new ProvisionerDaemon(
+            services.GetRequiredService<IOptions<ProvisionerDaemonOptions>>().Value,
+            services.GetRequiredService<IDaemonProvisioner>(),
+            services.GetRequiredService<ILogger<ProvisionerDaemon>>(),
+            services.GetService<TimeProvider>()));
+        builder.Services.AddHostedService<ProvisionerDaemonHostedService>();
+        return builder;
+    }
+}
