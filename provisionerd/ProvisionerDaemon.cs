@@ -374,17 +374,17 @@ public sealed class ProvisionerDaemon : IDisposable
         _running[job.JobId] = runner;
         _metrics.JobStarted();
         var started = _time.GetTimestamp();
-        string outcome;
+        var outcome = JobOutcome.Abandoned;
         try
         {
             outcome = await runner.RunAsync(_cancelJobs.Token, _abort.Token).ConfigureAwait(false);
         }
         finally
         {
+            // Metrics first: a job is off its slot only once it is counted.
+            _metrics.JobFinished(runner.JobType, outcome, _time.GetElapsedTime(started));
             _running.TryRemove(job.JobId, out _);
         }
-
-        _metrics.JobFinished(runner.JobType, outcome, _time.GetElapsedTime(started));
     }
 
     private void RemoveLeftoverWorkDirectories()

@@ -43,6 +43,10 @@ internal sealed class CoordinatorConnection : IDisposable
             // States and archives are chunked, but parse results and resource lists can still exceed 4 MiB.
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
+            // The channel's own reconnect backoff (default up to 120 s) would keep failing calls long after
+            // the coordinator is back; the daemon's retry loops already back off with jitter.
+            InitialReconnectBackoff = options.ReconnectInitialDelay,
+            MaxReconnectBackoff = options.ReconnectMaxDelay,
         });
         _client = new DaemonService.ProvisionerDaemonClient(_channel);
         _headers = !string.IsNullOrWhiteSpace(options.ProvisionerKey)

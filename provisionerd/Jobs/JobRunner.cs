@@ -84,6 +84,7 @@ internal sealed class JobRunner
         await using var reporter = _reporter;
 
         var execution = ExecuteAsync(jobCancellation.Token);
+        var forced = false;
         Report report;
         try
         {
@@ -96,9 +97,10 @@ internal sealed class JobRunner
             DaemonLog.JobForceCanceled(_logger, _job.JobId, _options.ForceCancelTimeout);
             report = Fail(new JobFailureException(
                 $"The job was canceled and its provisioner did not stop within {_options.ForceCancelTimeout}; the daemon stopped it.", JobErrorCodes.Canceled));
+            forced = true;
         }
 
-        await EndSessionAsync().ConfigureAwait(false);
+        await EndSessionAsync(wait: !forced).ConfigureAwait(false);
         Stage(JobStages.CleaningUp);
         RemoveWorkDirectory();
 
@@ -331,16 +333,24 @@ internal sealed class JobRunner
         _reporter.Log(LogSource.ProvisionerDaemon, ProtocolLogLevel.Info, stage, stage);
     }
 
-    private async Task EndSessionAsync()
+    private async Task EndSessionAsync(bool wait)
     {
         if (Interlocked.Exchange(ref _session, null) is not { } session)
         {
             return;
         }
 
+        var disposal = session.DisposeAsync().AsTask();
+        if (!wait)
+        {
+            // A provisioner that ignored Cancel may ignore the end of its session too: the report must not wait for it.
+            _ = disposal.ContinueWith(static task => task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return;
+        }
+
         try
         {
-            await session.DisposeAsync().AsTask().WaitAsync(SessionDisposeTimeout).ConfigureAwait(false);
+            await disposal.WaitAsync(SessionDisposeTimeout).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or ProvisionerSessionException or OperationCanceledException)
         {

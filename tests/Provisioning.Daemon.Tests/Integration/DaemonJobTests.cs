@@ -82,6 +82,7 @@ public sealed class DaemonJobTests(TerraformCacheFixture terraform)
         Assert.Empty(deleted.Resources);
 
         Assert.Empty(daemon.LeftoverWorkDirectories());
+        await Eventually.HoldsAsync(() => daemon.Daemon.RunningJobs == 0, "the last job is off its slot", TimeSpan.FromSeconds(10), cancellationToken);
         Assert.Equal(1, daemon.Daemon.Metrics.JobCount("template_version_import", "succeeded"));
         Assert.Equal(3, daemon.Daemon.Metrics.JobCount("workspace_build", "succeeded"));
     }

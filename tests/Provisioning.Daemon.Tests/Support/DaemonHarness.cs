@@ -27,7 +27,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
     /// <summary>The daemon's ExecuteAsync.</summary>
     public Task Run { get; }
 
-    public static DaemonHarness Start(Uri coordinator, string terraformCache, Action<ProvisionerDaemonOptions>? configure = null)
+    public static DaemonHarness Start(Uri coordinator, string terraformCache, Action<ProvisionerDaemonOptions>? configure = null, IDaemonProvisioner? provisioner = null)
     {
         var options = new ProvisionerDaemonOptions
         {
@@ -49,7 +49,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
             CacheDirectory = terraformCache,
             InterruptGracePeriod = TimeSpan.FromSeconds(10),
         };
-        var provisioner = TerraformDaemonProvisioner.Create(terraform, NullLoggerFactory.Instance);
+        provisioner ??= TerraformDaemonProvisioner.Create(terraform, NullLoggerFactory.Instance);
         var daemon = new ProvisionerDaemon(options, provisioner, new TestOutputLogger<ProvisionerDaemon>());
         return new DaemonHarness(daemon, options);
     }

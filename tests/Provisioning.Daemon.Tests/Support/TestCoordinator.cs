@@ -36,6 +36,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RegisterRequest> _registrations = new();
     private readonly Lock _gate = new();
+    private readonly ITestOutputHelper? _output = TestContext.Current.TestOutputHelper;
     private WebApplication? _server;
     private int _port;
     private int _waiting;
@@ -90,8 +91,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     {
         var server = _server!;
         _server = null;
-        await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        await server.DisposeAsync().ConfigureAwait(false);
+        await StopQuicklyAsync(server).ConfigureAwait(false);
         await Task.Delay(downtime).ConfigureAwait(false);
         await StartServerAsync().ConfigureAwait(false);
     }
@@ -122,8 +122,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     {
         if (_server is { } server)
         {
-            await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await server.DisposeAsync().ConfigureAwait(false);
+            await StopQuicklyAsync(server).ConfigureAwait(false);
         }
     }
 
@@ -177,6 +176,9 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
             job.AcquiredAt = DateTimeOffset.UtcNow;
             Hold();
             await responseStream.WriteAsync(job.Job, CancellationToken.None).ConfigureAwait(false);
+
+            // Never return with a read pending: Kestrel reuses the stream's pipe for the next request.
+            await AwaitQuietlyAsync(canceled).ConfigureAwait(false);
             return;
         }
 
@@ -274,10 +276,31 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
 
     public TestJob Job(string id) => _jobs[id];
 
+    private static async Task AwaitQuietlyAsync(Task<bool> read)
+    {
+        try
+        {
+            await read.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException or InvalidOperationException)
+        {
+            // The daemon went away or never closed its side; the call ends either way.
+        }
+    }
+
+    private static async Task StopQuicklyAsync(WebApplication server)
+    {
+        // Open acquisition streams would hold a graceful stop for the default 30 s; abort them after a moment.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await server.StopAsync(timeout.Token).ConfigureAwait(false);
+        await server.DisposeAsync().ConfigureAwait(false);
+    }
+
     private async Task StartServerAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(_output));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, _port, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(grpc =>
         {
