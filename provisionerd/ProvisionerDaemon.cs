@@ -53,6 +53,7 @@ public sealed class ProvisionerDaemon : IDisposable
         _provisioner = provisioner;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        HeartbeatInterval = options.HeartbeatInterval;
         _metrics = new DaemonMetrics();
         _metrics.SetSlots(options.Slots);
         _metrics.SetConnected(false);
@@ -64,6 +65,12 @@ public sealed class ProvisionerDaemon : IDisposable
 
     /// <summary>The tags the coordinator matches jobs against; empty until registered.</summary>
     public IReadOnlyDictionary<string, string> EffectiveTags { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// How often a running job sends at least an empty UpdateJob: the configured interval, or the
+    /// coordinator's if it asked for a shorter one at registration.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; private set; }
 
     /// <summary>Whether the daemon runs (for <c>/healthz</c>).</summary>
     public bool IsAlive => _alive;
@@ -219,6 +226,12 @@ public sealed class ProvisionerDaemon : IDisposable
             var response = await _connection.RetryAsync(token => _connection.RegisterAsync(new RegisterRequest { Daemon = Info() }, token), cancellationToken).ConfigureAwait(false);
             DaemonId = response.DaemonId;
             EffectiveTags = new Dictionary<string, string>(response.EffectiveTags, StringComparer.Ordinal);
+            if (response.HeartbeatIntervalSeconds > 0 && TimeSpan.FromSeconds(response.HeartbeatIntervalSeconds) < HeartbeatInterval)
+            {
+                // The coordinator reaps jobs that stay silent longer than it expects; never be slower than it asks.
+                HeartbeatInterval = TimeSpan.FromSeconds(response.HeartbeatIntervalSeconds);
+            }
+
             _registered = true;
             DaemonLog.Registered(_logger, response.DaemonId, string.Join(",", response.EffectiveTags.Select(tag => $"{tag.Key}={tag.Value}")));
         }
@@ -368,7 +381,7 @@ public sealed class ProvisionerDaemon : IDisposable
 
     private async Task RunJobAsync(AcquiredJob job)
     {
-        var runner = new JobRunner(job, _connection, _provisioner, _options, _logger, _time);
+        var runner = new JobRunner(job, _connection, _provisioner, _options, HeartbeatInterval, _logger, _time);
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId });
         DaemonLog.JobAcquired(_logger, runner.JobType, job.JobId);
         _running[job.JobId] = runner;

@@ -40,6 +40,18 @@ internal sealed class CoordinatorConnection : IDisposable
         _logger = logger;
         _channel = GrpcChannel.ForAddress(options.CoordinatorUrl!, new GrpcChannelOptions
         {
+            HttpHandler = new SocketsHttpHandler
+            {
+                // An acquisition stream can wait for hours; pings find a dead connection (no RST after a
+                // network partition) so the slot reconnects instead of waiting forever.
+                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+                // Up to 64 slots each hold a stream; do not queue behind one connection's stream limit.
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            },
+            DisposeHttpClient = true,
             // States and archives are chunked, but parse results and resource lists can still exceed 4 MiB.
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,

@@ -32,7 +32,7 @@ internal sealed class JobReporter : IAsyncDisposable
     private Task? _pump;
     private bool _flushRequested;
 
-    public JobReporter(string jobId, CoordinatorConnection connection, ProvisionerDaemonOptions options, TimeProvider time, Action onCanceled, Action<RpcException> onLost)
+    public JobReporter(string jobId, CoordinatorConnection connection, ProvisionerDaemonOptions options, TimeSpan heartbeat, TimeProvider time, Action onCanceled, Action<RpcException> onLost)
     {
         _jobId = jobId;
         _connection = connection;
@@ -40,7 +40,7 @@ internal sealed class JobReporter : IAsyncDisposable
         _time = time;
         _onCanceled = onCanceled;
         _onLost = onLost;
-        _buffer = new JobLogBuffer(options.LogFlushInterval, options.LogFlushLines, options.OfflineLogBufferLines, options.HeartbeatInterval, time.GetUtcNow());
+        _buffer = new JobLogBuffer(options.LogFlushInterval, options.LogFlushLines, options.OfflineLogBufferLines, heartbeat, time.GetUtcNow());
     }
 
     /// <summary>Set once the coordinator refused a call for this job (not ours any more); nothing more is sent.</summary>
@@ -114,9 +114,16 @@ internal sealed class JobReporter : IAsyncDisposable
 
     private void Wake()
     {
-        if (_signal.CurrentCount == 0)
+        try
         {
-            _signal.Release();
+            if (_signal.CurrentCount == 0)
+            {
+                _signal.Release();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // A force-canceled provisioner still logging after its job was reported: nobody listens any more.
         }
     }
 

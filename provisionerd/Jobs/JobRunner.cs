@@ -36,12 +36,14 @@ internal sealed class JobRunner
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly string _workDirectory;
+    private readonly TimeSpan _heartbeat;
     private JobReporter _reporter = null!;
     private IProvisionerSessionClient? _session;
     private string _stage = "";
 
-    public JobRunner(AcquiredJob job, CoordinatorConnection connection, IDaemonProvisioner provisioner, ProvisionerDaemonOptions options, ILogger logger, TimeProvider time)
+    public JobRunner(AcquiredJob job, CoordinatorConnection connection, IDaemonProvisioner provisioner, ProvisionerDaemonOptions options, TimeSpan heartbeat, ILogger logger, TimeProvider time)
     {
+        _heartbeat = heartbeat;
         _job = job;
         _connection = connection;
         _provisioner = provisioner;
@@ -75,7 +77,7 @@ internal sealed class JobRunner
             force.CancelAfter(_options.ForceCancelTimeout);
         });
 
-        _reporter = new JobReporter(_job.JobId, _connection, _options, _time, () => TryCancel(jobCancellation), ex =>
+        _reporter = new JobReporter(_job.JobId, _connection, _options, _heartbeat, _time, () => TryCancel(jobCancellation), ex =>
         {
             DaemonLog.JobLost(_logger, _job.JobId, ex.StatusCode, ex.Status.Detail);
             TryCancel(jobCancellation);

@@ -102,6 +102,22 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Daemon_ProvisionerUnusable_StopsBeforeRegisteringWithTheProvisionerExitCode()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var broken = new InProcessDaemonProvisioner("broken", new StubbornProvisioner(), _ => throw new InvalidOperationException("terraform 0.11 is too old; install 1.5 or later"));
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, provisioner: broken);
+
+        var exception = await Assert.ThrowsAsync<ProvisionerDaemonException>(() => daemon.Run.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken));
+
+        Assert.Equal(ProvisionerDaemonException.ProvisionerExitCode, exception.ExitCode);
+        Assert.Contains("The broken provisioner cannot run", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("install 1.5 or later", exception.Message, StringComparison.Ordinal);
+        Assert.Empty(coordinator.Registrations);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task HostedDaemon_CredentialsRefused_StopsTheHostWithTheAuthenticationExitCode()
     {
         var cancellationToken = TestContext.Current.CancellationToken;

@@ -52,6 +52,9 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
 
     public Uri Address => new($"http://127.0.0.1:{_port}");
 
+    /// <summary>The heartbeat interval Register asks for. Default: 5.</summary>
+    public int HeartbeatIntervalSeconds { get; set; } = 5;
+
     /// <summary>When set, Register and AcquireJob answer PermissionDenied whatever the credentials.</summary>
     public bool RevokeCredentials { get; set; }
 
@@ -130,7 +133,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     {
         Authenticate(context);
         _registrations.Enqueue(request);
-        var response = new RegisterResponse { DaemonId = "daemon-" + request.Daemon.Name, HeartbeatIntervalSeconds = 5 };
+        var response = new RegisterResponse { DaemonId = "daemon-" + request.Daemon.Name, HeartbeatIntervalSeconds = HeartbeatIntervalSeconds };
         response.EffectiveTags.Add(request.Daemon.Tags);
         return Task.FromResult(response);
     }
