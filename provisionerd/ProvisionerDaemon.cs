@@ -225,6 +225,7 @@ public sealed class ProvisionerDaemon : IDisposable
 
             var response = await _connection.RetryAsync(token => _connection.RegisterAsync(new RegisterRequest { Daemon = Info() }, token), cancellationToken).ConfigureAwait(false);
             DaemonId = response.DaemonId;
+            _connection.SetDaemonId(response.DaemonId);
             EffectiveTags = new Dictionary<string, string>(response.EffectiveTags, StringComparer.Ordinal);
             if (response.HeartbeatIntervalSeconds > 0 && TimeSpan.FromSeconds(response.HeartbeatIntervalSeconds) < HeartbeatInterval)
             {
@@ -276,7 +277,11 @@ public sealed class ProvisionerDaemon : IDisposable
             }
             catch (RpcException ex) when (CoordinatorConnection.IsAuthRefusal(ex))
             {
-                throw AuthRefused(ex);
+                // The coordinator forgot this daemon (cleaned up as stale) or lost its id: register again,
+                // which ends the daemon for good if the credentials themselves are refused.
+                _registered = false;
+                await DelayAsync(backoff.NextDelay()).ConfigureAwait(false);
+                continue;
             }
             catch (RpcException ex)
             {

@@ -23,11 +23,15 @@ internal sealed class CoordinatorConnection : IDisposable
 {
     internal const string KeyHeader = "provisioning-provisioner-key";
     internal const string PskHeader = "provisioning-provisioner-psk";
+
+    /// <summary>The id Register returned, sent on every later call (job calls are checked against their owner).</summary>
+    internal const string DaemonIdHeader = "provisioning-daemon-id";
     private const int ChunkSize = 256 * 1024;
 
     private readonly GrpcChannel _channel;
     private readonly DaemonService.ProvisionerDaemonClient _client;
-    private readonly Metadata _headers;
+    private readonly Metadata _credentials;
+    private volatile Metadata _headers;
     private readonly ProvisionerDaemonOptions _options;
     private readonly DaemonMetrics _metrics;
     private readonly ILogger _logger;
@@ -61,9 +65,10 @@ internal sealed class CoordinatorConnection : IDisposable
             MaxReconnectBackoff = options.ReconnectMaxDelay,
         });
         _client = new DaemonService.ProvisionerDaemonClient(_channel);
-        _headers = !string.IsNullOrWhiteSpace(options.ProvisionerKey)
+        _credentials = !string.IsNullOrWhiteSpace(options.ProvisionerKey)
             ? new Metadata { { KeyHeader, options.ProvisionerKey } }
             : new Metadata { { PskHeader, options.PreSharedKey! } };
+        _headers = _credentials;
     }
 
     /// <summary>Whether the last call reached the coordinator.</summary>
@@ -71,7 +76,22 @@ internal sealed class CoordinatorConnection : IDisposable
 
     public DaemonService.ProvisionerDaemonClient Client => _client;
 
-    public Metadata Headers => _headers;
+    /// <summary>Sends <paramref name="daemonId"/> on every later call.</summary>
+    public void SetDaemonId(string daemonId)
+    {
+        var headers = new Metadata();
+        foreach (var entry in _credentials)
+        {
+            headers.Add(entry);
+        }
+
+        if (!string.IsNullOrEmpty(daemonId))
+        {
+            headers.Add(DaemonIdHeader, daemonId);
+        }
+
+        _headers = headers;
+    }
 
     /// <summary>Whether a failure is worth retrying: the coordinator is unreachable, restarting or overloaded.</summary>
     public static bool IsTransient(RpcException exception) => exception.StatusCode is
@@ -125,7 +145,7 @@ internal sealed class CoordinatorConnection : IDisposable
     }
 
     public Task<RegisterResponse> RegisterAsync(RegisterRequest request, CancellationToken cancellationToken) =>
-        _client.RegisterAsync(request, _headers, cancellationToken: cancellationToken).ResponseAsync;
+        _client.RegisterAsync(request, _credentials, cancellationToken: cancellationToken).ResponseAsync;
 
     public AsyncDuplexStreamingCall<AcquireRequest, AcquiredJob> AcquireJob(CancellationToken cancellationToken) =>
         _client.AcquireJob(_headers, cancellationToken: cancellationToken);

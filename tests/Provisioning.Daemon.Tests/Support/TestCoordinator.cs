@@ -35,6 +35,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     private readonly ConcurrentDictionary<string, TestJob> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RegisterRequest> _registrations = new();
+    private readonly ConcurrentDictionary<string, string> _daemons = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly ITestOutputHelper? _output = TestContext.Current.TestOutputHelper;
     private WebApplication? _server;
@@ -133,14 +134,16 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     {
         Authenticate(context);
         _registrations.Enqueue(request);
-        var response = new RegisterResponse { DaemonId = "daemon-" + request.Daemon.Name, HeartbeatIntervalSeconds = HeartbeatIntervalSeconds };
+        var daemonId = Guid.NewGuid().ToString();
+        _daemons[daemonId] = request.Daemon.Name;
+        var response = new RegisterResponse { DaemonId = daemonId, HeartbeatIntervalSeconds = HeartbeatIntervalSeconds };
         response.EffectiveTags.Add(request.Daemon.Tags);
         return Task.FromResult(response);
     }
 
     public override async Task AcquireJob(IAsyncStreamReader<AcquireRequest> requestStream, IServerStreamWriter<AcquiredJob> responseStream, ServerCallContext context)
     {
-        Authenticate(context);
+        var daemonId = RequireDaemon(context);
         var token = context.CancellationToken;
         if (!await requestStream.MoveNext(token).ConfigureAwait(false) || requestStream.Current.TypeCase != AcquireRequest.TypeOneofCase.Ready)
         {
@@ -176,6 +179,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
         {
             // A job dequeued after the daemon's Cancel still goes to it: the protocol says the daemon must run it.
             var job = dequeued.Result;
+            job.Owner = daemonId;
             job.AcquiredAt = DateTimeOffset.UtcNow;
             Hold();
             await responseStream.WriteAsync(job.Job, CancellationToken.None).ConfigureAwait(false);
@@ -194,8 +198,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
 
     public override Task<UpdateJobResponse> UpdateJob(UpdateJobRequest request, ServerCallContext context)
     {
-        Authenticate(context);
-        var job = Held(request.JobId);
+        var job = Held(request.JobId, context);
         job.AddUpdate(request);
         var response = new UpdateJobResponse { Canceled = job.CancelRequested };
         if (request.TemplateVariables.Count > 0)
@@ -215,8 +218,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
 
     public override Task<Empty> CompleteJob(CompletedJob request, ServerCallContext context)
     {
-        Authenticate(context);
-        var job = Held(request.JobId);
+        var job = Held(request.JobId, context);
         RefuseIfAsked(job);
         Report(job, new TerminalReport(request, null));
         return Task.FromResult(new Empty());
@@ -224,8 +226,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
 
     public override Task<Empty> FailJob(FailedJob request, ServerCallContext context)
     {
-        Authenticate(context);
-        var job = Held(request.JobId);
+        var job = Held(request.JobId, context);
         RefuseIfAsked(job);
         Report(job, new TerminalReport(null, request));
         return Task.FromResult(new Empty());
@@ -233,14 +234,13 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
 
     public override async Task<FileReference> UploadFile(IAsyncStreamReader<FileChunk> requestStream, ServerCallContext context)
     {
-        Authenticate(context);
         if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false) || requestStream.Current.TypeCase != FileChunk.TypeOneofCase.Header)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "Send the header first."));
         }
 
         var header = requestStream.Current.Header;
-        Held(header.JobId);
+        Held(header.JobId, context);
         using var content = new MemoryStream();
         while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
         {
@@ -259,8 +259,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
 
     public override async Task DownloadFile(DownloadFileRequest request, IServerStreamWriter<FileChunk> responseStream, ServerCallContext context)
     {
-        Authenticate(context);
-        Held(request.JobId);
+        Held(request.JobId, context);
         if (!_files.TryGetValue(request.FileId, out var content))
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"No file {request.FileId}."));
@@ -333,11 +332,30 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
         }
     }
 
-    private TestJob Held(string jobId)
+    /// <summary>Checks credentials and the daemon id Register gave, as the coordinator does on every call after Register.</summary>
+    private string RequireDaemon(ServerCallContext context)
     {
+        Authenticate(context);
+        var daemonId = context.RequestHeaders.GetValue("provisioning-daemon-id");
+        if (daemonId is null || !_daemons.ContainsKey(daemonId))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "Call Register first and send the daemon id it returns in 'provisioning-daemon-id'."));
+        }
+
+        return daemonId;
+    }
+
+    private TestJob Held(string jobId, ServerCallContext context)
+    {
+        var daemonId = RequireDaemon(context);
         if (!_jobs.TryGetValue(jobId, out var job) || job.AcquiredAt is null)
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"Job {jobId} is not held by this daemon."));
+            throw new RpcException(new Status(StatusCode.NotFound, $"Job {jobId} does not exist or was never acquired."));
+        }
+
+        if (job.Owner != daemonId)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Job {jobId} is not held by this daemon."));
         }
 
         return job;

@@ -23,6 +23,9 @@ public sealed class TestJob(AcquiredJob job)
 
     public string LogText => string.Join('\n', _logs.Select(log => $"[{log.Stage}] {log.Source} {log.Level}: {log.Output}"));
 
+    /// <summary>The id of the daemon that acquired the job.</summary>
+    public string? Owner { get; internal set; }
+
     /// <summary>When the coordinator handed the job to a daemon; null while queued.</summary>
     public DateTimeOffset? AcquiredAt { get; internal set; }
 
