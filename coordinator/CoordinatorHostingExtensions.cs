@@ -1,0 +1,92 @@
+using System.Net;
+
+using Hangfire;
+
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+using Npgsql;
+
+using Provisioning.Coordinator.Daemons;
+using Provisioning.Coordinator.Database;
+using Provisioning.Coordinator.Jobs;
+using Provisioning.Coordinator.Queueing;
+
+namespace Provisioning.Coordinator;
+
+/// <summary>Composition of the coordinator in an ASP.NET Core host (the `provisioning server` command).</summary>
+public static class CoordinatorHostingExtensions
+{
+    /// <summary>Registers options (validated at start), the database, the queue and the daemon gRPC service.</summary>
+    public static IHostApplicationBuilder AddCoordinator(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<CoordinatorOptions>().BindConfiguration(CoordinatorOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinatorOptions>, CoordinatorOptionsValidator>());
+
+        services.AddSingleton<CoordinatorDatabase>();
+        services.AddHostedService(provider => provider.GetRequiredService<CoordinatorDatabase>());
+        services.AddSingleton(provider => provider.GetRequiredService<CoordinatorDatabase>().DataSource);
+        services.AddSingleton<JobStorage>(provider => HangfireStorageFactory.Create(provider.GetRequiredService<CoordinatorDatabase>().ConnectionString));
+        services.AddSingleton(provider => new ProvisionerJobLedger(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton<ProvisionerJobQueue>();
+        services.AddSingleton(new JobAcquirerOptions());
+        services.AddSingleton<JobAcquirer>();
+        services.AddSingleton<ProvisionerKeyStore>();
+        services.AddSingleton<CoordinatorMaintenance>();
+        services.AddHostedService<CoordinatorMaintenanceService>();
+        services.AddGrpc(grpc =>
+        {
+            // Chunks are 256 KiB; headroom for protobuf framing and the largest inline payloads.
+            grpc.MaxReceiveMessageSize = 8 * 1024 * 1024;
+            grpc.EnableDetailedErrors = false;
+        });
+        return builder;
+    }
+
+    /// <summary>Maps the daemon gRPC service.</summary>
+    public static IEndpointRouteBuilder MapCoordinator(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGrpcService<ProvisionerDaemonService>();
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Listens on <see cref="CoordinatorOptions.HttpAddress"/> (REST, HTTP/1.1 and HTTP/2) and, for
+    /// cleartext, on <see cref="CoordinatorOptions.GrpcAddress"/> with HTTP/2 only: Kestrel speaks cleartext
+    /// HTTP/2 only on an HTTP/2-only endpoint (DESIGN.md §2.1).
+    /// </summary>
+    public static void ListenOnCoordinatorAddresses(this KestrelServerOptions kestrel, CoordinatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(kestrel);
+        ArgumentNullException.ThrowIfNull(options);
+        var http = new Uri(options.HttpAddress);
+        Listen(kestrel, http, HttpProtocols.Http1AndHttp2);
+        var grpc = new Uri(options.GrpcAddress);
+        if (http.Scheme == Uri.UriSchemeHttp && !(grpc.Host == http.Host && grpc.Port == http.Port))
+        {
+            Listen(kestrel, grpc, HttpProtocols.Http2);
+        }
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, Uri address, HttpProtocols protocols)
+    {
+        var ip = address.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(address.Host);
+        kestrel.Listen(ip, address.Port, listen =>
+        {
+            listen.Protocols = protocols;
+            if (address.Scheme == Uri.UriSchemeHttps)
+            {
+                listen.UseHttps();
+            }
+        });
+    }
+}

@@ -1,0 +1,139 @@
+using System.Security.Cryptography;
+using System.Text;
+
+using Dapper;
+
+using Grpc.Core;
+
+using Microsoft.Extensions.Options;
+
+using Npgsql;
+
+using Provisioning.Coordinator.Jobs;
+using Provisioning.Sdk.Daemon;
+
+namespace Provisioning.Coordinator.Daemons;
+
+/// <summary>Checks a call's credentials (provisioner key or pre-shared key) and resolves the registered daemon making it.</summary>
+internal sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, ProvisionerKeyStore keys, IOptions<CoordinatorOptions> options)
+{
+    private const int MaxSlots = 256;
+
+    public async Task<DaemonCredential> AuthenticateAsync(ServerCallContext context)
+    {
+        var key = context.RequestHeaders.GetValue(ProvisionerDaemonMetadata.ProvisionerKey);
+        if (!string.IsNullOrEmpty(key))
+        {
+            return await keys.AuthenticateAsync(key, context.CancellationToken).ConfigureAwait(false)
+                ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The provisioner key is not valid: create one with `provisioning provisioner keys create` and pass it unchanged."));
+        }
+
+        var psk = context.RequestHeaders.GetValue(ProvisionerDaemonMetadata.ProvisionerPsk);
+        if (!string.IsNullOrEmpty(psk))
+        {
+            var expected = options.Value.ProvisionerPsk;
+            if (string.IsNullOrEmpty(expected))
+            {
+                throw new RpcException(new Status(StatusCode.Unauthenticated, "This coordinator accepts no pre-shared key (none is configured): authenticate with a provisioner key."));
+            }
+
+            // Compare digests, so the comparison takes the same time whatever the lengths.
+            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(psk)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+            {
+                throw new RpcException(new Status(StatusCode.Unauthenticated, "The pre-shared key does not match the coordinator's (--provisioner-psk)."));
+            }
+
+            return new DaemonCredential(null, null);
+        }
+
+        throw new RpcException(new Status(
+            StatusCode.Unauthenticated,
+            $"No credentials: send a provisioner key in '{ProvisionerDaemonMetadata.ProvisionerKey}' or the pre-shared key in '{ProvisionerDaemonMetadata.ProvisionerPsk}'."));
+    }
+
+    /// <summary>Records (or updates) the daemon named in <paramref name="info"/> under <paramref name="credential"/>.</summary>
+    public async Task<(DaemonRecord Daemon, IReadOnlyDictionary<string, string> Tags)> RegisterAsync(DaemonCredential credential, DaemonInfo info, CancellationToken cancellationToken)
+    {
+        var name = info.Name.Trim();
+        if (name.Length is 0 or > 128)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "The daemon's name must be 1 to 128 characters (the default is the host name)."));
+        }
+
+        var provisioners = info.Provisioners.Select(provisioner => provisioner.Trim()).Where(provisioner => provisioner.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
+        if (provisioners.Length == 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "The daemon declares no provisioner type: declare at least one, e.g. \"terraform\"."));
+        }
+
+        if (info.Slots is < 0 or > MaxSlots)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Slots must be between 1 and {MaxSlots}; {info.Slots} was given."));
+        }
+
+        IReadOnlyDictionary<string, string> tags;
+        try
+        {
+            tags = credential.KeyTags ?? ProvisionerTags.Canonicalize(info.Tags);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var daemon = await connection.QuerySingleAsync<DaemonRecord>(new CommandDefinition(
+            """
+            INSERT INTO provisioner_daemons (name, key_id, tags, provisioners, version, slots, last_seen_at)
+            VALUES (@Name, @KeyId, @Tags::jsonb, @Provisioners, @Version, @Slots, now())
+            ON CONFLICT (name, (coalesce(key_id, '00000000-0000-0000-0000-000000000000'::uuid)))
+            DO UPDATE SET tags = EXCLUDED.tags, provisioners = EXCLUDED.provisioners, version = EXCLUDED.version,
+                          slots = EXCLUDED.slots, last_seen_at = now()
+            RETURNING id, name, key_id, tags::text AS tags, provisioners
+            """,
+            new
+            {
+                Name = name,
+                credential.KeyId,
+                Tags = ProvisionerTags.ToJson(tags),
+                Provisioners = provisioners,
+                info.Version,
+                Slots = Math.Max(1, info.Slots),
+            },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return (daemon, tags);
+    }
+
+    /// <summary>Authenticates the call and returns the registered daemon it names, which must belong to the same credential.</summary>
+    public async Task<DaemonRecord> RequireDaemonAsync(ServerCallContext context)
+    {
+        var credential = await AuthenticateAsync(context).ConfigureAwait(false);
+        var header = context.RequestHeaders.GetValue(ProvisionerDaemonMetadata.DaemonId);
+        if (!Guid.TryParse(header, out var daemonId))
+        {
+            throw new RpcException(new Status(
+                StatusCode.Unauthenticated,
+                $"Call Register first and send the daemon_id it returns in '{ProvisionerDaemonMetadata.DaemonId}' on every later call."));
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(context.CancellationToken).ConfigureAwait(false);
+        var daemon = await connection.QuerySingleOrDefaultAsync<DaemonRecord>(new CommandDefinition(
+            """
+            UPDATE provisioner_daemons SET last_seen_at = now() WHERE id = @Id
+            RETURNING id, name, key_id, tags::text AS tags, provisioners
+            """,
+            new { Id = daemonId },
+            cancellationToken: context.CancellationToken)).ConfigureAwait(false);
+        if (daemon is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"Daemon {daemonId} is not registered (or was cleaned up as stale): call Register again."));
+        }
+
+        if (daemon.KeyId != credential.KeyId)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Daemon {daemonId} was registered with other credentials."));
+        }
+
+        return daemon;
+    }
+}

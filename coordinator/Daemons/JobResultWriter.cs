@@ -1,0 +1,276 @@
+using System.Text.Json;
+
+using Dapper;
+
+using Google.Protobuf;
+
+using Npgsql;
+
+using Provisioning.Sdk.Daemon;
+using Provisioning.Sdk.Protocol;
+
+namespace Provisioning.Coordinator.Daemons;
+
+/// <summary>Stores what a terminal report carries (state, resources, parameters, timings), inside the transaction that ends the job.</summary>
+internal static class JobResultWriter
+{
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default);
+
+    public static async Task WriteCompletedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, CompletedJob completed, CancellationToken cancellationToken)
+    {
+        switch (completed.TypeCase)
+        {
+            case CompletedJob.TypeOneofCase.WorkspaceBuild:
+                var build = completed.WorkspaceBuild;
+                if (build.State is not null)
+                {
+                    var state = await ReadBlobAsync(connection, transaction, build.State, cancellationToken).ConfigureAwait(false);
+                    await SetBuildStateAsync(connection, transaction, jobId, state, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await KeepPreviousStateAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false);
+                }
+
+                var transition = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                    "SELECT transition FROM workspace_builds WHERE job_id = @JobId", new { JobId = jobId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await InsertResourcesAsync(connection, transaction, jobId, transition ?? "start", build.Resources, cancellationToken).ConfigureAwait(false);
+                await InsertTimingsAsync(connection, transaction, jobId, build.Timings, cancellationToken).ConfigureAwait(false);
+                break;
+            case CompletedJob.TypeOneofCase.TemplateImport:
+                var import = completed.TemplateImport;
+                await InsertResourcesAsync(connection, transaction, jobId, "start", import.StartResources, cancellationToken).ConfigureAwait(false);
+                await InsertResourcesAsync(connection, transaction, jobId, "stop", import.StopResources, cancellationToken).ConfigureAwait(false);
+                await InsertParametersAsync(connection, transaction, jobId, import.RichParameters, cancellationToken).ConfigureAwait(false);
+                await InsertTimingsAsync(connection, transaction, jobId, import.Timings, cancellationToken).ConfigureAwait(false);
+                break;
+            case CompletedJob.TypeOneofCase.TemplateDryRun:
+                await InsertResourcesAsync(connection, transaction, jobId, "start", completed.TemplateDryRun.Resources, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                break;
+        }
+    }
+
+    public static async Task WriteFailedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, FailedJob failed, CancellationToken cancellationToken)
+    {
+        if (failed.TypeCase != FailedJob.TypeOneofCase.WorkspaceBuild)
+        {
+            return;
+        }
+
+        // Invariant 3: the partial state Terraform wrote is kept; a build that wrote none keeps the previous one.
+        var state = failed.WorkspaceBuild.State is { } blob
+            ? await ReadBlobAsync(connection, transaction, blob, cancellationToken).ConfigureAwait(false)
+            : [];
+        if (state.Length > 0)
+        {
+            await SetBuildStateAsync(connection, transaction, jobId, state, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await KeepPreviousStateAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false);
+        }
+
+        await InsertTimingsAsync(connection, transaction, jobId, failed.WorkspaceBuild.Timings, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The bytes of a blob: inline, or a stored file (which must exist and match its SHA-256 name).</summary>
+    public static async Task<byte[]> ReadBlobAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Blob blob, CancellationToken cancellationToken)
+    {
+        switch (blob.ContentCase)
+        {
+            case Blob.ContentOneofCase.Inline:
+                return blob.Inline.ToByteArray();
+            case Blob.ContentOneofCase.File:
+                var data = await connection.ExecuteScalarAsync<byte[]?>(new CommandDefinition(
+                    "SELECT data FROM files WHERE hash = @Hash", new { Hash = blob.File.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                return data ?? throw new ArgumentException($"File {blob.File.Id} is not stored: upload it with UploadFile before referring to it.");
+            default:
+                return [];
+        }
+    }
+
+    private static Task SetBuildStateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, byte[] state, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE workspace_builds SET provisioner_state = @State, updated_at = now() WHERE job_id = @JobId",
+            new { JobId = jobId, State = state },
+            transaction,
+            cancellationToken: cancellationToken));
+
+    private static Task KeepPreviousStateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE workspace_builds build SET provisioner_state = (
+                SELECT previous.provisioner_state FROM workspace_builds previous
+                WHERE previous.workspace_id = build.workspace_id AND previous.build_number < build.build_number
+                ORDER BY previous.build_number DESC LIMIT 1), updated_at = now()
+            WHERE build.job_id = @JobId AND build.provisioner_state IS NULL
+            """,
+            new { JobId = jobId },
+            transaction,
+            cancellationToken: cancellationToken));
+
+    private static async Task InsertResourcesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, string transition, IEnumerable<Resource> resources, CancellationToken cancellationToken)
+    {
+        foreach (var resource in resources)
+        {
+            var resourceId = await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+                """
+                INSERT INTO workspace_resources (job_id, transition, type, name, hide, icon, instance_type, daily_cost, module_path)
+                VALUES (@JobId, @Transition, @Type, @Name, @Hide, @Icon, @InstanceType, @DailyCost, @ModulePath)
+                RETURNING id
+                """,
+                new { JobId = jobId, Transition = transition, resource.Type, resource.Name, resource.Hide, resource.Icon, resource.InstanceType, resource.DailyCost, resource.ModulePath },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+            foreach (var item in resource.Metadata)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO workspace_resource_metadata (workspace_resource_id, key, value, sensitive) VALUES (@ResourceId, @Key, @Value, @Sensitive)
+                    ON CONFLICT (workspace_resource_id, key) DO UPDATE SET value = EXCLUDED.value, sensitive = EXCLUDED.sensitive
+                    """,
+                    new { ResourceId = resourceId, item.Key, Value = item.IsNull ? null : item.Value, item.Sensitive },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            foreach (var agent in resource.Agents)
+            {
+                var agentId = await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+                    """
+                    INSERT INTO workspace_agents (resource_id, name, auth_token, auth_instance_id, architecture, operating_system, directory,
+                        environment_variables, connection_timeout_seconds, troubleshooting_url, motd_file, display_apps, scripts, metadata, display_order)
+                    VALUES (@ResourceId, @Name, coalesce(@Token, gen_random_uuid()), @InstanceId, @Architecture, @OperatingSystem, @Directory,
+                        @Env::jsonb, @ConnectionTimeoutSeconds, @TroubleshootingUrl, @MotdFile, @DisplayApps::jsonb, @Scripts::jsonb, @Metadata::jsonb, @Order)
+                    RETURNING id
+                    """,
+                    new
+                    {
+                        ResourceId = resourceId,
+                        agent.Name,
+                        Token = Guid.TryParse(agent.Token, out var token) ? token : (Guid?)null,
+                        InstanceId = agent.AuthCase == Agent.AuthOneofCase.InstanceId ? agent.InstanceId : null,
+                        agent.Architecture,
+                        agent.OperatingSystem,
+                        agent.Directory,
+                        Env = JsonSerializer.Serialize(agent.Env.ToDictionary(pair => pair.Key, pair => pair.Value)),
+                        agent.ConnectionTimeoutSeconds,
+                        agent.TroubleshootingUrl,
+                        agent.MotdFile,
+                        DisplayApps = agent.DisplayApps is null ? "{}" : Formatter.Format(agent.DisplayApps),
+                        Scripts = "[" + string.Join(',', agent.Scripts.Select(message => Formatter.Format(message))) + "]",
+                        Metadata = "[" + string.Join(',', agent.Metadata.Select(message => Formatter.Format(message))) + "]",
+                        Order = (int)agent.Order,
+                    },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+                foreach (var app in agent.Apps)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        """
+                        INSERT INTO workspace_apps (agent_id, slug, display_name, icon, command, url, external, subdomain, sharing_level,
+                            healthcheck_url, healthcheck_interval, healthcheck_threshold, open_in, hidden, display_order, display_group)
+                        VALUES (@AgentId, @Slug, @DisplayName, @Icon, @Command, @Url, @External, @Subdomain, @SharingLevel,
+                            @HealthcheckUrl, @HealthcheckInterval, @HealthcheckThreshold, @OpenIn, @Hidden, @Order, @Group)
+                        """,
+                        new
+                        {
+                            AgentId = agentId,
+                            app.Slug,
+                            app.DisplayName,
+                            app.Icon,
+                            Command = app.Command.Length > 0 ? app.Command : null,
+                            Url = app.Url.Length > 0 ? app.Url : null,
+                            app.External,
+                            app.Subdomain,
+                            SharingLevel = app.SharingLevel.ToString().ToLowerInvariant(),
+                            HealthcheckUrl = app.Healthcheck?.Url ?? string.Empty,
+                            HealthcheckInterval = app.Healthcheck?.Interval ?? 0,
+                            HealthcheckThreshold = app.Healthcheck?.Threshold ?? 0,
+                            OpenIn = app.OpenIn == AppOpenIn.Tab ? "tab" : "slim-window",
+                            app.Hidden,
+                            Order = (int)app.Order,
+                            app.Group,
+                        },
+                        transaction,
+                        cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private static async Task InsertParametersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, IEnumerable<RichParameter> parameters, CancellationToken cancellationToken)
+    {
+        var versionId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "SELECT id FROM template_versions WHERE job_id = @JobId", new { JobId = jobId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (versionId is null)
+        {
+            return;
+        }
+
+        foreach (var parameter in parameters)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO template_version_parameters (template_version_id, name, display_name, description, type, form_type, mutable, default_value, icon,
+                    options, validation_regex, validation_min, validation_max, validation_error, validation_monotonic, required, ephemeral, display_order)
+                VALUES (@VersionId, @Name, @DisplayName, @Description, @Type, @FormType, @Mutable, @DefaultValue, @Icon,
+                    @Options::jsonb, @ValidationRegex, @ValidationMin, @ValidationMax, @ValidationError, @ValidationMonotonic, @Required, @Ephemeral, @Order)
+                ON CONFLICT (template_version_id, name) DO NOTHING
+                """,
+                new
+                {
+                    VersionId = versionId,
+                    parameter.Name,
+                    parameter.DisplayName,
+                    parameter.Description,
+                    parameter.Type,
+                    FormType = parameter.FormType.ToString().ToLowerInvariant(),
+                    parameter.Mutable,
+                    parameter.DefaultValue,
+                    parameter.Icon,
+                    Options = "[" + string.Join(',', parameter.Options.Select(message => Formatter.Format(message))) + "]",
+                    parameter.ValidationRegex,
+                    ValidationMin = parameter.HasValidationMin ? parameter.ValidationMin : (int?)null,
+                    ValidationMax = parameter.HasValidationMax ? parameter.ValidationMax : (int?)null,
+                    parameter.ValidationError,
+                    parameter.ValidationMonotonic,
+                    parameter.Required,
+                    parameter.Ephemeral,
+                    parameter.Order,
+                },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task InsertTimingsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, IEnumerable<Timing> timings, CancellationToken cancellationToken)
+    {
+        foreach (var timing in timings)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO provisioner_job_timings (job_id, started_at, ended_at, stage, source, action, resource, state)
+                VALUES (@JobId, @Start, @End, @Stage, @Source, @Action, @Resource, @State)
+                """,
+                new
+                {
+                    JobId = jobId,
+                    Start = (timing.Start ?? timing.End)?.ToDateTime() ?? DateTime.UtcNow,
+                    End = (timing.End ?? timing.Start)?.ToDateTime() ?? DateTime.UtcNow,
+                    timing.Stage,
+                    timing.Source,
+                    timing.Action,
+                    timing.Resource,
+                    State = timing.State.ToString().ToLowerInvariant(),
+                },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+}

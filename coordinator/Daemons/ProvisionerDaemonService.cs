@@ -1,0 +1,462 @@
+using System.Security.Cryptography;
+
+using Dapper;
+
+using Google.Protobuf;
+
+using Grpc.Core;
+
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+using Npgsql;
+
+using Provisioning.Coordinator.Jobs;
+using Provisioning.Coordinator.Queueing;
+using Provisioning.Sdk.Daemon;
+using Provisioning.Sdk.Protocol;
+
+namespace Provisioning.Coordinator.Daemons;
+
+/// <summary>
+/// The coordinator side of provisionerd.proto: registers daemons, hands them jobs through the
+/// <see cref="JobAcquirer"/>, and records what they report. Every job call is checked against the job's
+/// owner; failures become <see cref="RpcException"/>s with a status a daemon can act on.
+/// </summary>
+public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaemonBase
+{
+    private const int ChunkSize = 256 * 1024;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ProvisionerJobQueue _queue;
+    private readonly JobAcquirer _acquirer;
+    private readonly DaemonAuthenticator _authenticator;
+    private readonly CoordinatorOptions _options;
+    private readonly ILogger<ProvisionerDaemonService> _logger;
+
+    public ProvisionerDaemonService(
+        NpgsqlDataSource dataSource,
+        ProvisionerJobQueue queue,
+        JobAcquirer acquirer,
+        ProvisionerKeyStore keys,
+        IOptions<CoordinatorOptions> options,
+        ILogger<ProvisionerDaemonService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _dataSource = dataSource;
+        _queue = queue;
+        _acquirer = acquirer;
+        _authenticator = new DaemonAuthenticator(dataSource, keys, options);
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    private ProvisionerJobLedger Ledger => _queue.Ledger;
+
+    public override async Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var credential = await _authenticator.AuthenticateAsync(context).ConfigureAwait(false);
+        var (daemon, tags) = await _authenticator.RegisterAsync(credential, request.Daemon ?? new DaemonInfo(), context.CancellationToken).ConfigureAwait(false);
+        ProvisionerDaemonServiceLog.Registered(_logger, daemon.Name, daemon.Id, string.Join(',', daemon.Provisioners), Math.Max(1, request.Daemon?.Slots ?? 1));
+        var response = new RegisterResponse
+        {
+            DaemonId = daemon.Id.ToString(),
+            HeartbeatIntervalSeconds = (int)Math.Clamp(_options.JobHangTimeout.TotalSeconds / 10, 1, 60),
+        };
+        foreach (var (key, value) in tags)
+        {
+            response.EffectiveTags[key] = value;
+        }
+
+        return response;
+    }
+
+    public override async Task AcquireJob(IAsyncStreamReader<AcquireRequest> requestStream, IServerStreamWriter<AcquiredJob> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        switch (requestStream.Current.TypeCase)
+        {
+            case AcquireRequest.TypeOneofCase.Cancel:
+                await responseStream.WriteAsync(new AcquiredJob(), context.CancellationToken).ConfigureAwait(false);
+                return;
+            case AcquireRequest.TypeOneofCase.Ready:
+                break;
+            default:
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "The first AcquireRequest must be `ready`."));
+        }
+
+        var identity = new DaemonIdentity(daemon.Id, daemon.Name, daemon.Provisioners, ProvisionerTags.FromJson(daemon.Tags));
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var watcher = WatchForCancelAsync(requestStream, wait);
+        ProvisionerJob? job;
+        try
+        {
+            job = await _acquirer.AcquireAsync(identity, wait.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await wait.CancelAsync().ConfigureAwait(false);
+            await watcher.ConfigureAwait(false);
+        }
+
+        if (job is null)
+        {
+            if (!context.CancellationToken.IsCancellationRequested)
+            {
+                await responseStream.WriteAsync(new AcquiredJob(), context.CancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        try
+        {
+            var acquired = ProvisionerJobInputs.ToAcquiredJob(job);
+            await CompleteAcquiredJobAsync(acquired, job, context.CancellationToken).ConfigureAwait(false);
+            await responseStream.WriteAsync(acquired, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            ProvisionerDaemonServiceLog.SendFailed(_logger, exception, job.Id, daemon.Name);
+            await _queue.ReleaseAsync(job.Id, daemon.Id, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public override async Task<UpdateJobResponse> UpdateJob(UpdateJobRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var jobId = ParseJobId(request.JobId);
+        var cancellationToken = context.CancellationToken;
+        return await MapErrorsAsync(async () =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var heartbeat = await Ledger.HeartbeatAsync(connection, transaction, jobId, daemon.Id, cancellationToken).ConfigureAwait(false);
+            await JobLogWriter.AppendAsync(connection, transaction, jobId, request.Logs, _options.MaxJobLogBytes, cancellationToken).ConfigureAwait(false);
+            var response = new UpdateJobResponse { Canceled = heartbeat.Canceled };
+            if (request.TemplateVariables.Count > 0)
+            {
+                response.VariableValues.AddRange(await StoreTemplateVariablesAsync(connection, transaction, jobId, request, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (!request.Readme.IsEmpty)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE template_versions SET readme = @Readme, updated_at = now() WHERE job_id = @JobId",
+                    new { JobId = jobId, Readme = request.Readme.ToStringUtf8() },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return response;
+        }).ConfigureAwait(false);
+    }
+
+    public override async Task<Sdk.Daemon.Empty> CompleteJob(CompletedJob request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var jobId = ParseJobId(request.JobId);
+        var cancellationToken = context.CancellationToken;
+        var completion = await MapErrorsAsync(async () =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var result = await Ledger.CompleteAsync(connection, transaction, jobId, daemon.Id, cancellationToken).ConfigureAwait(false);
+            if (result.Outcome == CompletionOutcome.Completed)
+            {
+                RequireMatchingType(result.Job, request.TypeCase.ToString());
+                await JobResultWriter.WriteCompletedAsync(connection, transaction, jobId, request, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }).ConfigureAwait(false);
+
+        _queue.MarkEnded(completion.Job);
+        ProvisionerDaemonServiceLog.Ended(_logger, jobId, daemon.Name, completion.Job.Status.ToText());
+        return new Sdk.Daemon.Empty();
+    }
+
+    public override async Task<Sdk.Daemon.Empty> FailJob(FailedJob request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var jobId = ParseJobId(request.JobId);
+        var cancellationToken = context.CancellationToken;
+        var completion = await MapErrorsAsync(async () =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var result = await Ledger.FailAsync(connection, transaction, jobId, daemon.Id, request.Error, NullIfEmpty(request.ErrorCode), cancellationToken).ConfigureAwait(false);
+            if (result.Outcome == CompletionOutcome.Completed)
+            {
+                await JobResultWriter.WriteFailedAsync(connection, transaction, jobId, request, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }).ConfigureAwait(false);
+
+        _queue.MarkEnded(completion.Job);
+        ProvisionerDaemonServiceLog.Ended(_logger, jobId, daemon.Name, completion.Job.Status.ToText());
+        return new Sdk.Daemon.Empty();
+    }
+
+    public override async Task<FileReference> UploadFile(IAsyncStreamReader<FileChunk> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var cancellationToken = context.CancellationToken;
+        if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false) || requestStream.Current.TypeCase != FileChunk.TypeOneofCase.Header)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "An upload starts with a header chunk (job_id, kind, size, sha256)."));
+        }
+
+        var header = requestStream.Current.Header;
+        var jobId = ParseJobId(header.JobId);
+        await RequireHeldAsync(jobId, daemon.Id, cancellationToken).ConfigureAwait(false);
+        if (header.Size < 0 || header.Size > _options.MaxUploadBytes)
+        {
+            throw new RpcException(new Status(
+                StatusCode.ResourceExhausted,
+                $"The file is {header.Size} bytes; this coordinator accepts at most {_options.MaxUploadBytes} (raise MaxUploadBytes / --max-upload-size to allow more)."));
+        }
+
+        var expectedHash = header.Sha256.ToLowerInvariant();
+        if (expectedHash.Length != 64 || !expectedHash.All(char.IsAsciiHexDigit))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "The header's sha256 must be the 64 hex digits of the whole file's SHA-256."));
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var data = new byte[header.Size];
+        long received = 0;
+        while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            var chunk = requestStream.Current;
+            if (chunk.TypeCase != FileChunk.TypeOneofCase.Data)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "Only data chunks may follow the header."));
+            }
+
+            if (received + chunk.Data.Length > header.Size)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"More data arrived than the header's size of {header.Size} bytes."));
+            }
+
+            chunk.Data.Span.CopyTo(data.AsSpan((int)received));
+            hash.AppendData(chunk.Data.Span);
+            received += chunk.Data.Length;
+        }
+
+        if (received != header.Size)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"The upload ended after {received} of {header.Size} bytes; send the whole file again."));
+        }
+
+        var actualHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (actualHash != expectedHash)
+        {
+            throw new RpcException(new Status(StatusCode.DataLoss, $"The received bytes have SHA-256 {actualHash}, not {expectedHash} as the header said; the upload was corrupted, send it again."));
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO files (hash, mimetype, size, data) VALUES (@Hash, @Mimetype, @Size, @Data) ON CONFLICT (hash) DO NOTHING",
+            new { Hash = actualHash, Mimetype = header.Kind.Length > 0 ? header.Kind : "application/octet-stream", header.Size, Data = data },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return new FileReference { Id = actualHash, Sha256 = actualHash, Size = header.Size };
+    }
+
+    public override async Task DownloadFile(DownloadFileRequest request, IServerStreamWriter<FileChunk> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var cancellationToken = context.CancellationToken;
+        var jobId = ParseJobId(request.JobId);
+        var job = await RequireHeldAsync(jobId, daemon.Id, cancellationToken).ConfigureAwait(false);
+        var fileId = request.FileId.ToLowerInvariant();
+
+        // A daemon may read only the files its job refers to (its archive, its previous state).
+        if (fileId.Length != 64 || (job.FileHash != fileId && !job.Input.Contains(fileId, StringComparison.Ordinal)))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Job {jobId} does not refer to file {request.FileId}."));
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var file = await connection.QuerySingleOrDefaultAsync<(string Mimetype, byte[] Data)>(new CommandDefinition(
+            "SELECT mimetype, data FROM files WHERE hash = @Hash", new { Hash = fileId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (file.Data is null)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"File {fileId} is not stored on the coordinator."));
+        }
+
+        await responseStream.WriteAsync(
+            new FileChunk { Header = new FileChunk.Types.Header { JobId = request.JobId, Kind = file.Mimetype, Size = file.Data.Length, Sha256 = fileId } },
+            cancellationToken).ConfigureAwait(false);
+        for (var offset = 0; offset < file.Data.Length; offset += ChunkSize)
+        {
+            var length = Math.Min(ChunkSize, file.Data.Length - offset);
+            await responseStream.WriteAsync(new FileChunk { Data = ByteString.CopyFrom(file.Data, offset, length) }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WatchForCancelAsync(IAsyncStreamReader<AcquireRequest> requestStream, CancellationTokenSource wait)
+    {
+        try
+        {
+            while (await requestStream.MoveNext(wait.Token).ConfigureAwait(false))
+            {
+                if (requestStream.Current.TypeCase == AcquireRequest.TypeOneofCase.Cancel)
+                {
+                    await wait.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or InvalidOperationException || (exception is RpcException rpc && rpc.StatusCode == StatusCode.Cancelled))
+        {
+            // The wait ended (job found) or the daemon went away; the call's own token covers the latter.
+        }
+    }
+
+    private async Task CompleteAcquiredJobAsync(AcquiredJob acquired, ProvisionerJob job, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        if (acquired.TemplateSourceArchive is null && job.FileHash is { } hash)
+        {
+            var size = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT size FROM files WHERE hash = @Hash", new { Hash = hash }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            acquired.TemplateSourceArchive = new Blob { File = new FileReference { Id = hash, Sha256 = hash, Size = size ?? 0 } };
+        }
+
+        if (acquired.UserName.Length == 0 && job.InitiatorId is { } initiator)
+        {
+            acquired.UserName = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT username FROM users WHERE id = @Id", new { Id = initiator }, cancellationToken: cancellationToken)).ConfigureAwait(false) ?? string.Empty;
+        }
+    }
+
+    private static async Task<IReadOnlyList<VariableValue>> StoreTemplateVariablesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, UpdateJobRequest request, CancellationToken cancellationToken)
+    {
+        var given = request.UserVariableValues.ToDictionary(value => value.Name, value => value.Value, StringComparer.Ordinal);
+        var versionId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "SELECT id FROM template_versions WHERE job_id = @JobId", new { JobId = jobId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var resolved = new List<VariableValue>();
+        foreach (var variable in request.TemplateVariables)
+        {
+            string value;
+            if (given.TryGetValue(variable.Name, out var givenValue))
+            {
+                value = givenValue;
+            }
+            else if (!variable.Required)
+            {
+                value = variable.DefaultValue;
+            }
+            else
+            {
+                throw new RpcException(new Status(
+                    StatusCode.FailedPrecondition,
+                    $"Template variable '{variable.Name}' is required and has no value: push the template again with --variable {variable.Name}=VALUE."));
+            }
+
+            resolved.Add(new VariableValue { Name = variable.Name, Value = value, Sensitive = variable.Sensitive });
+            if (versionId is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO template_version_variables (template_version_id, name, description, type, value, default_value, required, sensitive)
+                    VALUES (@VersionId, @Name, @Description, @Type, @Value, @DefaultValue, @Required, @Sensitive)
+                    ON CONFLICT (template_version_id, name) DO UPDATE SET description = EXCLUDED.description, type = EXCLUDED.type,
+                        value = EXCLUDED.value, default_value = EXCLUDED.default_value, required = EXCLUDED.required, sensitive = EXCLUDED.sensitive
+                    """,
+                    new { VersionId = versionId, variable.Name, variable.Description, variable.Type, Value = value, variable.DefaultValue, variable.Required, variable.Sensitive },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+        }
+
+        return resolved;
+    }
+
+    private async Task<ProvisionerJob> RequireHeldAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken)
+    {
+        var job = await Ledger.GetAsync(jobId, cancellationToken).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Job {jobId} does not exist."));
+        if (job.WorkerId != daemonId)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Job {jobId} is not held by this daemon."));
+        }
+
+        if (job.Status.IsTerminal())
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Job {jobId} has already ended ({job.Status.ToText()})."));
+        }
+
+        return job;
+    }
+
+    private static void RequireMatchingType(ProvisionerJob job, string reportedType)
+    {
+        var expected = job.Type switch
+        {
+            ProvisionerJobType.WorkspaceBuild => nameof(CompletedJob.TypeOneofCase.WorkspaceBuild),
+            ProvisionerJobType.TemplateVersionImport => nameof(CompletedJob.TypeOneofCase.TemplateImport),
+            ProvisionerJobType.TemplateVersionDryRun => nameof(CompletedJob.TypeOneofCase.TemplateDryRun),
+            _ => reportedType,
+        };
+        if (reportedType != expected)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Job {job.Id} is a {job.Type.ToText()} job; complete it with `{expected}` results, not `{reportedType}`."));
+        }
+    }
+
+    private static Guid ParseJobId(string value) =>
+        Guid.TryParse(value, out var jobId)
+            ? jobId
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{value}' is not a job id (a UUID)."));
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    private static async Task<T> MapErrorsAsync<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (ProvisionerJobNotFoundException exception)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, exception.Message));
+        }
+        catch (ProvisionerJobOwnershipException exception)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, exception.Message));
+        }
+        catch (ArgumentException exception)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));
+        }
+    }
+}

@@ -1,0 +1,315 @@
+using Dapper;
+
+using Npgsql;
+
+namespace Provisioning.Coordinator.Jobs;
+
+/// <summary>
+/// The job ledger (provisioner_jobs), the single source of truth about jobs. Every state change is one
+/// conditional UPDATE, so concurrent callers on any replica cannot both win: a job is claimed by at most
+/// one daemon, ended at most once, and only by the daemon that holds it. Methods that end a job also take
+/// a connection and transaction, so that callers can store a job's results in the same transaction.
+/// </summary>
+public sealed class ProvisionerJobLedger
+{
+    private const string CanceledCode = "canceled";
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    static ProvisionerJobLedger() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    public ProvisionerJobLedger(NpgsqlDataSource dataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        _dataSource = dataSource;
+    }
+
+    /// <summary>Raised when this process created a queue (a tag set no job had before), so that waiting daemons re-evaluate what they serve.</summary>
+    public event Action? QueuesChanged;
+
+    /// <summary>The queue of (provisioner, tags), created when it is new.</summary>
+    public async Task<ProvisionerQueue> EnsureQueueAsync(string provisioner, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(provisioner);
+        var canonical = ProvisionerTags.Canonicalize(tags);
+        var queue = new ProvisionerQueue(ProvisionerTags.QueueName(provisioner, canonical), provisioner, canonical);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var created = await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO provisioner_queues (name, provisioner, tags) VALUES (@Name, @Provisioner, @Tags::jsonb) ON CONFLICT DO NOTHING",
+            new { queue.Name, queue.Provisioner, Tags = ProvisionerTags.ToJson(canonical) },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (created > 0)
+        {
+            QueuesChanged?.Invoke();
+        }
+
+        return queue;
+    }
+
+    public async Task<IReadOnlyList<ProvisionerQueue>> ListQueuesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(string Name, string Provisioner, string Tags)>(new CommandDefinition(
+            "SELECT name, provisioner, tags::text FROM provisioner_queues ORDER BY name", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows.Select(row => new ProvisionerQueue(row.Name, row.Provisioner, ProvisionerTags.FromJson(row.Tags)))];
+    }
+
+    /// <summary>Inserts a pending job (creating its queue when new).</summary>
+    public async Task<ProvisionerJob> InsertAsync(NewProvisionerJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        await EnsureQueueAsync(job.Provisioner, job.Tags, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await InsertAsync(connection, null, job, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Inserts a pending job in the caller's transaction; its queue must exist (<see cref="EnsureQueueAsync"/>).</summary>
+    public async Task<ProvisionerJob> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewProvisionerJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(job);
+        var tags = ProvisionerTags.Canonicalize(job.Tags);
+        var row = await connection.QuerySingleAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            INSERT INTO provisioner_jobs (id, type, provisioner, tags, queue, input, file_hash, initiator_id)
+            VALUES (@Id, @Type, @Provisioner, @Tags::jsonb, @Queue, @Input::jsonb, @FileHash, @InitiatorId)
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new
+            {
+                job.Id,
+                Type = job.Type.ToText(),
+                job.Provisioner,
+                Tags = ProvisionerTags.ToJson(tags),
+                Queue = ProvisionerTags.QueueName(job.Provisioner, tags),
+                job.Input,
+                job.FileHash,
+                job.InitiatorId,
+            },
+            transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row.ToJob();
+    }
+
+    /// <summary>Records which Hangfire job carries a ledger job through the queue.</summary>
+    public async Task SetHangfireJobIdAsync(Guid jobId, string hangfireJobId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE provisioner_jobs SET hangfire_job_id = @HangfireJobId WHERE id = @JobId",
+            new { JobId = jobId, HangfireJobId = hangfireJobId },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<ProvisionerJob?> GetAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await GetAsync(connection, null, jobId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives a pending job to a daemon: succeeds only while nobody started, ended or canceled it, so of any
+    /// number of concurrent claims exactly one wins. Null when the job cannot be claimed.
+    /// </summary>
+    public async Task<ProvisionerJob?> TryClaimAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            UPDATE provisioner_jobs SET started_at = now(), updated_at = now(), worker_id = @DaemonId
+            WHERE id = @JobId AND started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new { JobId = jobId, DaemonId = daemonId },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row?.ToJob();
+    }
+
+    /// <summary>
+    /// Undoes a claim whose hand-over to the daemon failed (its stream went away): the job is pending again,
+    /// or canceled when a user canceled it meanwhile. Null when the daemon no longer held it.
+    /// </summary>
+    public async Task<ProvisionerJob?> ReleaseAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            UPDATE provisioner_jobs SET
+                started_at = CASE WHEN canceled_at IS NULL THEN NULL ELSE started_at END,
+                worker_id = CASE WHEN canceled_at IS NULL THEN NULL ELSE worker_id END,
+                completed_at = CASE WHEN canceled_at IS NULL THEN NULL ELSE now() END,
+                error = CASE WHEN canceled_at IS NULL THEN NULL ELSE 'Canceled before a daemon started it.' END,
+                error_code = CASE WHEN canceled_at IS NULL THEN NULL ELSE '{CanceledCode}' END,
+                updated_at = now()
+            WHERE id = @JobId AND worker_id = @DaemonId AND completed_at IS NULL
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new { JobId = jobId, DaemonId = daemonId },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row?.ToJob();
+    }
+
+    /// <summary>Records that the holding daemon is alive; says whether the job was canceled (or already ended by the coordinator, e.g. as hung).</summary>
+    public async Task<JobHeartbeat> HeartbeatAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await HeartbeatAsync(connection, null, jobId, daemonId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<JobHeartbeat> HeartbeatAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var canceled = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+            """
+            UPDATE provisioner_jobs SET updated_at = now()
+            WHERE id = @JobId AND worker_id = @DaemonId AND completed_at IS NULL
+            RETURNING canceled_at IS NOT NULL
+            """,
+            new { JobId = jobId, DaemonId = daemonId },
+            transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (canceled is { } isCanceled)
+        {
+            return new JobHeartbeat(isCanceled);
+        }
+
+        // Not updated: unknown, someone else's, or already ended (then the daemon must stop working on it).
+        await RequireOwnedAsync(connection, transaction, jobId, daemonId, cancellationToken).ConfigureAwait(false);
+        return new JobHeartbeat(Canceled: true);
+    }
+
+    /// <summary>Ends a job as succeeded. Idempotent: a repeated report returns <see cref="CompletionOutcome.AlreadyCompleted"/>.</summary>
+    public Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(connection => CompleteAsync(connection, null, jobId, daemonId, cancellationToken), cancellationToken);
+
+    public Task<JobCompletion> CompleteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid daemonId, CancellationToken cancellationToken = default) =>
+        EndAsync(connection, transaction, jobId, daemonId, error: null, errorCode: null, cancellationToken);
+
+    /// <summary>Ends a job as failed (or canceled, when a user canceled it). Idempotent like <see cref="CompleteAsync(Guid, Guid, CancellationToken)"/>.</summary>
+    public Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(connection => FailAsync(connection, null, jobId, daemonId, error, errorCode, cancellationToken), cancellationToken);
+
+    public Task<JobCompletion> FailAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid daemonId, string error, string? errorCode, CancellationToken cancellationToken = default) =>
+        EndAsync(connection, transaction, jobId, daemonId, string.IsNullOrWhiteSpace(error) ? "The job failed without a message." : error, errorCode, cancellationToken);
+
+    /// <summary>
+    /// Cancels a job: a pending one ends at once (canceled); a running one becomes canceling, and its daemon
+    /// learns it from its next heartbeat. An ended job is returned unchanged.
+    /// </summary>
+    public async Task<ProvisionerJob> CancelAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            UPDATE provisioner_jobs SET
+                canceled_at = now(),
+                updated_at = now(),
+                completed_at = CASE WHEN started_at IS NULL THEN now() END,
+                error = CASE WHEN started_at IS NULL THEN 'Canceled before a daemon started it.' END,
+                error_code = CASE WHEN started_at IS NULL THEN '{CanceledCode}' END
+            WHERE id = @JobId AND completed_at IS NULL AND canceled_at IS NULL
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new { JobId = jobId },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row?.ToJob()
+            ?? await GetAsync(connection, null, jobId, cancellationToken).ConfigureAwait(false)
+            ?? throw new ProvisionerJobNotFoundException(jobId);
+    }
+
+    /// <summary>
+    /// Ends the jobs nobody will finish: running jobs whose daemon has not reported for
+    /// <paramref name="hangTimeout"/> (failed, "daemon_timeout"), and pending jobs no daemon took within
+    /// <paramref name="pendingTimeout"/> (failed, "pending_timeout"). Returns the jobs it ended.
+    /// </summary>
+    public async Task<IReadOnlyList<ProvisionerJob>> ReapAsync(TimeSpan hangTimeout, TimeSpan pendingTimeout, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var hung = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error_code = 'daemon_timeout',
+                error = 'The daemon running this job stopped reporting for ' || @HangTimeout::text || '; the job was failed as hung. Check that daemon''s logs and connectivity.'
+            WHERE started_at IS NOT NULL AND completed_at IS NULL AND updated_at < now() - @HangTimeout
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new { HangTimeout = hangTimeout },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var stale = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error_code = 'pending_timeout',
+                error = 'No daemon took this job within ' || @PendingTimeout::text || '. Start a daemon for provisioner "' || provisioner
+                        || '" whose tags include ' || tags::text || ', then run the job again.'
+            WHERE started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL AND created_at < now() - @PendingTimeout
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new { PendingTimeout = pendingTimeout },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. hung.Concat(stale).Select(row => row.ToJob())];
+    }
+
+    /// <summary>Pending jobs older than <paramref name="olderThan"/> that have no Hangfire job (their enqueue did not happen).</summary>
+    public async Task<IReadOnlyList<ProvisionerJob>> ListUnpublishedAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            SELECT {ProvisionerJobRow.Columns} FROM provisioner_jobs
+            WHERE hangfire_job_id IS NULL AND started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL
+              AND created_at < now() - @OlderThan
+            ORDER BY created_at
+            """,
+            new { OlderThan = olderThan },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows.Select(row => row.ToJob())];
+    }
+
+    private static async Task<ProvisionerJob?> GetAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"SELECT {ProvisionerJobRow.Columns} FROM provisioner_jobs WHERE id = @JobId",
+            new { JobId = jobId },
+            transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row?.ToJob();
+    }
+
+    private static async Task<ProvisionerJob> RequireOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid daemonId, CancellationToken cancellationToken)
+    {
+        var job = await GetAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false)
+            ?? throw new ProvisionerJobNotFoundException(jobId);
+        if (job.WorkerId != daemonId)
+        {
+            throw new ProvisionerJobOwnershipException(jobId, daemonId);
+        }
+
+        return job;
+    }
+
+    private static async Task<JobCompletion> EndAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid daemonId, string? error, string? errorCode, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error = @Error, error_code = @ErrorCode
+            WHERE id = @JobId AND worker_id = @DaemonId AND completed_at IS NULL
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new { JobId = jobId, DaemonId = daemonId, Error = error, ErrorCode = errorCode },
+            transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (row is not null)
+        {
+            return new JobCompletion(CompletionOutcome.Completed, row.ToJob());
+        }
+
+        var job = await RequireOwnedAsync(connection, transaction, jobId, daemonId, cancellationToken).ConfigureAwait(false);
+        return new JobCompletion(CompletionOutcome.AlreadyCompleted, job);
+    }
+
+    private async Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> action, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await action(connection).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,62 @@
+using Hangfire.PostgreSql;
+
+using Microsoft.Extensions.Logging.Abstractions;
+
+using Npgsql;
+
+using Provisioning.Coordinator.Database;
+using Provisioning.Coordinator.Jobs;
+using Provisioning.Coordinator.Queueing;
+
+namespace Provisioning.Coordinator.Tests.Queueing;
+
+/// <summary>A fresh database with the ledger, Hangfire storage, queue and acquirer on it: the queueing stack of one coordinator process.</summary>
+internal sealed class QueueHarness : IAsyncDisposable
+{
+    private QueueHarness(string connectionString)
+    {
+        ConnectionString = connectionString;
+        DataSource = NpgsqlDataSource.Create(connectionString);
+        Ledger = new ProvisionerJobLedger(DataSource);
+        Storage = HangfireStorageFactory.Create(connectionString);
+        Queue = new ProvisionerJobQueue(Storage, Ledger, NullLogger<ProvisionerJobQueue>.Instance);
+        Acquirer = new JobAcquirer(Storage, Queue, new JobAcquirerOptions(), NullLogger<JobAcquirer>.Instance);
+    }
+
+    public string ConnectionString { get; }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    public ProvisionerJobLedger Ledger { get; }
+
+    public PostgreSqlStorage Storage { get; }
+
+    public ProvisionerJobQueue Queue { get; }
+
+    public JobAcquirer Acquirer { get; }
+
+    public static async Task<QueueHarness> CreateAsync(PostgresServerFixture server, CancellationToken cancellationToken)
+    {
+        var connectionString = await server.CreateDatabaseAsync("queue", cancellationToken);
+        DatabaseMigrator.Migrate(connectionString, NullLogger.Instance);
+        return new QueueHarness(connectionString);
+    }
+
+    public static DaemonIdentity Daemon(string name, params (string Key, string Value)[] tags) =>
+        new(Guid.NewGuid(), name, ["terraform"], tags.ToDictionary(tag => tag.Key, tag => tag.Value));
+
+    public static NewProvisionerJob Job(params (string Key, string Value)[] tags) =>
+        new(ProvisionerJobType.WorkspaceBuild, "terraform", tags.ToDictionary(tag => tag.Key, tag => tag.Value));
+
+    public string? HangfireState(string hangfireJobId)
+    {
+        using var connection = Storage.GetConnection();
+        return connection.GetStateData(hangfireJobId)?.Name;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Acquirer.DisposeAsync();
+        await DataSource.DisposeAsync();
+    }
+}
