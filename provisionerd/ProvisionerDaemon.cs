@@ -102,11 +102,12 @@ public sealed class ProvisionerDaemon : IDisposable
         }
 
         using var shutdownOnCancel = cancellationToken.Register(() => _ = BeginShutdown());
-        await using var endpoints = await DaemonEndpoints.StartAsync(_options, this, _logger, _drain.Token).ConfigureAwait(false);
+        DaemonEndpoints? endpoints = null;
         _alive = true;
         try
         {
             DaemonLog.Starting(_logger, _options.Name, _options.Slots, _options.CoordinatorUrl!);
+            endpoints = await DaemonEndpoints.StartAsync(_options, this, _logger, _drain.Token).ConfigureAwait(false);
             RemoveLeftoverWorkDirectories();
             await CheckProvisionerAsync(_drain.Token).ConfigureAwait(false);
             await RegisterAsync(_drain.Token).ConfigureAwait(false);
@@ -121,6 +122,11 @@ public sealed class ProvisionerDaemon : IDisposable
         finally
         {
             _alive = false;
+            if (endpoints is not null)
+            {
+                await endpoints.DisposeAsync().ConfigureAwait(false);
+            }
+
             _stopped.TrySetResult();
             DaemonLog.Stopped(_logger);
         }

@@ -50,7 +50,17 @@ public sealed partial class ProvisionerDaemonHostedService(
             Environment.ExitCode = ex.ExitCode;
             lifetime.StopApplication();
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug, not a refusal: still end the process with a failure code rather than idle without a daemon.
+            LogCrashed(logger, ex);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
     }
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Critical, Message = "The provisioner daemon crashed")]
+    private static partial void LogCrashed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1300, Level = LogLevel.Critical, Message = "The provisioner daemon stopped: {Reason} (exit code {ExitCode})")]
     private static partial void LogStopped(ILogger logger, string reason, int exitCode);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
 using Provisioning.Terraform;
@@ -32,7 +33,8 @@ public static class ProvisionerDaemonHostingExtensions
         }
         else
         {
-            builder.Logging.AddSimpleConsole(console => console.IncludeScopes = true);
+            // The host's own console logger stays; only its scopes (job id, daemon, slot) are turned on.
+            builder.Services.Configure<SimpleConsoleFormatterOptions>(console => console.IncludeScopes = true);
         }
 
         var options = builder.Services.AddOptions<ProvisionerDaemonOptions>().BindConfiguration(ProvisionerDaemonOptions.SectionName);

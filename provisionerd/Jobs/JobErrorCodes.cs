@@ -7,6 +7,7 @@ internal static class JobErrorCodes
     public const string DaemonError = "daemon_error";
     public const string DaemonShutdown = "daemon_shutdown";
     public const string UnsupportedJob = "unsupported_job";
+    public const string InvalidTemplateArchive = "invalid_template_archive";
 
     /// <summary>The provisioner reported an error, e.g. <c>terraform_error</c>.</summary>
     public static string ProvisionerError(string provisionerType) => provisionerType + "_error";

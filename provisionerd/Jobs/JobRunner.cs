@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 
 using Provisioning.Daemon.Coordinator;
 using Provisioning.Daemon.Operability;
+using Provisioning.Sdk.Archives;
 using Provisioning.Sdk.Daemon;
 using Provisioning.Sdk.Protocol;
 using Provisioning.Sdk.Provisioners;
@@ -148,6 +149,11 @@ internal sealed class JobRunner
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return Fail(new JobFailureException("The job was canceled.", JobErrorCodes.Canceled));
+        }
+        catch (ProvisionerSessionException ex) when (ex.InnerException is TemplateArchiveException)
+        {
+            // The template, not the daemon, is at fault: say so without a stack trace in the daemon's log.
+            return Fail(new JobFailureException(ex.Message, JobErrorCodes.InvalidTemplateArchive));
         }
         catch (Exception ex)
         {

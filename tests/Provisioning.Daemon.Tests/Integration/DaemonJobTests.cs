@@ -214,6 +214,22 @@ public sealed class DaemonJobTests(TerraformCacheFixture terraform)
         Assert.Contains(job.Logs, log => log is { Source: LogSource.ProvisionerDaemon, Level: Sdk.Protocol.LogLevel.Error });
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_ArchiveIsNotATar_FailsTheJobAsAnInvalidTemplateArchive()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+
+        var job = coordinator.Enqueue(Templates.Import(new Blob { Inline = ByteString.CopyFromUtf8("this is not a tar archive, not even close ...") }));
+        var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
+
+        Assert.Equal("invalid_template_archive", failed.ErrorCode);
+        Assert.Contains("template archive", failed.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(FailedJob.TypeOneofCase.TemplateImport, failed.TypeCase);
+        Assert.Empty(daemon.LeftoverWorkDirectories());
+    }
+
     private static void AssertStagesInOrder(TestJob job, IReadOnlyList<string> expected)
     {
         var stageLines = job.Logs.Where(log => log.Source == LogSource.ProvisionerDaemon && log.Output == log.Stage).Select(log => log.Stage).ToList();

@@ -150,6 +150,40 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
         }
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task HostedDaemon_HostStops_DrainsTheDaemonAndCancelsItsWaitingAcquisition()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var cache = Directory.CreateTempSubdirectory("provisioning-daemon-hosted-").FullName;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.AddProvisionerDaemon(options =>
+        {
+            options.CoordinatorUrl = coordinator.Address;
+            options.PreSharedKey = TestCoordinator.Psk;
+            options.CacheDirectory = cache;
+            options.TerraformPath = TerraformRequirement.Require();
+        });
+        using var host = builder.Build();
+        var daemon = host.Services.GetRequiredService<ProvisionerDaemon>();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+            await Eventually.HoldsAsync(() => coordinator.WaitingAcquisitions == 1, "the hosted daemon waits for a job", TimeSpan.FromSeconds(30), cancellationToken);
+
+            await host.StopAsync(cancellationToken);
+
+            Assert.Equal(1, coordinator.CanceledAcquisitions);
+            Assert.False(daemon.IsAlive);
+            Assert.Equal(Environment.MachineName, Assert.Single(coordinator.Registrations).Daemon.Name);
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Daemon_DrainDuringJob_FinishesTheJobAndTakesNoNewOne()
     {
