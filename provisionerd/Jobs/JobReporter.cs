@@ -165,6 +165,19 @@ internal sealed class JobReporter : IAsyncDisposable
                     await Task.Delay(backoff.NextDelay(), stop).ConfigureAwait(false);
                     continue;
                 }
+                catch (RpcException ex) when (!stop.IsCancellationRequested && pending is not null)
+                {
+                    // The coordinator refused what this update carried (e.g. a required variable without a
+                    // value): the runner fails the job with that reason. A job no longer ours shows at the next heartbeat.
+                    _buffer.Reject(batch, _time.GetUtcNow());
+                    lock (_gate)
+                    {
+                        _updates.Dequeue();
+                    }
+
+                    pending.Completion.TrySetException(ex);
+                    continue;
+                }
                 catch (RpcException ex) when (!stop.IsCancellationRequested)
                 {
                     _buffer.Reject(batch, _time.GetUtcNow());

@@ -173,7 +173,15 @@ internal sealed class JobRunner
         update.TemplateVariables.AddRange(parse.TemplateVariables);
         update.UserVariableValues.AddRange(import.UserVariableValues);
         update.WorkspaceTags.Add(parse.WorkspaceTags);
-        var resolved = await _reporter.SendUpdateAsync(update, cancellationToken).ConfigureAwait(false);
+        UpdateJobResponse resolved;
+        try
+        {
+            resolved = await _reporter.SendUpdateAsync(update, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw new JobFailureException($"The coordinator refused the template's parse results: {ex.Status.Detail}", JobErrorCodes.CoordinatorRefused);
+        }
 
         Stage(JobStages.DetectingPersistent);
         var start = await PlanAsync(session, ImportPlan(import, resolved, WorkspaceTransition.Start), cancellationToken).ConfigureAwait(false);
@@ -395,16 +403,26 @@ internal sealed class JobRunner
 
             if (report.Completed is { } completed)
             {
-                await _connection.RetryAsync(async token =>
+                try
                 {
-                    if (completed.WorkspaceBuild is { } build)
+                    await _connection.RetryAsync(async token =>
                     {
-                        build.State = await ToBlobAsync(report.State!, token).ConfigureAwait(false);
-                    }
+                        if (completed.WorkspaceBuild is { } build)
+                        {
+                            build.State = await ToBlobAsync(report.State!, token).ConfigureAwait(false);
+                        }
 
-                    return await _connection.CompleteJobAsync(completed, token).ConfigureAwait(false);
-                }, abort).ConfigureAwait(false);
-                return JobOutcome.Succeeded;
+                        return await _connection.CompleteJobAsync(completed, token).ConfigureAwait(false);
+                    }, abort).ConfigureAwait(false);
+                    return JobOutcome.Succeeded;
+                }
+                catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.DataLoss)
+                {
+                    // The results themselves were refused (malformed, too large): fail the job with that reason,
+                    // keeping the state, instead of leaving it running until the coordinator reaps it.
+                    report = Fail(new JobFailureException($"The coordinator refused the job's results: {ex.Status.Detail}", JobErrorCodes.CoordinatorRefused, report.State));
+                    await _reporter.FlushAsync(abort).ConfigureAwait(false);
+                }
             }
 
             var failed = report.Failed!;

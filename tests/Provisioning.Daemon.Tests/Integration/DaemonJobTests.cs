@@ -230,6 +230,39 @@ public sealed class DaemonJobTests(TerraformCacheFixture terraform)
         Assert.Empty(daemon.LeftoverWorkDirectories());
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_RequiredVariableWithoutValue_FailsTheImportWithTheCoordinatorsReason()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = new Blob { Inline = ByteString.CopyFrom(await Templates.PackAsync("variable \"region\" {\n  type = string\n}\n", cancellationToken)) };
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+
+        var job = coordinator.Enqueue(Templates.Import(archive));
+        var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
+
+        Assert.Equal("coordinator_refused", failed.ErrorCode);
+        Assert.Contains("Template variable 'region' is required", failed.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(job.Logs, log => log.Stage == "Detecting persistent resources");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_CoordinatorRefusesTheResults_FailsTheBuildKeepingItsState()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        coordinator.RefuseResults = true;
+        var archive = new Blob { Inline = ByteString.CopyFrom(await Templates.PackAsync("resource \"terraform_data\" \"one\" {}\n", cancellationToken)) };
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
+
+        Assert.Equal("coordinator_refused", failed.ErrorCode);
+        Assert.Contains("malformed", failed.Error, StringComparison.Ordinal);
+        Assert.Contains("terraform_data.one", Templates.StateResources(failed.WorkspaceBuild.State.Inline));
+    }
+
     private static void AssertStagesInOrder(TestJob job, IReadOnlyList<string> expected)
     {
         var stageLines = job.Logs.Where(log => log.Source == LogSource.ProvisionerDaemon && log.Output == log.Stage).Select(log => log.Stage).ToList();

@@ -53,6 +53,9 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
 
     public Uri Address => new($"http://127.0.0.1:{_port}");
 
+    /// <summary>When set, CompleteJob answers InvalidArgument (results the coordinator cannot accept).</summary>
+    public bool RefuseResults { get; set; }
+
     /// <summary>The heartbeat interval Register asks for. Default: 5.</summary>
     public int HeartbeatIntervalSeconds { get; set; } = 5;
 
@@ -199,20 +202,23 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     public override Task<UpdateJobResponse> UpdateJob(UpdateJobRequest request, ServerCallContext context)
     {
         var job = Held(request.JobId, context);
-        job.AddUpdate(request);
         var response = new UpdateJobResponse { Canceled = job.CancelRequested };
-        if (request.TemplateVariables.Count > 0)
+
+        // Only values the user gave: Terraform applies the template's own defaults to the rest. A required
+        // variable without a value is refused, as the coordinator does, and nothing of the request is kept.
+        foreach (var variable in request.TemplateVariables)
         {
-            // Only values the user gave: Terraform applies the template's own defaults to the rest.
-            foreach (var variable in request.TemplateVariables)
+            if (request.UserVariableValues.FirstOrDefault(value => value.Name == variable.Name) is { } given)
             {
-                if (request.UserVariableValues.FirstOrDefault(value => value.Name == variable.Name) is { } given)
-                {
-                    response.VariableValues.Add(new Sdk.Protocol.VariableValue { Name = variable.Name, Value = given.Value, Sensitive = variable.Sensitive });
-                }
+                response.VariableValues.Add(new Sdk.Protocol.VariableValue { Name = variable.Name, Value = given.Value, Sensitive = variable.Sensitive });
+            }
+            else if (variable.Required)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Template variable '{variable.Name}' is required and has no value."));
             }
         }
 
+        job.AddUpdate(request);
         return Task.FromResult(response);
     }
 
@@ -220,6 +226,11 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     {
         var job = Held(request.JobId, context);
         RefuseIfAsked(job);
+        if (RefuseResults)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "The results are malformed (refused on purpose by the test)."));
+        }
+
         Report(job, new TerminalReport(request, null));
         return Task.FromResult(new Empty());
     }
