@@ -301,8 +301,9 @@ public sealed class ProvisionerDaemon : IDisposable
                 await DelayAsync(backoff.NextDelay()).ConfigureAwait(false);
                 continue;
             }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException)
+            catch (Exception ex) when (ex is not (OperationCanceledException or ProvisionerDaemonException))
             {
+                // Whatever went wrong with one acquisition, the slot must keep serving: log it and try again.
                 DaemonLog.AcquireFailed(_logger, ex);
                 await DelayAsync(backoff.NextDelay()).ConfigureAwait(false);
                 continue;
