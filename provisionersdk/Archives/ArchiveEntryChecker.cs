@@ -129,7 +129,7 @@ internal sealed class ArchiveEntryChecker(TemplateArchiveLimits limits)
         {
             if (SymlinkResolver.FindEscape(_symlinks, path, target) is { } reason)
             {
-                throw Refuse(path, $"the symbolic link points to '{target}' and {reason}, outside the archive root. Replace the link with a copy of its target, or point it at a file inside the template");
+                throw Refuse(path, $"the symbolic link points to '{target}', which {reason}, so it leads outside the archive root. Replace the link with a copy of its target, or point it at a file inside the template");
             }
         }
     }
@@ -163,7 +163,7 @@ internal sealed class ArchiveEntryChecker(TemplateArchiveLimits limits)
         }
         catch (TemplateArchiveException ex)
         {
-            throw Refuse(name, $"the hard link points to '{linkName}', outside the archive root ({ex.Message}). Replace the link with a copy of the file");
+            throw new TemplateArchiveException(name, $"Template archive entry '{name}' is refused: the hard link points to '{linkName}', outside the archive root (hard link targets must be relative paths without '..'). Replace the link with a copy of the file.", ex);
         }
 
         if (!_entries.TryGetValue(target, out var targetKind) || targetKind != CheckedEntryKind.File)
@@ -189,7 +189,7 @@ internal sealed class ArchiveEntryChecker(TemplateArchiveLimits limits)
         // Catches plain '../' escapes early with a precise message; chains through other links are checked at the end.
         if (SymlinkResolver.FindEscape(new Dictionary<string, string>(), path, linkName) is { } reason)
         {
-            throw Refuse(name, $"the symbolic link points to '{linkName}' and {reason}, outside the archive root. Replace the link with a copy of its target, or point it at a file inside the template");
+            throw Refuse(name, $"the symbolic link points to '{linkName}', which {reason}, so it leads outside the archive root. Replace the link with a copy of its target, or point it at a file inside the template");
         }
 
         return linkName;

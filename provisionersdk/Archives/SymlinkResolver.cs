@@ -11,7 +11,7 @@ internal static class SymlinkResolver
     // The kernel's limit for nested symbolic links (MAXSYMLINKS on Linux).
     private const int MaxExpansions = 40;
 
-    /// <summary>Returns null when the link stays inside the root, otherwise why it does not.</summary>
+    /// <summary>Returns null when the link stays inside the root, otherwise why it does not (a phrase completing "the target ...").</summary>
     public static string? FindEscape(IReadOnlyDictionary<string, string> links, string linkPath, string target)
     {
         var stack = new List<string>(ArchivePath.Parent(linkPath).Split('/', StringSplitOptions.RemoveEmptyEntries));
@@ -19,7 +19,7 @@ internal static class SymlinkResolver
         var segments = ArchivePath.SplitRelative(target);
         if (segments is null)
         {
-            return "its target is an absolute path";
+            return "is an absolute path";
         }
 
         foreach (var segment in segments)
@@ -41,7 +41,7 @@ internal static class SymlinkResolver
             {
                 if (stack.Count == 0)
                 {
-                    return "its target resolves above the archive root";
+                    return "climbs above the root";
                 }
 
                 stack.RemoveAt(stack.Count - 1);
@@ -53,13 +53,13 @@ internal static class SymlinkResolver
             {
                 if (++expansions > MaxExpansions)
                 {
-                    return $"resolving it follows more than {MaxExpansions} links (a loop?)";
+                    return $"follows more than {MaxExpansions} links (a loop?)";
                 }
 
                 var nestedSegments = ArchivePath.SplitRelative(nested);
                 if (nestedSegments is null)
                 {
-                    return $"it passes through '{candidate}', whose target is an absolute path";
+                    return $"passes through the link '{candidate}', whose target is an absolute path";
                 }
 
                 // A nested link resolves relative to its own directory, which is the current stack.

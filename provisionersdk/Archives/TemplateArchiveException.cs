@@ -32,6 +32,13 @@ public sealed class TemplateArchiveException : Exception
         EntryName = entryName;
     }
 
+    /// <summary>Creates an exception about one entry of the archive, with the error that caused it.</summary>
+    public TemplateArchiveException(string entryName, string message, Exception innerException)
+        : base(message, innerException)
+    {
+        EntryName = entryName;
+    }
+
     /// <summary>The archive path of the offending entry, when the problem is about one entry.</summary>
     public string? EntryName { get; }
 }

@@ -16,7 +16,7 @@ namespace Provisioning.Sdk.Archives;
 /// files whose name contains <c>.tfstate</c>, and what the root's <c>.provisioningignore</c> lists
 /// (gitignore syntax, negations included; as in git, a file inside an ignored directory cannot be
 /// re-included). Symbolic links are stored as links when they resolve inside the directory, and
-/// packing fails otherwise. Entries are ustar, or pax when a path does not fit ustar's 100 bytes.
+/// packing fails otherwise, as it does for FIFOs, sockets and devices. Entries are ustar, or pax when a path does not fit ustar's 100 bytes.
 /// </remarks>
 /// <param name="progress">Receives a report after each entry; null for none.</param>
 public sealed class TemplateArchiveWriter(IProgress<TemplateArchiveProgress>? progress = null)
@@ -134,8 +134,14 @@ public sealed class TemplateArchiveWriter(IProgress<TemplateArchiveProgress>? pr
                 }
                 else
                 {
+                    var length = ((FileInfo)info).Length;
+                    if (length == 0)
+                    {
+                        RefuseSpecialFile(root, archivePath, info.FullName);
+                    }
+
                     var executable = !OperatingSystem.IsWindows() && (File.GetUnixFileMode(info.FullName) & ArchiveModes.AnyExecute) != 0;
-                    entries.Add(new SourceEntry(archivePath, info.FullName, SourceKind.File, executable, null, ((FileInfo)info).Length));
+                    entries.Add(new SourceEntry(archivePath, info.FullName, SourceKind.File, executable, null, length));
                 }
             }
         }
@@ -147,6 +153,47 @@ public sealed class TemplateArchiveWriter(IProgress<TemplateArchiveProgress>? pr
 
     private static string TarName(SourceEntry entry) =>
         entry.Kind == SourceKind.Directory ? entry.ArchivePath + "/" : entry.ArchivePath;
+
+    /// <summary>
+    /// FIFOs, sockets and devices look like empty files to <see cref="FileSystemInfo"/>; TarWriter's own
+    /// file probe (lstat) tells them apart, so an empty file is run through it into a scratch buffer.
+    /// </summary>
+    private static void RefuseSpecialFile(string root, string archivePath, string fullPath)
+    {
+        TarEntryType type;
+        try
+        {
+            using var scratch = new MemoryStream();
+            using (var probe = new TarWriter(scratch, TarEntryFormat.Pax, leaveOpen: true))
+            {
+                probe.WriteEntry(fullPath, "probe");
+            }
+
+            scratch.Position = 0;
+            using var reader = new TarReader(scratch);
+            type = reader.GetNextEntry()?.EntryType ?? TarEntryType.RegularFile;
+        }
+        catch (IOException ex)
+        {
+            // TarWriter refuses sockets (and anything else it cannot represent) with an IOException.
+            throw new TemplateArchiveException(archivePath, $"Cannot pack '{root}': '{archivePath}' is not a regular file, directory or link ({ex.Message}). Remove it from the template directory or list it in {IgnoreFileName}.", ex);
+        }
+
+        if (type is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+        {
+            throw new TemplateArchiveException(archivePath, $"Cannot pack '{root}': '{archivePath}' is a special file ({type}), and templates may only hold files, directories and links. Remove it from the template directory or list it in {IgnoreFileName}.");
+        }
+
+        try
+        {
+            // The probe reports sockets as regular files; opening one fails (ENXIO), opening a real empty file does not.
+            File.OpenHandle(fullPath).Dispose();
+        }
+        catch (IOException ex)
+        {
+            throw new TemplateArchiveException(archivePath, $"Cannot pack '{root}': '{archivePath}' cannot be read as a file ({ex.Message}); it may be a socket. Remove it from the template directory or list it in {IgnoreFileName}.", ex);
+        }
+    }
 
     private static bool IsAlwaysSkipped(string name, bool isDirectory) =>
         name is ".terraform" or ".git" || (!isDirectory && name.Contains(".tfstate", StringComparison.Ordinal));
@@ -185,7 +232,7 @@ public sealed class TemplateArchiveWriter(IProgress<TemplateArchiveProgress>? pr
         {
             if (SymlinkResolver.FindEscape(links, path, target) is { } reason)
             {
-                throw new TemplateArchiveException(path, $"Cannot pack '{root}': the symbolic link '{path}' points to '{target}' and {reason}, outside the template directory. Replace the link with a copy of its target, or list it in {IgnoreFileName}.");
+                throw new TemplateArchiveException(path, $"Cannot pack '{root}': the symbolic link '{path}' points to '{target}', which {reason}, so it leads outside the template directory. Replace the link with a copy of its target, or list it in {IgnoreFileName}.");
             }
         }
     }
@@ -215,7 +262,7 @@ public sealed class TemplateArchiveWriter(IProgress<TemplateArchiveProgress>? pr
             entry.LinkName = source.LinkTarget;
         }
 
-        // Empty files are not opened: FIFOs and devices report a size of zero, and opening a FIFO blocks.
+        // Empty files are not opened: nothing to read, and a FIFO swapped in since Collect would block.
         if (source.Kind != SourceKind.File || source.Length == 0)
         {
             await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);

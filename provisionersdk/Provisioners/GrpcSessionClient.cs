@@ -8,16 +8,33 @@ namespace Provisioning.Sdk.Provisioners;
 internal sealed class GrpcSessionClient(AsyncDuplexStreamingCall<Request, Response> call, string socketPath) : IProvisionerSessionClient
 {
     // gRPC allows one pending write per stream; requests and Cancel may come from different tasks.
+    // Not disposed: a write's continuation may release it after the session was disposed.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private Task<bool>? _pendingRead;
     private int _disposed;
 
     public async ValueTask SendAsync(Request request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Task write;
         try
         {
-            await call.RequestStream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+            // Grpc.Net.Client cancels the whole call when a token given to a write or read fires, and a
+            // daemon canceling its wait must not end the session: the caller's token only ends the wait.
+            write = call.RequestStream.WriteAsync(request);
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+
+        // The next write may start only once this one is really done, even if the caller stopped waiting.
+        _ = write.ContinueWith(_ => _writeLock.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        try
+        {
+            await write.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex)
         {
@@ -28,10 +45,6 @@ internal sealed class GrpcSessionClient(AsyncDuplexStreamingCall<Request, Respon
             // Grpc.Net.Client refuses writes once the call has finished (the server ended the session).
             throw new ProvisionerSessionException($"The provisioner session on '{socketPath}' has ended; read the responses for its error, and open a new session to continue.", ex);
         }
-        finally
-        {
-            _writeLock.Release();
-        }
     }
 
     public async IAsyncEnumerable<Response> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -41,10 +54,14 @@ internal sealed class GrpcSessionClient(AsyncDuplexStreamingCall<Request, Respon
             bool more;
             try
             {
-                more = await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false);
+                // A read abandoned by a canceled caller stays pending and is picked up by the next read (see SendAsync).
+                _pendingRead ??= call.ResponseStream.MoveNext(CancellationToken.None);
+                more = await _pendingRead.WaitAsync(cancellationToken).ConfigureAwait(false);
+                _pendingRead = null;
             }
-            catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
+            catch (RpcException ex)
             {
+                _pendingRead = null;
                 throw Translate(ex, socketPath);
             }
 
@@ -75,7 +92,6 @@ internal sealed class GrpcSessionClient(AsyncDuplexStreamingCall<Request, Respon
 
         // Disposing a call that has not finished cancels it, which cancels the running request on the server.
         call.Dispose();
-        _writeLock.Dispose();
     }
 
     internal static ProvisionerSessionException Translate(RpcException ex, string socketPath) => ex.StatusCode switch

@@ -41,7 +41,7 @@ public sealed class ProvisionerGrpcServer : IAsyncDisposable
     /// <summary>The full path of the socket the server listens on.</summary>
     public string SocketPath { get; }
 
-    /// <summary>Removes a stale socket file, then starts listening.</summary>
+    /// <summary>Removes a stale socket file, then starts listening; the socket is made accessible to its owner only (0600).</summary>
     /// <param name="cancellationToken">Stops starting.</param>
     /// <exception cref="InvalidOperationException">The server is already started, or another server answers on the socket.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -82,6 +82,12 @@ public sealed class ProvisionerGrpcServer : IAsyncDisposable
         }
 
         _app = app;
+        if (!OperatingSystem.IsWindows())
+        {
+            // Whoever can connect can run Terraform as this user: only the owner may (connecting needs write permission).
+            File.SetUnixFileMode(SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         ProvisionerLog.ServerListening(_logger, SocketPath);
     }
 
@@ -110,7 +116,14 @@ public sealed class ProvisionerGrpcServer : IAsyncDisposable
         }
 
         await app.DisposeAsync().ConfigureAwait(false);
-        File.Delete(SocketPath);
+        try
+        {
+            File.Delete(SocketPath);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The socket's directory is gone already (e.g. a removed temp directory): nothing left to clean.
+        }
     }
 
     private async Task RemoveStaleSocketAsync(CancellationToken cancellationToken)

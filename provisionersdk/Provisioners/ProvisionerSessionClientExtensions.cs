@@ -34,7 +34,10 @@ public static class ProvisionerSessionClientExtensions
         };
 
         cancellationToken.ThrowIfCancellationRequested();
-        await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+
+        // Not canceled midway: a request that may have reached the provisioner must be answered (and its
+        // Complete read), so a cancellation from here on becomes a Cancel request below.
+        await client.SendAsync(request, CancellationToken.None).ConfigureAwait(false);
 
         var canceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var registration = cancellationToken.Register(() => canceled.TrySetResult());

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -55,6 +56,12 @@ public sealed class ProvisionerSessionHost
         await session.RunAsync(requests, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A read-only stream over the archive bytes, without copying them when they sit in an array (templates can be large).</summary>
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+
     private static Response ErrorComplete(Request.TypeOneofCase type, string error) => type switch
     {
         Request.TypeOneofCase.Parse => new Response { Parse = new ParseComplete { Error = error } },
@@ -88,21 +95,30 @@ public sealed class ProvisionerSessionHost
             var sessionToken = sessionCancellation.Token;
             var pump = PumpAsync(sessionCancellation);
             ProvisionerSessionException? protocolError = null;
+            var inputEnded = false;
             try
             {
                 await foreach (var request in requests.WithCancellation(sessionToken).ConfigureAwait(false))
                 {
                     await DispatchAsync(request, sessionToken).ConfigureAwait(false);
                 }
+
+                inputEnded = true;
             }
             catch (ProvisionerSessionException ex)
             {
                 protocolError = ex;
                 ProvisionerLog.ProtocolError(host._logger, ex.Message);
             }
+            catch (OperationCanceledException) when (_sendFailure is not null && !cancellationToken.IsCancellationRequested)
+            {
+                // The pump stopped the session because responses cannot be delivered; reported below.
+            }
             finally
             {
-                if (protocolError is not null || sessionToken.IsCancellationRequested)
+                // When the daemon closed its side cleanly it still waits for the running request's Complete;
+                // on any other end (protocol error, cancellation, a broken transport) nobody will, so stop it.
+                if (!inputEnded || sessionToken.IsCancellationRequested)
                 {
                     CancelInFlight();
                 }
@@ -181,12 +197,16 @@ public sealed class ProvisionerSessionHost
             TemplateArchiveSummary summary;
             try
             {
-                using var archive = new MemoryStream(config.TemplateSourceArchive.Memory.ToArray(), writable: false);
+                using var archive = AsStream(config.TemplateSourceArchive.Memory);
                 summary = await TemplateArchiveExtractor.ExtractAsync(archive, workDirectory, host._options.ArchiveLimits, sessionToken).ConfigureAwait(false);
             }
             catch (TemplateArchiveException ex)
             {
                 throw new ProvisionerSessionException($"The template archive in Config was refused: {ex.Message}", ex);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ProvisionerSessionException($"The template could not be extracted into '{workDirectory}': {ex.Message}. Check the free space and permissions of ProvisionerSessionHostOptions.WorkDirectoryRoot ('{root}').", ex);
             }
 
             ProvisionerLog.SessionOpened(host._logger, workDirectory, summary.FileCount, summary.TotalBytes);

@@ -6,7 +6,7 @@ namespace Provisioning.Sdk.Tests.Archives;
 
 public sealed class TemplateArchiveExtractorTests
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public static TheoryData<string> UnsafeArchives => new(UnsafeCases.Keys);
 
@@ -19,6 +19,7 @@ public sealed class TemplateArchiveExtractorTests
         ["symlink to /etc/passwd"] = (_ => BuildTar(w => { AddFile(w, "ok.tf", "ok"); AddLink(w, TarEntryType.SymbolicLink, "passwd", "/etc/passwd"); }), "passwd", "absolute path", null),
         ["symlink to ../outside"] = (_ => BuildTar(w => { AddFile(w, "ok.tf", "ok"); AddLink(w, TarEntryType.SymbolicLink, "out", "../sentinel"); }), "out", "outside the archive root", null),
         ["symlink escaping through another link"] = (_ => BuildTar(w => { AddLink(w, TarEntryType.SymbolicLink, "here", "."); AddLink(w, TarEntryType.SymbolicLink, "up", "here/.."); }), "up", "outside the archive root", null),
+        ["symlink loop"] = (_ => BuildTar(w => { AddLink(w, TarEntryType.SymbolicLink, "a", "b"); AddLink(w, TarEntryType.SymbolicLink, "b", "a"); }), "a", "loop", null),
         ["write through a symlink"] = (_ => BuildTar(w => { AddLink(w, TarEntryType.SymbolicLink, "dir", "sub"); AddFile(w, "dir/x", "x"); }), "dir/x", "symbolic link", null),
         ["hard link outside"] = (_ => BuildTar(w => { AddFile(w, "ok.tf", "ok"); AddLink(w, TarEntryType.HardLink, "h", "../sentinel/x"); }), "h", "outside the archive root", null),
         ["hard link absolute"] = (_ => BuildTar(w => AddLink(w, TarEntryType.HardLink, "h", "/etc/passwd")), "h", "outside the archive root", null),

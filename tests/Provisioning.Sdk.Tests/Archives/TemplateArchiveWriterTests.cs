@@ -5,7 +5,7 @@ namespace Provisioning.Sdk.Tests.Archives;
 
 public sealed class TemplateArchiveWriterTests
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task PackAsync_SameContentWithDifferentTimestampsAndCreationOrder_GivesSameSha256()
@@ -203,6 +203,39 @@ public sealed class TemplateArchiveWriterTests
         var ex = await Assert.ThrowsAsync<TemplateArchiveException>(() => new TemplateArchiveWriter().PackToBytesAsync(dir.Path, Ct));
 
         Assert.Equal("up", ex.EntryName);
+    }
+
+    [Fact]
+    public async Task PackAsync_FifoInTheDirectory_FailsNamingIt()
+    {
+        using var dir = new TempDirectory();
+        dir.WriteFile("main.tf", "m");
+        dir.WriteFile("empty.tf", string.Empty);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", dir.Combine("pipe")))
+        {
+            await mkfifo.WaitForExitAsync(Ct);
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var ex = await Assert.ThrowsAsync<TemplateArchiveException>(() => new TemplateArchiveWriter().PackToBytesAsync(dir.Path, Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct));
+
+        Assert.Equal("pipe", ex.EntryName);
+        Assert.Contains("special file (Fifo)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PackAsync_UnixSocketInTheDirectory_FailsNamingIt()
+    {
+        using var dir = new TempDirectory();
+        dir.WriteFile("main.tf", "m");
+        // Kept open while packing: .NET removes the socket file when a bound socket is disposed.
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(dir.Combine("p.sock")));
+        Assert.True(File.Exists(dir.Combine("p.sock")));
+
+        var ex = await Assert.ThrowsAsync<TemplateArchiveException>(() => new TemplateArchiveWriter().PackToBytesAsync(dir.Path, Ct));
+
+        Assert.Equal("p.sock", ex.EntryName);
     }
 
     [Fact]
