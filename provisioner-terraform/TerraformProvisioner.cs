@@ -76,9 +76,14 @@ public sealed class TerraformProvisioner : IProvisioner
         try
         {
             cli = await CreateCliAsync(session, metadata, request.RichParameterValues, request.ExternalAuthProviders, sensitive, cancellationToken).ConfigureAwait(false);
+            foreach (var line in TerraformEnvironment.DescribeInherited(Environment.GetEnvironmentVariables(), _options.StripEnvironmentVariables))
+            {
+                await cli.LogAsync(ProtocolLogLevel.Warn, line, cancellationToken).ConfigureAwait(false);
+            }
+
             if (!session.Config.State.IsEmpty)
             {
-                await File.WriteAllBytesAsync(Path.Combine(session.WorkDirectory, StateFileName), session.Config.State.ToByteArray(), cancellationToken).ConfigureAwait(false);
+                await WritePriorStateAsync(Path.Combine(session.WorkDirectory, StateFileName), session.Config.State, cancellationToken).ConfigureAwait(false);
             }
 
             await InitAsync(cli, cancellationToken).ConfigureAwait(false);
@@ -100,7 +105,7 @@ public sealed class TerraformProvisioner : IProvisioner
             session.Items[PlanItemKey] = new PlannedRun(
                 Path.Combine(session.WorkDirectory, PlanFileName), metadata, [.. request.RichParameterValues], [.. request.ExternalAuthProviders], sensitive);
 
-            var complete = new PlanComplete { Plan = ByteString.CopyFromUtf8(planJson) };
+            var complete = new PlanComplete { Plan = ByteString.CopyFrom(cli.Redactor.RedactJson(plan.RootElement)) };
             complete.Resources.AddRange(converted.Resources);
             complete.Parameters.AddRange(converted.Parameters);
             complete.ExternalAuthProviders.AddRange(converted.ExternalAuthProviders);
@@ -112,6 +117,7 @@ public sealed class TerraformProvisioner : IProvisioner
         }
         catch (Exception exception) when (Describe(exception, "Plan", cancellationToken) is { } error)
         {
+            error = cli?.Redactor.Redact(error) ?? error;
             await LogErrorAsync(session, exception, error).ConfigureAwait(false);
             var failed = new PlanComplete { Error = error };
             if (cli is not null)
@@ -160,6 +166,7 @@ public sealed class TerraformProvisioner : IProvisioner
         }
         catch (Exception exception) when (Describe(exception, "Apply", cancellationToken) is { } error)
         {
+            error = cli?.Redactor.Redact(error) ?? error;
             await LogErrorAsync(session, exception, error).ConfigureAwait(false);
 
             // Terraform writes state as it goes: what it created before failing or being interrupted
@@ -227,20 +234,22 @@ public sealed class TerraformProvisioner : IProvisioner
         IEnumerable<string> sensitiveValues,
         CancellationToken cancellationToken)
     {
+        var threshold = TerraformEnvironment.ParseLogThreshold(session.Config.ProvisionerLogLevel);
         var binary = await _resolver.ResolveAsync(cancellationToken).ConfigureAwait(false);
-        await session.LogAsync(ProtocolLogLevel.Debug, $"Using {binary}", cancellationToken).ConfigureAwait(false);
         var authList = externalAuth.ToList();
         var environment = TerraformEnvironment.Build(
-            _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value);
+            _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value, threshold);
         var redactor = new SecretRedactor(sensitiveValues.Concat(TerraformEnvironment.Secrets(metadata, authList)));
-        return new TerraformCli(
+        var cli = new TerraformCli(
             binary,
             session.WorkDirectory,
             environment,
             _options.InterruptGracePeriod,
-            (entry, token) => session.LogAsync(entry.Level, entry.Output, token),
+            (entry, token) => entry.Level >= threshold ? session.LogAsync(entry.Level, entry.Output, token) : ValueTask.CompletedTask,
             redactor,
             _logger);
+        await cli.LogAsync(ProtocolLogLevel.Debug, $"Using {binary}", cancellationToken).ConfigureAwait(false);
+        return cli;
     }
 
     private async Task InitAsync(TerraformCli cli, CancellationToken cancellationToken)
@@ -251,9 +260,23 @@ public sealed class TerraformProvisioner : IProvisioner
         var lockFile = Path.Combine(_options.PluginCacheDirectory, ".init.lock");
         TerraformLog.WaitingForInitLock(_logger, lockFile);
         using var initLock = await FileLock.AcquireAsync(lockFile, cancellationToken).ConfigureAwait(false);
-        List<string> arguments = ["init", "-input=false"];
-        arguments.Add(cli.InitSupportsJson ? "-json" : "-no-color");
-        await cli.RunLoggedAsync("init", arguments, cancellationToken).ConfigureAwait(false);
+        if (!cli.InitSupportsJson)
+        {
+            await cli.RunLoggedAsync("init", ["init", "-input=false", "-no-color"], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await cli.RunLoggedAsync("init", ["init", "-input=false", "-json"], cancellationToken).ConfigureAwait(false);
+        }
+        catch (TerraformCommandException exception) when (!exception.HasErrorDiagnostics)
+        {
+            // Terraform 1.11's init -json exits 1 without a word when provider installation fails (e.g. a
+            // provider missing from the mirror); the plain output says why.
+            await cli.LogAsync(ProtocolLogLevel.Warn, "terraform init -json failed without saying why; running terraform init again for its plain error output.", cancellationToken).ConfigureAwait(false);
+            await cli.RunLoggedAsync("init", ["init", "-input=false", "-no-color"], cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private List<Module> ReadModules(string workDirectory)
@@ -284,6 +307,9 @@ public sealed class TerraformProvisioner : IProvisioner
             case JsonException:
                 TerraformLog.OperationFailed(_logger, operation, exception.Message);
                 return $"Terraform printed JSON that could not be read: {exception.Message}";
+            case System.ComponentModel.Win32Exception:
+                TerraformLog.OperationFailed(_logger, operation, exception.Message);
+                return $"Terraform could not be started: {exception.Message}. Check that the binary still exists and is executable (--terraform-path).";
             case IOException or UnauthorizedAccessException:
                 TerraformLog.OperationFailed(_logger, operation, exception.Message);
                 return $"{operation} could not use its work directory: {exception.Message}";
@@ -302,6 +328,22 @@ public sealed class TerraformProvisioner : IProvisioner
 
         // The request may be canceled; this line must still go out.
         await session.LogAsync(ProtocolLogLevel.Error, error, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>States hold secrets (sensitive attributes, tokens): owner-only, like Terraform's own backups should be.</summary>
+    private static async Task WritePriorStateAsync(string statePath, ByteString state, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, Options = FileOptions.Asynchronous };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        var file = new FileStream(statePath, options);
+        await using (file.ConfigureAwait(false))
+        {
+            await file.WriteAsync(state.Memory, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task<ByteString> ReadStateAsync(string statePath) =>

@@ -96,6 +96,12 @@ public sealed class TerraformInstaller
 
             // A rename makes the install appear whole or not at all, so a crash mid-unpack leaves nothing half-done.
             Directory.CreateDirectory(Path.GetDirectoryName(directory)!);
+            if (Directory.Exists(directory))
+            {
+                // Someone emptied it by hand (the executable is missing, or we would have returned early).
+                Directory.Delete(directory, recursive: true);
+            }
+
             Directory.Move(unpacked, directory);
             TerraformLog.Installed(_logger, versionText, executable);
             return executable;

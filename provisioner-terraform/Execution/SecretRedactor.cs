@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Provisioning.Terraform.Execution;
 
 /// <summary>
@@ -26,6 +28,56 @@ internal sealed class SecretRedactor
     }
 
     public static SecretRedactor None { get; } = new([]);
+
+    public bool IsEmpty => _secrets.Length == 0;
+
+    /// <summary>
+    /// Masks secrets in every string value of a JSON document (property names and structure untouched).
+    /// <c>terraform show -json</c> of a plan prints sensitive variables and the attributes derived from
+    /// them in clear text; the plan leaves the provisioner, so they must not.
+    /// </summary>
+    public byte[] RedactJson(JsonElement document)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(writer, document);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private void Write(Utf8JsonWriter writer, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var property in element.EnumerateObject())
+                {
+                    writer.WritePropertyName(property.Name);
+                    Write(writer, property.Value);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case JsonValueKind.String:
+                writer.WriteStringValue(Redact(element.GetString()!));
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
 
     public string Redact(string line)
     {

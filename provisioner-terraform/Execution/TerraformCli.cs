@@ -47,11 +47,18 @@ internal sealed class TerraformCli
 
     public TerraformTimings Timings { get; } = new();
 
+    /// <summary>The secrets of this run, masked in everything that leaves the provisioner except the state.</summary>
+    public SecretRedactor Redactor => _redactor;
+
     /// <summary>
     /// <c>init -json</c> came with Terraform 1.9; older versions, and OpenTofu (whose support differs by
     /// release), get plain output, which is logged line by line.
     /// </summary>
     public bool InitSupportsJson => _binary.Flavor == TerraformFlavor.Terraform && _binary.Version >= new Version(1, 9, 0);
+
+    /// <summary>Writes a line of the provisioner's own into the job log, between Terraform's.</summary>
+    public ValueTask LogAsync(Provisioning.Sdk.Protocol.LogLevel level, string output, CancellationToken cancellationToken = default) =>
+        _log(new TerraformLogEntry(level, _redactor.Redact(output)), cancellationToken);
 
     /// <summary>Runs a command whose stdout is Terraform's JSON UI (or plain text), logging every line; throws on failure.</summary>
     public async Task RunLoggedAsync(string stage, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
@@ -129,8 +136,7 @@ internal sealed class TerraformCli
         var stdoutTarget = captured is not null
             ? PipeTarget.ToStringBuilder(captured, Encoding.UTF8)
             : PipeTarget.ToDelegate((line, token) => Emit(stdout!(line), token), Encoding.UTF8);
-        var command = CliWrap.Cli.Wrap(_binary.Path)
-            .WithArguments(arguments)
+        var command = ProcessGroup.Wrap(_binary.Path, arguments)
             .WithWorkingDirectory(_workDirectory)
             .WithEnvironmentVariables(_environment)
             .WithValidation(CommandResultValidation.None)
@@ -146,12 +152,22 @@ internal sealed class TerraformCli
         }).ConfigureAwait(false);
 
         var succeeded = false;
+        var processId = 0;
         try
         {
-            var result = await command.ExecuteAsync(forceful.Token, cancellationToken).ConfigureAwait(false);
+            var task = command.ExecuteAsync(forceful.Token, cancellationToken);
+            processId = task.ProcessId;
+            var result = await task.ConfigureAwait(false);
             TerraformLog.CommandFinished(_logger, commandName, result.ExitCode, stopwatch.ElapsedMilliseconds);
             succeeded = result.ExitCode == 0;
             return result.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            // Only after a cancellation: on success, a template may have started a background service
+            // on purpose, and it must survive.
+            await ProcessGroup.KillAsync(processId).ConfigureAwait(false);
+            throw;
         }
         finally
         {

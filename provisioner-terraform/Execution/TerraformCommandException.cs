@@ -8,7 +8,11 @@ internal sealed class TerraformCommandException : Exception
     {
         Command = command;
         ExitCode = exitCode;
+        HasErrorDiagnostics = diagnostics.Any(diagnostic => diagnostic.IsError);
     }
+
+    /// <summary>Whether Terraform said what went wrong; when not, the message only has the exit code.</summary>
+    public bool HasErrorDiagnostics { get; }
 
     public string Command { get; }
 

@@ -24,7 +24,8 @@ internal static class TerraformEnvironment
         Metadata? metadata,
         IEnumerable<RichParameterValue> richParameters,
         IEnumerable<ExternalAuthProvider> externalAuth,
-        string? cliConfigFile)
+        string? cliConfigFile,
+        LogLevel logThreshold = LogLevel.Info)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(hostEnvironment);
@@ -44,6 +45,12 @@ internal static class TerraformEnvironment
         if (cliConfigFile is not null)
         {
             environment["TF_CLI_CONFIG_FILE"] = cliConfigFile;
+        }
+
+        if (logThreshold <= LogLevel.Debug)
+        {
+            // JSON, not DEBUG: every line then carries its level, so the job log can keep or drop it.
+            environment["TF_LOG"] = "JSON";
         }
 
         metadata ??= new Metadata();
@@ -110,6 +117,40 @@ internal static class TerraformEnvironment
 
         return environment;
     }
+
+    /// <summary>
+    /// Lines telling which TF_* variables the daemon's environment passes on to Terraform: they change its
+    /// behaviour (TF_LOG, TF_WORKSPACE, TF_VAR_…) in ways a template author cannot see otherwise. Values are
+    /// shown only for variables that cannot hold secrets.
+    /// </summary>
+    public static IEnumerable<string> DescribeInherited(IDictionary hostEnvironment, IEnumerable<string> stripped)
+    {
+        ArgumentNullException.ThrowIfNull(hostEnvironment);
+        var names = hostEnvironment.Keys.OfType<string>()
+            .Where(name => name.StartsWith("TF_", StringComparison.Ordinal) && !IsStripped(name, stripped))
+            .Order(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            var value = SafeToShow.Contains(name) ? hostEnvironment[name] as string : "<value redacted>";
+            yield return $"terraform environment variable from the daemon: {name}={value}";
+        }
+    }
+
+    private static readonly HashSet<string> SafeToShow = new(StringComparer.Ordinal)
+    {
+        "TF_LOG", "TF_LOG_PATH", "TF_INPUT", "TF_DATA_DIR", "TF_WORKSPACE", "TF_IN_AUTOMATION",
+        "TF_REGISTRY_DISCOVERY_RETRY", "TF_REGISTRY_CLIENT_TIMEOUT", "TF_CLI_CONFIG_FILE", "TF_IGNORE", "TF_PLUGIN_CACHE_DIR",
+    };
+
+    /// <summary>The session's log level ("trace", "debug", "info", "warn", "error"; empty or unknown means info).</summary>
+    public static LogLevel ParseLogThreshold(string? level) => level?.Trim().ToLowerInvariant() switch
+    {
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "warn" or "warning" => LogLevel.Warn,
+        "error" => LogLevel.Error,
+        _ => LogLevel.Info,
+    };
 
     /// <summary>The coder provider reads a parameter's value from CODER_PARAMETER_ + hex SHA-256 of its name.</summary>
     public static string ParameterVariableName(string name) =>

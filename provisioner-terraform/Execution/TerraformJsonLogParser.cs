@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 using Provisioning.Sdk.Protocol;
 
@@ -11,12 +12,13 @@ namespace Provisioning.Terraform.Execution;
 /// stderr) into job log entries, diagnostics and resource timings. One instance per command: stderr
 /// keeps a little state (whether the current block is a warning or an error).
 /// </summary>
-internal sealed class TerraformJsonLogParser
+internal sealed partial class TerraformJsonLogParser
 {
     private readonly string _stage;
     private readonly TerraformTimings _timings;
     private readonly List<TerraformDiagnostic> _diagnostics = [];
     private LogLevel _stderrLevel = LogLevel.Error;
+    private PlainDiagnostic? _plainError;
 
     public TerraformJsonLogParser(string stage, TerraformTimings timings)
     {
@@ -26,8 +28,8 @@ internal sealed class TerraformJsonLogParser
         _timings = timings;
     }
 
-    /// <summary>Diagnostics seen so far, errors and warnings, in order.</summary>
-    public IReadOnlyList<TerraformDiagnostic> Diagnostics => _diagnostics;
+    /// <summary>Diagnostics seen so far, errors and warnings, in order (from plain stderr: errors only).</summary>
+    public IReadOnlyList<TerraformDiagnostic> Diagnostics => _plainError is { } pending ? [.. _diagnostics, pending.ToDiagnostic()] : _diagnostics;
 
     /// <summary>Parses one stdout line; a line that is not Terraform's JSON is logged as it is, at info.</summary>
     public IReadOnlyList<TerraformLogEntry> ParseStdout(string line)
@@ -89,16 +91,29 @@ internal sealed class TerraformJsonLogParser
             return null;
         }
 
+        // With TF_LOG=JSON, Terraform's internal log comes here as JSON lines with their own level.
+        if (line.StartsWith("{\"@level\"", StringComparison.Ordinal) && ParseInternalLog(line) is { } internalLog)
+        {
+            return internalLog;
+        }
+
         // Plain diagnostics start with "Warning:" or "Error:" (inside a box drawn with │); the lines
         // that follow belong to the same block.
         var text = line.TrimStart('│', '╷', '╵', ' ');
         if (text.StartsWith("Warning:", StringComparison.Ordinal))
         {
+            FlushPlainError();
             _stderrLevel = LogLevel.Warn;
         }
         else if (text.StartsWith("Error:", StringComparison.Ordinal))
         {
+            FlushPlainError();
             _stderrLevel = LogLevel.Error;
+            _plainError = new PlainDiagnostic(text["Error:".Length..].Trim());
+        }
+        else if (_plainError is { } error && text.Length > 0)
+        {
+            error.Add(text);
         }
 
         return new TerraformLogEntry(_stderrLevel, line);
@@ -196,6 +211,31 @@ internal sealed class TerraformJsonLogParser
         }
     }
 
+    private static TerraformLogEntry? ParseInternalLog(string line)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object && GetString(root, "@message") is { } message
+                ? new TerraformLogEntry(ParseLevel(GetString(root, "@level")), message)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void FlushPlainError()
+    {
+        if (_plainError is { } error)
+        {
+            _diagnostics.Add(error.ToDiagnostic());
+            _plainError = null;
+        }
+    }
+
     private static List<TerraformLogEntry> SplitLines(LogLevel level, string message) =>
         [.. message.ReplaceLineEndings("\n").Split('\n').Select(line => new TerraformLogEntry(level, line))];
 
@@ -215,4 +255,36 @@ internal sealed class TerraformJsonLogParser
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
+
+    /// <summary>An error block of plain (non-JSON) output: "Error: summary", then "on FILE line N, …", then detail.</summary>
+    private sealed partial class PlainDiagnostic(string summary)
+    {
+        private readonly List<string> _detail = [];
+        private string? _fileName;
+        private int? _line;
+
+        public void Add(string text)
+        {
+            if (_fileName is null && LocationPattern().Match(text) is { Success: true } match)
+            {
+                _fileName = match.Groups["file"].Value;
+                _line = int.Parse(match.Groups["line"].Value, CultureInfo.InvariantCulture);
+                return;
+            }
+
+            // Snippet lines ("  12: code") belong to the location, not the explanation.
+            if (!SnippetPattern().IsMatch(text))
+            {
+                _detail.Add(text);
+            }
+        }
+
+        public TerraformDiagnostic ToDiagnostic() => new(true, summary, string.Join(' ', _detail), _fileName, _line);
+
+        [GeneratedRegex(@"^on (?<file>\S+) line (?<line>\d+)")]
+        private static partial Regex LocationPattern();
+
+        [GeneratedRegex(@"^\d+: ")]
+        private static partial Regex SnippetPattern();
+    }
 }

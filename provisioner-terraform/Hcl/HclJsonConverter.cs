@@ -6,8 +6,10 @@ using System.Text.Json;
 namespace Provisioning.Terraform.Hcl;
 
 /// <summary>
-/// Converts a literal HCL value (what Terraform accepts as a variable default) to JSON text.
-/// Anything that would need evaluation is refused, as Terraform refuses it there.
+/// Converts a literal HCL value to JSON text, for variable defaults. Terraform refuses references and
+/// function calls in a default but would fold constant operators, conditionals, for expressions and
+/// variable-free templates ("${"a"}b"); the reader evaluates nothing, so it refuses those too, with a
+/// message that says to write the value itself.
 /// </summary>
 internal static class HclJsonConverter
 {
@@ -64,7 +66,7 @@ internal static class HclJsonConverter
                 break;
             default:
                 throw new HclSyntaxException(filePath, expression.Range.Line, expression.Range.Column,
-                    $"{describe} must be a literal value: Terraform does not allow references, function calls or operators here; write the value itself");
+                    $"{describe} must be a literal value (a string, number, bool, null, or a list or object of those): Terraform refuses references and function calls here, and defaults are read without evaluating anything, so write the value itself");
         }
     }
 
@@ -122,11 +124,11 @@ internal static class HclJsonConverter
         };
         var kind = sequence is HclTemplateDirectivePart ? "a template directive (%{ ... })" : "an interpolation (${ ... })";
         throw new HclSyntaxException(filePath, range.Line, range.Column,
-            $"{describe} contains {kind}; Terraform does not allow variables or expressions here, so write a literal string (use $${{ for a literal \"${{\")");
+            $"{describe} contains {kind}, but only a literal string is read here, without evaluating anything; write the text itself (write $${{ for a literal \"${{\")");
     }
 
     /// <summary>HCL numbers are exact decimals; JSON gets the shortest form of the same value.</summary>
-    private static string NormaliseNumber(string text, bool negate)
+    internal static string NormaliseNumber(string text, bool negate)
     {
         if (!text.Contains('.', StringComparison.Ordinal) && !text.Contains('e', StringComparison.OrdinalIgnoreCase))
         {

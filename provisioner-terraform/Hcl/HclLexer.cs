@@ -376,8 +376,15 @@ internal sealed class HclLexer
             }
 
             var markerEnd = index + frame.Marker!.Length;
+            var lineEnd = markerEnd;
+            while (lineEnd < _source.Length && _source[lineEnd] is ' ' or '\t')
+            {
+                lineEnd++;
+            }
+
+            // Like Terraform, the closing marker may be indented and followed by blanks, nothing else.
             if (string.CompareOrdinal(_source, index, frame.Marker, 0, frame.Marker.Length) == 0
-                && (markerEnd == _source.Length || _source[markerEnd] == '\n'))
+                && (lineEnd == _source.Length || _source[lineEnd] == '\n'))
             {
                 _frames.Pop();
                 EmitAdvance(HclTokenKind.CloseHeredoc, markerEnd - _position);

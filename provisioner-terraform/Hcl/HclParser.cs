@@ -16,6 +16,13 @@ internal sealed class HclParser
     private readonly Stack<bool> _newlinesSignificant = new();
     private int _index;
     private int _lastEnd;
+    private int _depth;
+
+    /// <summary>
+    /// Templates are user input and the parser recurses, so nesting is capped well below what would
+    /// exhaust the stack (which would kill the process, not throw). Real files nest a dozen deep.
+    /// </summary>
+    internal const int MaxNesting = 100;
 
     private HclParser(List<HclToken> tokens, string source, string filePath)
     {
@@ -220,7 +227,9 @@ internal sealed class HclParser
         }
 
         Next();
+        Enter(opener);
         var body = ParseBody(opener, type);
+        _depth--;
         Next(); // the "}" that ParseBody stopped at
         return new HclBlock(type, labels, body, name.Line, name.Column);
     }
@@ -246,6 +255,22 @@ internal sealed class HclParser
     internal HclExpression ParseExpression()
     {
         var first = Peek();
+        Enter(first);
+        var expression = ParseConditional(first);
+        _depth--;
+        return expression;
+    }
+
+    private void Enter(HclToken at)
+    {
+        if (++_depth > MaxNesting)
+        {
+            throw Error(at, $"nesting is too deep (more than {MaxNesting} levels of blocks, brackets, operators or templates); simplify this part of the file");
+        }
+    }
+
+    private HclExpression ParseConditional(HclToken first)
+    {
         var condition = ParseBinary(0);
         if (Peek().Kind != HclTokenKind.Question)
         {
@@ -297,7 +322,9 @@ internal sealed class HclParser
         if (token.Kind is HclTokenKind.Minus or HclTokenKind.Bang)
         {
             Next();
+            Enter(token);
             var operand = ParseUnary();
+            _depth--;
             return new HclUnaryExpression(RangeFrom(token), token.Kind, operand);
         }
 
@@ -630,7 +657,9 @@ internal sealed class HclParser
                 {
                     lineStarts.Add(i);
                     var indentation = literal.Value.Length - literal.Value.TrimStart(' ', '\t').Length;
-                    if (literal.Value.Trim(' ', '\t').Length > 0 && literal.Value.Trim(' ', '\t') != "\n")
+                    // A blank line does not count; leading blanks before an interpolation do.
+                    var blank = literal.Value.Trim(' ', '\t') is "" or "\n" && (literal.Value.EndsWith('\n') || i == parts.Count - 1);
+                    if (!blank)
                     {
                         minimum = Math.Min(minimum, indentation);
                     }

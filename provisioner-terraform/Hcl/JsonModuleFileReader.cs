@@ -143,7 +143,7 @@ internal sealed class JsonModuleFileReader
             throw Error(path, $"variable \"{name}\" must be a JSON object");
         }
 
-        var (line, _) = Position(path);
+        var (line, column) = Position(path);
         string? type = null, description = null, defaultJson = null;
         bool hasType = false, hasDefault = false;
         bool? sensitive = null, nullable = null;
@@ -159,9 +159,14 @@ internal sealed class JsonModuleFileReader
                         : throw Error(propertyPath, $"the type of variable \"{name}\" must be a string holding a type expression, as in \"list(string)\"");
                     break;
                 case "description":
-                    description = property.Value.ValueKind == JsonValueKind.String
-                        ? property.Value.GetString()
-                        : throw Error(propertyPath, $"the description of variable \"{name}\" must be a string");
+                    description = property.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => property.Value.GetString(),
+                        JsonValueKind.Number => HclJsonConverter.NormaliseNumber(property.Value.GetRawText(), negate: false),
+                        JsonValueKind.True => "true",
+                        JsonValueKind.False => "false",
+                        _ => throw Error(propertyPath, $"the description of variable \"{name}\" must be a string"),
+                    };
                     break;
                 case "default":
                     hasDefault = true;
@@ -176,13 +181,49 @@ internal sealed class JsonModuleFileReader
             }
         }
 
-        return new VariableAttributes(name, _filePath, line, hasType, type, description, hasDefault, defaultJson, sensitive, nullable);
+        if (type is not null)
+        {
+            var typeExpression = ParseType(type, [.. path, "type"], name);
+            if (defaultJson is not null && HclDefaultConformance.Problem(typeExpression, defaultJson) is { } problem)
+            {
+                throw Error([.. path, "default"], $"the default of variable \"{name}\" does not match its type {type}: {problem}");
+            }
+        }
+
+        if (nullable == false && defaultJson == "null")
+        {
+            throw Error([.. path, "default"], $"variable \"{name}\" has nullable = false, so its default cannot be null; remove the default to make it required, or give a value");
+        }
+
+        return new VariableAttributes(name, _filePath, line, column, hasType, type, description, hasDefault, defaultJson, sensitive, nullable);
+    }
+
+    /// <summary>In JSON the type is an expression in a string: parse it as HCL, report at the JSON property.</summary>
+    private HclExpression ParseType(string type, List<string> path, string variable)
+    {
+        try
+        {
+            var parsed = HclParser.Parse($"type = {type}\n", _filePath);
+            if (parsed.Body is not { Attributes: [var attribute], Blocks: [] })
+            {
+                throw new HclSyntaxException(_filePath, 1, 1, $"the type of variable \"{variable}\" must be a single type expression, as in \"list(string)\"");
+            }
+
+            HclTypeConstraint.Validate(attribute.Expression, _filePath, variable);
+            return attribute.Expression;
+        }
+        catch (HclSyntaxException exception)
+        {
+            throw Error(path, exception.Detail);
+        }
     }
 
     private bool ReadBool(JsonProperty property, List<string> path, string variable) => property.Value.ValueKind switch
     {
         JsonValueKind.True => true,
         JsonValueKind.False => false,
+        JsonValueKind.String when property.Value.GetString() is "true" or "1" => true,
+        JsonValueKind.String when property.Value.GetString() is "false" or "0" => false,
         _ => throw Error(path, $"\"{property.Name}\" of variable \"{variable}\" must be true or false"),
     };
 

@@ -8,6 +8,10 @@ namespace Provisioning.Terraform.Hcl;
 /// </summary>
 public sealed class TerraformModuleReader
 {
+    /// <summary>Names Terraform reserves because they mean something else in a module block.</summary>
+    private static readonly HashSet<string> ReservedVariableNames =
+        new(["count", "depends_on", "for_each", "lifecycle", "locals", "providers", "source", "version"], StringComparer.Ordinal);
+
     /// <summary>Reads the root module in <paramref name="directory"/>.</summary>
     /// <exception cref="HclSyntaxException">A file has bad syntax, or declares something Terraform would refuse.</exception>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
@@ -44,10 +48,11 @@ public sealed class TerraformModuleReader
 
             foreach (var variable in contents.Variables)
             {
+                ValidateName(variable);
                 if (variablesByName.TryGetValue(variable.Name, out var index))
                 {
                     var first = variables[index];
-                    throw new HclSyntaxException(variable.FilePath, variable.Line, 1,
+                    throw new HclSyntaxException(variable.FilePath, variable.Line, variable.Column,
                         $"duplicate variable \"{variable.Name}\": it is already declared at {first.FilePath}:{first.Line}; rename or remove one of them");
                 }
 
@@ -63,6 +68,23 @@ public sealed class TerraformModuleReader
             MergeTags(tagBlocks));
     }
 
+    /// <summary>Terraform refuses these names at plan time; saying so at import is kinder.</summary>
+    private static void ValidateName(VariableAttributes variable)
+    {
+        var name = variable.Name;
+        if (name.Length == 0 || !HclLexer.IsIdentifierStart(name[0]) || !name.All(HclLexer.IsIdentifierPart))
+        {
+            throw new HclSyntaxException(variable.FilePath, variable.Line, variable.Column,
+                $"invalid variable name \"{name}\": a name must start with a letter or underscore and contain only letters, digits, underscores and dashes");
+        }
+
+        if (ReservedVariableNames.Contains(name))
+        {
+            throw new HclSyntaxException(variable.FilePath, variable.Line, variable.Column,
+                $"invalid variable name \"{name}\": it is reserved because it means something else in a module block; choose another name");
+        }
+    }
+
     private static void ApplyOverrides(
         TerraformModuleContents contents,
         List<VariableAttributes> variables,
@@ -73,7 +95,7 @@ public sealed class TerraformModuleReader
         {
             if (!variablesByName.TryGetValue(variable.Name, out var index))
             {
-                throw new HclSyntaxException(variable.FilePath, variable.Line, 1,
+                throw new HclSyntaxException(variable.FilePath, variable.Line, variable.Column,
                     $"the override file declares variable \"{variable.Name}\", which no other file declares; an override can only change an existing variable");
             }
 

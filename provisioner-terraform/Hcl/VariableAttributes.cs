@@ -8,6 +8,7 @@ internal sealed record VariableAttributes(
     string Name,
     string FilePath,
     int Line,
+    int Column,
     bool HasType,
     string? Type,
     string? Description,

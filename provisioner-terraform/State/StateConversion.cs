@@ -30,9 +30,13 @@ internal sealed partial class StateConversion
     private readonly Dictionary<string, List<Agent>> _agentsByResourceLabel = new(StringComparer.Ordinal);
     private readonly List<Agent> _agents = [];
 
+    // One delegate instance, so the graph's per-start cache of nearest matches is shared by all lookups.
+    private readonly Func<TerraformGraphNode, bool> _isAttachableNode;
+
     public StateConversion(IReadOnlyList<TerraformResource> resources, TerraformGraph graph)
     {
         _graph = graph;
+        _isAttachableNode = node => node.Address is { } label && IsAttachable(label);
         foreach (var resource in resources)
         {
             if (resource.Type == "coder_parameter")
@@ -94,26 +98,11 @@ internal sealed partial class StateConversion
     /// (towards dependents when <paramref name="upwards"/>, else towards dependencies); ties go to the
     /// smallest label. Null when there is none.
     /// </summary>
-    private string? FindNearestResource(TerraformGraphNode start, bool upwards)
-    {
-        string? bestLabel = null;
-        var bestDistance = int.MaxValue;
-        foreach (var (node, distance) in _graph.Distances(start, upwards))
-        {
-            if (distance > bestDistance || node.Address is not { } label || !IsAttachable(label))
-            {
-                continue;
-            }
-
-            if (distance < bestDistance || string.CompareOrdinal(label, bestLabel) < 0)
-            {
-                bestLabel = label;
-                bestDistance = distance;
-            }
-        }
-
-        return bestLabel;
-    }
+    private string? FindNearestResource(TerraformGraphNode start, bool upwards) =>
+        _graph.Nearest(start, upwards, _isAttachableNode)
+            .Select(node => node.Address!)
+            .Order(StringComparer.Ordinal)
+            .FirstOrDefault();
 
     private bool IsAttachable(string label) =>
         _byLabel.TryGetValue(label, out var resources)
@@ -123,13 +112,14 @@ internal sealed partial class StateConversion
     /// <summary>
     /// Whether a resource with an <c>agent_id</c> belongs to <paramref name="agent"/>. After apply both ids
     /// are known and compared; in a plan both are still unknown, so a direct graph edge from the resource to
-    /// the agent decides (root-module resources only, as in the reference).
+    /// the agent decides. Like the reference, this matches on <c>type.name</c>, so only root-module resources
+    /// can match (a module resource's node is <c>module.x.type.name</c>).
     /// </summary>
     private bool DependsOnAgent(Agent agent, string resourceAgentId, TerraformResource resource)
     {
         if (agent.Id.Length == 0 && resourceAgentId.Length == 0)
         {
-            return _graph.HasRootEdge($"{resource.Type}.{resource.Name}", $"coder_agent.{agent.Name}");
+            return _graph.HasDirectEdge($"{resource.Type}.{resource.Name}", $"coder_agent.{agent.Name}");
         }
 
         return agent.Id == resourceAgentId;

@@ -15,7 +15,7 @@ internal sealed class TerraformGraph
     private readonly Dictionary<TerraformGraphNode, List<TerraformGraphNode>> _dependencies = [];
     private readonly Dictionary<TerraformGraphNode, List<TerraformGraphNode>> _dependents = [];
     private readonly HashSet<(TerraformGraphNode From, TerraformGraphNode To)> _edges = [];
-    private readonly Dictionary<(TerraformGraphNode Start, bool Upwards), IReadOnlyDictionary<TerraformGraphNode, int>> _distanceCache = [];
+    private readonly Dictionary<(TerraformGraphNode Start, bool Upwards, Func<TerraformGraphNode, bool> Predicate), List<TerraformGraphNode>> _nearestCache = [];
     private Dictionary<string, TerraformGraphNode>? _nodesByAddress;
     private HashSet<(string From, string To)>? _rootEdges;
 
@@ -70,17 +70,17 @@ internal sealed class TerraformGraph
         _dependents.TryGetValue(node, out var list) ? list : [];
 
     /// <summary>
-    /// Whether a root-module node <paramref name="fromAddress"/> has a direct edge to the root-module node
-    /// <paramref name="toAddress"/> (see <see cref="TerraformGraphNode.RootResourceAddress"/>).
+    /// Whether the node whose id spells <paramref name="fromAddress"/> has a direct edge to the node whose id
+    /// spells <paramref name="toAddress"/> (see <see cref="TerraformGraphNode.IdAddress"/>).
     /// </summary>
-    public bool HasRootEdge(string fromAddress, string toAddress)
+    public bool HasDirectEdge(string fromAddress, string toAddress)
     {
         if (_rootEdges is null)
         {
             _rootEdges = [];
             foreach (var (from, to) in _edges)
             {
-                if (from.RootResourceAddress is { } fromRoot && to.RootResourceAddress is { } toRoot)
+                if (from.IdAddress is { } fromRoot && to.IdAddress is { } toRoot)
                 {
                     _rootEdges.Add((fromRoot, toRoot));
                 }
@@ -91,46 +91,49 @@ internal sealed class TerraformGraph
     }
 
     /// <summary>
-    /// The length of the shortest path from <paramref name="start"/> to every node reachable from it, walking
-    /// towards dependents (<paramref name="upwards"/>) or towards dependencies. The start node itself is not
-    /// included. Results are cached per start and direction, so each walk is linear in the graph's size and
-    /// done once.
+    /// The nodes matching <paramref name="predicate"/> that are fewest edges away from <paramref name="start"/>
+    /// (all of them when several are equally near), walking towards dependents (<paramref name="upwards"/>)
+    /// or towards dependencies; empty when none is reachable. The reference system enumerates every path,
+    /// which is exponential in graphs with many converging paths; a breadth-first walk visits each node at
+    /// most once, stops at the first distance that has a match, and its result is cached per start.
     /// </summary>
-    public IReadOnlyDictionary<TerraformGraphNode, int> Distances(TerraformGraphNode start, bool upwards)
+    public IReadOnlyList<TerraformGraphNode> Nearest(TerraformGraphNode start, bool upwards, Func<TerraformGraphNode, bool> predicate)
     {
-        if (_distanceCache.TryGetValue((start, upwards), out var cached))
+        ArgumentNullException.ThrowIfNull(predicate);
+        if (_nearestCache.TryGetValue((start, upwards, predicate), out var cached))
         {
             return cached;
         }
 
         var adjacency = upwards ? _dependents : _dependencies;
-        var distances = new Dictionary<TerraformGraphNode, int>();
-        var queue = new Queue<TerraformGraphNode>();
-        queue.Enqueue(start);
-        var startDistance = new Dictionary<TerraformGraphNode, int> { [start] = 0 };
-        while (queue.TryDequeue(out var current))
+        var visited = new HashSet<TerraformGraphNode> { start };
+        List<TerraformGraphNode> level = [start];
+        List<TerraformGraphNode> matches = [];
+        while (level.Count > 0 && matches.Count == 0)
         {
-            if (!adjacency.TryGetValue(current, out var next))
+            var next = new List<TerraformGraphNode>();
+            foreach (var node in level)
             {
-                continue;
-            }
-
-            var distance = startDistance[current] + 1;
-            foreach (var node in next)
-            {
-                if (startDistance.ContainsKey(node))
+                if (!adjacency.TryGetValue(node, out var neighbours))
                 {
                     continue;
                 }
 
-                startDistance[node] = distance;
-                distances[node] = distance;
-                queue.Enqueue(node);
+                foreach (var neighbour in neighbours)
+                {
+                    if (visited.Add(neighbour))
+                    {
+                        next.Add(neighbour);
+                    }
+                }
             }
+
+            matches = next.Where(predicate).ToList();
+            level = next;
         }
 
-        _distanceCache[(start, upwards)] = distances;
-        return distances;
+        _nearestCache[(start, upwards, predicate)] = matches;
+        return matches;
     }
 
     private TerraformGraphNode GetOrAddNode(string name)
@@ -140,7 +143,7 @@ internal sealed class TerraformGraph
             return existing;
         }
 
-        var node = new TerraformGraphNode(name, _nodes.Count);
+        var node = new TerraformGraphNode(name);
         _nodes.Add(node);
         _nodesByName.Add(name, node);
         return node;

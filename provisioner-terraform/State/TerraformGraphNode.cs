@@ -1,7 +1,7 @@
 namespace Provisioning.Terraform.State;
 
 /// <summary>A node of a <c>terraform graph</c> DOT graph.</summary>
-internal sealed class TerraformGraphNode(string name, int index)
+internal sealed class TerraformGraphNode(string name)
 {
     private const string RootPrefix = "[root] ";
     private const string ExpandSuffix = " (expand)";
@@ -11,9 +11,6 @@ internal sealed class TerraformGraphNode(string name, int index)
 
     /// <summary>The <c>label</c> attribute, if the node was declared with one.</summary>
     public string? Label { get; internal set; }
-
-    /// <summary>Declaration order, used to break ties deterministically.</summary>
-    public int Index { get; } = index;
 
     public override string ToString() => Name;
 
@@ -26,12 +23,10 @@ internal sealed class TerraformGraphNode(string name, int index)
     public string? Address => Label is null ? null : Name.StartsWith(RootPrefix, StringComparison.Ordinal) ? Label : Name;
 
     /// <summary>
-    /// The address of the node when it is a root-module node: the part between <c>[root] </c> and
-    /// <c> (expand)</c> in the older style, the node id in the newer one; otherwise null. Plan-time
-    /// association (where ids are still unknown) matches edges on these, so, as in the reference system,
-    /// resources inside modules never match (their address starts with <c>module.</c>).
+    /// The address spelled by the node id: the part between <c>[root] </c> and <c> (expand)</c> in the older
+    /// style, the whole id in the newer one; null for other ids (providers, <c>(close)</c> nodes, …).
     /// </summary>
-    public string? RootResourceAddress
+    public string? IdAddress
     {
         get
         {

@@ -26,7 +26,12 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         }
 
         resource "terraform_data" "home" {
-          input = "${var.workspace_name}-${var.workspace_transition}"
+          input            = "${var.workspace_name}-${var.workspace_transition}"
+          triggers_replace = var.workspace_transition
+        }
+
+        module "extra" {
+          source = "./modules/extra"
         }
 
         resource "terraform_data" "runner" {
@@ -44,7 +49,12 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     {
         var provisioner = fixture.CreateProvisioner();
         var cancellationToken = TestContext.Current.CancellationToken;
-        var files = new Dictionary<string, string> { ["main.tf"] = LifecycleTemplate, ["README.md"] = "# Lifecycle\n" };
+        var files = new Dictionary<string, string>
+        {
+            ["main.tf"] = LifecycleTemplate,
+            ["README.md"] = "# Lifecycle\n",
+            ["modules/extra/main.tf"] = "resource \"terraform_data\" \"inner\" {}\n",
+        };
 
         // Parse
         using (var parse = TestSession.Create(files))
@@ -62,19 +72,26 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         ByteString state;
         using (var start = TestSession.Create(files))
         {
+            var stopwatch = Stopwatch.StartNew();
             var plan = await provisioner.PlanAsync(start.Session, PlanFor(WorkspaceTransition.Start, 1, ("greeting", "bonjour")), cancellationToken);
+            TestContext.Current.TestOutputHelper?.WriteLine($"Plan (init, plan, show, graph) for start: {stopwatch.ElapsedMilliseconds} ms");
             Assert.True(plan.Error == "", plan.Error + "\n" + start.LogText);
             Assert.Contains(plan.Resources, r => r.Type == "terraform_data" && r.Name == "home");
             Assert.Contains(plan.Resources, r => r.Type == "terraform_data" && r.Name == "runner");
             Assert.Contains(plan.Timings, t => t.Stage == "init");
             Assert.Contains(plan.Timings, t => t.Stage == "plan");
             Assert.Contains(plan.Timings, t => t.Stage == "graph");
+            var module = Assert.Single(plan.Modules);
+            Assert.Equal(("extra", "./modules/extra"), (module.Key, module.Source));
+            Assert.Empty(plan.ResourceReplacements);
             using (var planJson = JsonDocument.Parse(plan.Plan.ToStringUtf8()))
             {
                 Assert.True(planJson.RootElement.TryGetProperty("resource_changes", out _));
             }
 
+            stopwatch.Restart();
             var apply = await provisioner.ApplyAsync(start.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 1) }, cancellationToken);
+            TestContext.Current.TestOutputHelper?.WriteLine($"Apply (apply, show, graph) for start: {stopwatch.ElapsedMilliseconds} ms");
             Assert.True(apply.Error == "", apply.Error + "\n" + start.LogText);
             Assert.Contains(apply.Resources, r => r.Name == "home");
             Assert.Contains(apply.Resources, r => r.Name == "runner");
@@ -91,6 +108,9 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
             var plan = await provisioner.PlanAsync(stop.Session, PlanFor(WorkspaceTransition.Stop, 2), cancellationToken);
             Assert.True(plan.Error == "", plan.Error + "\n" + stop.LogText);
             Assert.Contains(plan.Timings, t => t.Action == "state refresh" && t.Resource == "terraform_data.home");
+            var replacement = Assert.Single(plan.ResourceReplacements);
+            Assert.Equal("terraform_data.home", replacement.Resource);
+            Assert.Equal(["triggers_replace"], replacement.Paths);
 
             var apply = await provisioner.ApplyAsync(stop.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Stop, 2) }, cancellationToken);
             Assert.True(apply.Error == "", apply.Error + "\n" + stop.LogText);
@@ -168,16 +188,18 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     {
         var provisioner = fixture.CreateProvisioner();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        // A duration of its own, to find this run's sleep among the machine's processes.
+        var sleep = $"sleep 29.{Random.Shared.Next(100_000, 999_999)}";
         using var session = TestSession.Create(
             new Dictionary<string, string>
             {
-                ["main.tf"] = """
+                ["main.tf"] = $$"""
                     resource "terraform_data" "fast" {}
 
                     resource "terraform_data" "slow" {
                       depends_on = [terraform_data.fast]
                       provisioner "local-exec" {
-                        command = "sleep 30"
+                        command = "{{sleep}}"
                       }
                     }
                     """,
@@ -195,12 +217,41 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         var stopwatch = Stopwatch.StartNew();
         var apply = await provisioner.ApplyAsync(session.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 1) }, cancel.Token);
         stopwatch.Stop();
-        TestContext.Current.SendDiagnosticMessage($"Apply returned {stopwatch.ElapsedMilliseconds} ms after it started (sleep 30 interrupted).");
+        TestContext.Current.TestOutputHelper?.WriteLine($"Apply returned {stopwatch.ElapsedMilliseconds} ms after it started; its sleep was interrupted.");
 
         Assert.True(cancel.IsCancellationRequested);
         Assert.Equal("canceled", apply.Error);
         Assert.Contains("terraform_data.fast", StateResources(apply.State));
         Assert.Contains(session.Logs, log => log.Output.Contains("Interrupt received", StringComparison.Ordinal));
+        if (OperatingSystem.IsLinux())
+        {
+            // The script's child must not outlive the canceled build (SIGKILL is delivered asynchronously).
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (ProcessCommandLines().Contains(sleep) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            Assert.DoesNotContain(sleep, ProcessCommandLines());
+        }
+    }
+
+    private static List<string> ProcessCommandLines()
+    {
+        var lines = new List<string>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                lines.Add(File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ').Trim());
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // The process ended while we looked, or is not a process directory.
+            }
+        }
+
+        return lines;
     }
 
     [Fact]
@@ -242,6 +293,173 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         Assert.Contains("CODER_PARAMETER_c697d2981bf416569a16cfbcdec1542b5398f3cc77d2b905819aa99c46ecf6f6=eu-west", environment);
         Assert.DoesNotContain(environment, line => line.StartsWith("PROVISIONING_", StringComparison.Ordinal));
         Assert.DoesNotContain(environment, line => line.StartsWith("TERRAFORM_TESTS_DAEMON_SECRET=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Apply_SensitiveValue_MaskedInLogsAndPlanButKeptInState()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(new Dictionary<string, string>
+        {
+            ["main.tf"] = """
+                variable "api_token" {
+                  type      = string
+                  sensitive = true
+                }
+
+                resource "terraform_data" "leaky" {
+                  input = var.api_token
+
+                  provisioner "local-exec" {
+                    # Reads the value behind Terraform's back, so Terraform cannot mask it.
+                    command = "cat provisioning.tfvars.json"
+                  }
+                }
+                """,
+        });
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var request = PlanFor(WorkspaceTransition.Start, 1);
+        request.VariableValues.Add(new VariableValue { Name = "api_token", Value = "tok-9f8e7d6c5b4a", Sensitive = true });
+
+        var plan = await provisioner.PlanAsync(session.Session, request, cancellationToken);
+        Assert.True(plan.Error == "", plan.Error);
+        var apply = await provisioner.ApplyAsync(session.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 1) }, cancellationToken);
+        Assert.True(apply.Error == "", apply.Error);
+
+        // Terraform's plan JSON holds the value in clear text twice (variables, planned_values); the plan sent on does not.
+        Assert.DoesNotContain("tok-9f8e7d6c5b4a", plan.Plan.ToStringUtf8(), StringComparison.Ordinal);
+        using (var planJson = JsonDocument.Parse(plan.Plan.ToStringUtf8()))
+        {
+            Assert.Equal("(sensitive value)", planJson.RootElement.GetProperty("variables").GetProperty("api_token").GetProperty("value").GetString());
+        }
+
+        // The state keeps the real value: the next build needs it.
+        Assert.Contains("tok-9f8e7d6c5b4a", apply.State.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.DoesNotContain("tok-9f8e7d6c5b4a", session.LogText, StringComparison.Ordinal);
+        Assert.DoesNotContain("session-token-secret", session.LogText, StringComparison.Ordinal);
+        Assert.Contains("\"api_token\": \"(sensitive value)\"", session.LogText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plan_TwoSessionsAtOnce_ShareThePluginCacheSafely()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        var files = new Dictionary<string, string> { ["main.tf"] = "resource \"terraform_data\" \"one\" {}\n" };
+        using var first = TestSession.Create(files);
+        using var second = TestSession.Create(files);
+        var cancellationToken = TestContext.Current.CancellationToken;
+
+        var plans = await Task.WhenAll(
+            provisioner.PlanAsync(first.Session, PlanFor(WorkspaceTransition.Start, 1), cancellationToken),
+            provisioner.PlanAsync(second.Session, PlanFor(WorkspaceTransition.Start, 1), cancellationToken));
+
+        Assert.All(plans, plan => Assert.True(plan.Error == "", plan.Error));
+        Assert.All(plans, plan => Assert.Contains(plan.Resources, r => r.Name == "one"));
+    }
+
+    [Fact]
+    public async Task Plan_ProviderMirror_InstallsOnlyFromTheMirrorAndSaysWhatIsMissing()
+    {
+        var mirror = Directory.CreateTempSubdirectory("provisioning-tf-mirror-").FullName;
+        try
+        {
+            var options = fixture.CreateOptions();
+            options.ProviderMirrorDirectory = mirror;
+            var provisioner = fixture.CreateProvisioner(options);
+            using var session = TestSession.Create(new Dictionary<string, string>
+            {
+                ["main.tf"] = """
+                    terraform {
+                      required_providers {
+                        null = { source = "hashicorp/null" }
+                      }
+                    }
+                    """,
+            });
+
+            var plan = await provisioner.PlanAsync(session.Session, PlanFor(WorkspaceTransition.Start, 1), TestContext.Current.CancellationToken);
+
+            // Found in no search location but the mirror: the registry was never asked.
+            Assert.Contains("Failed to query available provider packages", plan.Error, StringComparison.Ordinal);
+            Assert.Contains("hashicorp/null", plan.Error, StringComparison.Ordinal);
+            Assert.Contains(session.Logs, log => log.Output.Trim() == "- " + mirror);
+        }
+        finally
+        {
+            Directory.Delete(mirror, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("debug", true)]
+    [InlineData("", false)]
+    public async Task Plan_SessionLogLevel_DecidesWhetherTerraformsDebugLogIsStreamed(string logLevel, bool expectDebug)
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(
+            new Dictionary<string, string> { ["main.tf"] = "resource \"terraform_data\" \"one\" {}\n" },
+            logLevel: logLevel);
+
+        var plan = await provisioner.PlanAsync(session.Session, PlanFor(WorkspaceTransition.Start, 1), TestContext.Current.CancellationToken);
+
+        Assert.True(plan.Error == "", plan.Error);
+        Assert.Equal(expectDebug, session.Logs.Any(log => log.Level == LogLevel.Debug));
+        Assert.Contains(session.Logs, log => log.Output.Contains("terraform_data.one: Plan to create", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Parse_WorkspaceTagsAndSensitiveVariable_AreReported()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(new Dictionary<string, string>
+        {
+            ["main.tf"] = """
+                variable "region" {
+                  type    = string
+                  default = "eu"
+                }
+
+                variable "token" {
+                  type      = string
+                  sensitive = true
+                }
+
+                data "coder_workspace_tags" "placement" {
+                  tags = {
+                    "region" = var.region
+                    "team"   = "infra"
+                  }
+                }
+                """,
+        });
+
+        var parsed = await provisioner.ParseAsync(session.Session, new ParseRequest(), TestContext.Current.CancellationToken);
+
+        Assert.Equal("", parsed.Error);
+        Assert.Equal("var.region", parsed.WorkspaceTags["region"]);
+        Assert.Equal("\"infra\"", parsed.WorkspaceTags["team"]);
+        var token = parsed.TemplateVariables.Single(v => v.Name == "token");
+        Assert.True(token.Sensitive);
+        Assert.True(token.Required);
+        Assert.Equal("\"eu\"", parsed.TemplateVariables.Single(v => v.Name == "region").DefaultValue);
+        Assert.True(parsed.Readme.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Parse_SyntaxError_FailsWithFileAndLine()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(new Dictionary<string, string>
+        {
+            ["main.tf"] = "variable \"ok\" {}\n",
+            ["broken.tf"] = "variable \"x\" {\n  default = \n}\n",
+        });
+
+        var parsed = await provisioner.ParseAsync(session.Session, new ParseRequest(), TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("broken.tf:", parsed.Error, StringComparison.Ordinal);
+        Assert.Contains(session.Logs, log => log.Level == LogLevel.Error && log.Output == parsed.Error);
+        Assert.Empty(parsed.TemplateVariables);
     }
 
     [Fact]

@@ -31,15 +31,17 @@ internal sealed class TestSession : IDisposable
 
     public string LogText => string.Join('\n', _logs.Select(log => $"{log.Level}: {log.Output}"));
 
-    public static TestSession Create(IReadOnlyDictionary<string, string> files, ByteString? state = null, Action<Log>? onLog = null)
+    public static TestSession Create(IReadOnlyDictionary<string, string> files, ByteString? state = null, Action<Log>? onLog = null, string logLevel = "")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("provisioning-tf-session-").FullName;
         foreach (var (name, content) in files)
         {
-            File.WriteAllText(Path.Combine(directory, name), content);
+            var path = Path.Combine(directory, name);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, content);
         }
 
-        return new TestSession(directory, new Config { State = state ?? ByteString.Empty }, onLog);
+        return new TestSession(directory, new Config { State = state ?? ByteString.Empty, ProvisionerLogLevel = logLevel }, onLog);
     }
 
     public void Dispose()

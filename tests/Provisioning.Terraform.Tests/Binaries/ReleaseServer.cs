@@ -7,17 +7,14 @@ namespace Provisioning.Terraform.Tests.Binaries;
 /// <summary>A release site on 127.0.0.1 serving fixed files by path, counting the requests for each.</summary>
 internal sealed class ReleaseServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly Task _loop;
 
     public ReleaseServer()
     {
-        var port = FreePort();
-        BaseUrl = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(BaseUrl.ToString());
-        _listener.Start();
+        (_listener, BaseUrl) = Listen();
         _loop = Task.Run(ServeAsync);
     }
 
@@ -64,6 +61,26 @@ internal sealed class ReleaseServer : IAsyncDisposable
             }
 
             context.Response.Close();
+        }
+    }
+
+    private static (HttpListener Listener, Uri BaseUrl) Listen()
+    {
+        // The free port found can be taken by another process before HttpListener binds it: try again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var baseUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add(baseUrl.ToString());
+            try
+            {
+                listener.Start();
+                return (listener, baseUrl);
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                listener.Close();
+            }
         }
     }
 

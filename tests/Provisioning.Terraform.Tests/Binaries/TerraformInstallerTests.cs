@@ -108,6 +108,21 @@ public sealed class TerraformInstallerTests : IDisposable
     }
 
     [Fact]
+    public async Task InstallAsync_DirectoryWithoutExecutable_IsReinstalled()
+    {
+        await using var server = ServeRelease(tamper: false);
+        var installer = CreateInstaller(server);
+        var directory = installer.InstallDirectory(System.Version.Parse(Version));
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "leftover.txt"), "from a broken install");
+
+        var path = await installer.InstallAsync(System.Version.Parse(Version), TestContext.Current.CancellationToken);
+
+        Assert.True(File.Exists(path));
+        Assert.False(File.Exists(Path.Combine(directory, "leftover.txt")));
+    }
+
+    [Fact]
     public void FindSum_SumsFile_FindsTheExactFileName()
     {
         var sums = $"{new string('a', 64)}  terraform_1.11.4_linux_amd64.zip\n{new string('b', 64)}  terraform_1.11.4_linux_arm64.zip\n";

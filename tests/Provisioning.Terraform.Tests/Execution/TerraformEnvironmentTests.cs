@@ -35,6 +35,20 @@ public sealed class TerraformEnvironmentTests
         Assert.Equal("1", environment["TF_IN_AUTOMATION"]);
         Assert.Equal("1", environment["CHECKPOINT_DISABLE"]);
         Assert.False(environment.ContainsKey("TF_CLI_CONFIG_FILE"));
+        Assert.False(environment.ContainsKey("TF_LOG"));
+    }
+
+    [Theory]
+    [InlineData("debug", "JSON")]
+    [InlineData("trace", "JSON")]
+    [InlineData("info", null)]
+    [InlineData("", null)]
+    public void Build_LogLevel_SetsTfLogOnlyForDebugAndTrace(string level, string? expected)
+    {
+        var environment = TerraformEnvironment.Build(
+            new TerraformOptions(), new Hashtable(), new Metadata(), [], [], cliConfigFile: null, TerraformEnvironment.ParseLogThreshold(level));
+
+        Assert.Equal(expected, environment.GetValueOrDefault("TF_LOG"));
     }
 
     [Fact]
@@ -73,5 +87,28 @@ public sealed class TerraformEnvironmentTests
         Assert.Equal("v", environment["CODER_PARAMETER_ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]);
         Assert.Equal("gh-token", environment["CODER_EXTERNAL_AUTH_ACCESS_TOKEN_github"]);
         Assert.Equal("/etc/terraformrc", environment["TF_CLI_CONFIG_FILE"]);
+    }
+
+    [Fact]
+    public void DescribeInherited_TfVariables_ShowsSafeValuesAndRedactsTheRest()
+    {
+        var host = new Hashtable
+        {
+            ["TF_LOG"] = "DEBUG",
+            ["TF_VAR_db_password"] = "hunter2",
+            ["TF_TOKEN_app_terraform_io"] = "secret-token",
+            ["TF_STRIPPED"] = "x",
+            ["PATH"] = "/usr/bin",
+        };
+
+        var lines = TerraformEnvironment.DescribeInherited(host, ["TF_STRIPPED"]).ToList();
+
+        Assert.Equal(
+            [
+                "terraform environment variable from the daemon: TF_LOG=DEBUG",
+                "terraform environment variable from the daemon: TF_TOKEN_app_terraform_io=<value redacted>",
+                "terraform environment variable from the daemon: TF_VAR_db_password=<value redacted>",
+            ],
+            lines);
     }
 }

@@ -183,4 +183,49 @@ public sealed class TerraformJsonLogParserTests
         Assert.Equal([LogLevel.Error, LogLevel.Error, LogLevel.Warn, LogLevel.Warn, LogLevel.Warn, LogLevel.Error], levels);
         Assert.Null(parser.ParseStderr("  "));
     }
+
+    [Fact]
+    public void ParseStderr_PlainErrorBlock_BecomesADiagnosticWithLocation()
+    {
+        // Captured from terraform 1.11.4 "init -no-color" on a syntax error, and on a provider missing from a mirror.
+        var parser = new TerraformJsonLogParser("init", new TerraformTimings());
+        string[] lines =
+        [
+            "",
+            "Error: Invalid expression",
+            "",
+            "  on main.tf line 2, in resource \"terraform_data\" \"a\":",
+            "   2:   input = ",
+            "",
+            "Expected the start of an expression, but found an invalid expression token.",
+            "",
+            "Error: Failed to query available provider packages",
+            "",
+            "Could not retrieve the list of available versions for provider",
+            "hashicorp/null: provider registry.terraform.io/hashicorp/null was not found",
+        ];
+
+        foreach (var line in lines)
+        {
+            parser.ParseStderr(line);
+        }
+
+        Assert.Equal(
+            [
+                "main.tf:2: Invalid expression: Expected the start of an expression, but found an invalid expression token.",
+                "Failed to query available provider packages: Could not retrieve the list of available versions for provider hashicorp/null: provider registry.terraform.io/hashicorp/null was not found",
+            ],
+            parser.Diagnostics.Select(diagnostic => diagnostic.OneLine()));
+    }
+
+    [Fact]
+    public void ParseStderr_TfLogJsonLine_UsesItsLevel()
+    {
+        // Captured from terraform 1.11.4 with TF_LOG=JSON.
+        var parser = new TerraformJsonLogParser("plan", new TerraformTimings());
+
+        var entry = parser.ParseStderr("""{"@level":"debug","@message":"using github.com/hashicorp/hcl/v2 v2.23.0","@timestamp":"2026-11-28T17:13:01.242587Z"}""");
+
+        Assert.Equal(new TerraformLogEntry(LogLevel.Debug, "using github.com/hashicorp/hcl/v2 v2.23.0"), entry);
+    }
 }

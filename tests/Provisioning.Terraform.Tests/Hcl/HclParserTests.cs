@@ -171,6 +171,23 @@ public sealed class HclParserTests
     }
 
     [Fact]
+    public void Parse_IndentedHeredocWithSequences_CountsBlanksBeforeASequenceAsIndentation()
+    {
+        // Terraform 1.11 renders this as "  a\n    b\n\nc\n  d\n": the directive line sets the indentation.
+        var source = "x = <<-EOT\n      ${\"a\"}\n        b\n\n    %{ if true }c%{ endif }\n      d\n    EOT\n";
+
+        var template = (HclTemplateExpression)HclSnippet.Parse(source).Body.Attributes[0].Expression;
+
+        var shape = string.Concat(template.Parts.Select(part => part switch
+        {
+            HclTemplateLiteralPart literal => literal.Value,
+            HclTemplateInterpolationPart => "<i>",
+            _ => "<d>",
+        }));
+        Assert.Equal("  <i>\n    b\n\n<d>c<d>\n  d\n", shape);
+    }
+
+    [Fact]
     public void Parse_HeredocWithInterpolationAndEscapes_KeepsBackslashesLiteral()
     {
         var template = (HclTemplateExpression)HclSnippet.Expression("<<EOT\na\\n $${b} ${c}\nEOT");
@@ -327,6 +344,41 @@ public sealed class HclParserTests
         var error = HclSnippet.ParseError("a = b\n[0]\n");
 
         Assert.Equal((2, 1), (error.Line, error.Column));
+    }
+
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("(", ")")]
+    [InlineData("{ a = ", "}")]
+    [InlineData("\"${", "}\"")]
+    [InlineData("-", "")]
+    public void Parse_HostileNesting_IsAnErrorNotACrash(string open, string close)
+    {
+        var depth = 100_000;
+        var source = "x = " + string.Concat(Enumerable.Repeat(open, depth)) + "1" + string.Concat(Enumerable.Repeat(close, depth)) + "\n";
+
+        var error = HclSnippet.ParseError(source);
+
+        Assert.Contains("nesting is too deep", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_DeeplyNestedBlocks_IsAnErrorNotACrash()
+    {
+        var source = string.Concat(Enumerable.Repeat("b {\n", 100_000)) + string.Concat(Enumerable.Repeat("}\n", 100_000));
+
+        var error = HclSnippet.ParseError(source);
+
+        Assert.Contains("nesting is too deep", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NestingUpToTheLimit_Parses()
+    {
+        var depth = HclParser.MaxNesting - 2;
+        var source = "x = " + new string('[', depth) + "1" + new string(']', depth) + "\n";
+
+        Assert.Single(HclSnippet.Parse(source).Body.Attributes);
     }
 
     [Fact]

@@ -138,6 +138,27 @@ public sealed class JsonModuleFileReaderTests
     }
 
     [Fact]
+    public void Read_InvalidTypeExpression_PointsAtTheTypeProperty()
+    {
+        var quoted = ReadError("{\n  \"variable\": {\n    \"a\": {\n      \"type\": \"\\\"string\\\"\"\n    }\n  }\n}\n");
+        var garbage = ReadError("{ \"variable\": { \"a\": { \"type\": \"list(string\" } } }");
+        var injected = ReadError("{ \"variable\": { \"a\": { \"type\": \"string\\nb = 1\" } } }");
+
+        Assert.Equal((4, 7), (quoted.Line, quoted.Column));
+        Assert.Contains("is quoted", quoted.Message, StringComparison.Ordinal);
+        Assert.StartsWith("main.tf.json:1,", garbage.Message, StringComparison.Ordinal);
+        Assert.Contains("single type expression", injected.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_NullDefaultWhenNotNullable_IsAnError()
+    {
+        var error = ReadError("{ \"variable\": { \"a\": { \"nullable\": false, \"default\": null } } }");
+
+        Assert.Contains("nullable = false", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_WrongShapeOnALaterLine_PointsThere()
     {
         var error = ReadError("{\n  \"variable\": {\n    \"a\": {\n      \"nullable\": 1\n    }\n  }\n}\n");

@@ -80,7 +80,11 @@ public sealed class TerraformConsoleCrossCheckTests
         var variables = new TerraformModuleReader().ReadDirectory(module.Directory, cancellationToken).Variables;
         var expression = "jsonencode({" + string.Join(", ", variables.Select(variable => $"{variable.Name} = var.{variable.Name}")) + "})";
 
-        var terraformJson = await EvaluateAsync(terraform, module.Directory, expression, cancellationToken);
+        var (exitCode, output, error) = await RunConsoleAsync(terraform, module.Directory, expression, cancellationToken);
+        Assert.True(exitCode == 0, $"terraform console failed: {error}");
+
+        // The console prints the jsonencode result as an HCL string literal, which is also a JSON string.
+        var terraformJson = JsonSerializer.Deserialize<string>(output.Trim())!;
 
         var expected = JsonNode.Parse(terraformJson)!.AsObject();
         Assert.Equal(expected.Select(pair => pair.Key).Order(StringComparer.Ordinal), variables.Select(variable => variable.Name).Order(StringComparer.Ordinal));
@@ -102,7 +106,83 @@ public sealed class TerraformConsoleCrossCheckTests
         _ => node?.DeepClone(),
     };
 
-    private static async Task<string> EvaluateAsync(string terraform, string directory, string expression, CancellationToken cancellationToken)
+    public static TheoryData<string> TypeConstraints =>
+    [
+        "string", "number", "bool", "any", "list", "map", "set", "String", "strin", "(string)", "\"string\"",
+        "list(string)", "set(map(bool))", "map(string...)", "list(string, number)", "list((string))",
+        "object({})", "object({ a = number, })", "object({ a-b = optional(number, 3) })", "object({ \"quoted\" = number })",
+        "object({ (a) = string })", "object({ a = optional(string, \"x\", 3) })", "list(object({ a = optional(string) }))",
+        "optional(string)", "tuple([])", "tuple([string, number])", "tuple(string)", "object",
+    ];
+
+    [Theory]
+    [MemberData(nameof(TypeConstraints))]
+    public async Task TypeConstraint_AcceptedExactlyWhenTerraformAcceptsIt(string type)
+    {
+        var terraform = TerraformRequirement.Require();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var module = TemporaryModule.With(("main.tf", $"variable \"v\" {{\n  type    = {type}\n  default = null\n}}\n"));
+
+        var (exitCode, _, error) = await RunConsoleAsync(terraform, module.Directory, "1", cancellationToken);
+        var readerError = Record.Exception(() => new TerraformModuleReader().ReadDirectory(module.Directory, cancellationToken));
+
+        Assert.True((exitCode == 0) == (readerError is null), $"terraform: exit {exitCode} {error}; reader: {readerError?.Message ?? "accepted"}");
+    }
+
+    /// <summary>
+    /// Defaults against types. Not listed: mixed element types under list(any)/map(any), which
+    /// Terraform refuses after unifying and the reader leaves to Terraform.
+    /// </summary>
+    public static TheoryData<string, string> TypedDefaults => new()
+    {
+        { "bool", "\"1\"" }, { "bool", "\"false\"" }, { "bool", "\"yes\"" }, { "bool", "1" },
+        { "number", "true" }, { "number", "\" 1 \"" }, { "number", "\"1e3\"" }, { "number", "\"+1\"" }, { "number", "\"-2.5\"" }, { "number", "\"0x10\"" },
+        { "string", "[1]" }, { "string", "true" }, { "string", "12" }, { "string", "{}" },
+        { "object({ a = number })", "{ a = 1, b = 2 }" }, { "object({ a = number })", "{}" }, { "object({ a = optional(number) })", "{}" },
+        { "object({ a = object({ b = bool }) })", "{ a = { b = \"maybe\" } }" }, { "object({ a = number })", "[]" },
+        { "map(string)", "{ a = 1, b = true }" }, { "map(number)", "[1]" }, { "map(number)", "{ a = \"x\" }" },
+        { "list(number)", "{ a = 1 }" }, { "list(number)", "[1, \"2\", null]" }, { "list(number)", "[1, \"two\"]" }, { "list(any)", "[1, \"a\"]" },
+        { "tuple([number])", "[1, 2]" }, { "tuple([number, string])", "[1, 2]" }, { "tuple([number, bool])", "[1, \"x\"]" },
+        { "set(string)", "[\"a\", \"a\"]" }, { "list", "[1, \"a\"]" }, { "list", "\"a\"" }, { "map", "{ a = 1 }" }, { "map", "[]" },
+        { "any", "[1, [2]]" }, { "string", "null" }, { "list(object({ a = optional(string, \"x\") }))", "[{}, { a = 1 }, { a = [] }]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TypedDefaults))]
+    public async Task DefaultMatchingType_AcceptedExactlyWhenTerraformAcceptsIt(string type, string defaultValue)
+    {
+        var terraform = TerraformRequirement.Require();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var module = TemporaryModule.With(("main.tf", $"variable \"v\" {{\n  type    = {type}\n  default = {defaultValue}\n}}\n"));
+
+        var (exitCode, _, error) = await RunConsoleAsync(terraform, module.Directory, "1", cancellationToken);
+        var readerError = Record.Exception(() => new TerraformModuleReader().ReadDirectory(module.Directory, cancellationToken));
+
+        Assert.True((exitCode == 0) == (readerError is null), $"terraform: exit {exitCode} {error}; reader: {readerError?.Message ?? "accepted"}");
+    }
+
+    public static TheoryData<string> VariableArguments =>
+    [
+        "sensitive = true", "sensitive = \"true\"", "sensitive = \"1\"", "nullable = \"false\"", "nullable = \"0\"",
+        "sensitive = 1", "sensitive = null", "sensitive = \"yes\"", "description = 5", "description = true", "description = null",
+        "description = [\"a\"]", "description = <<EOT\nText\nEOT",
+    ];
+
+    [Theory]
+    [MemberData(nameof(VariableArguments))]
+    public async Task VariableArgument_AcceptedExactlyWhenTerraformAcceptsIt(string argument)
+    {
+        var terraform = TerraformRequirement.Require();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var module = TemporaryModule.With(("main.tf", $"variable \"v\" {{\n  {argument}\n  default = 1\n}}\n"));
+
+        var (exitCode, _, error) = await RunConsoleAsync(terraform, module.Directory, "1", cancellationToken);
+        var readerError = Record.Exception(() => new TerraformModuleReader().ReadDirectory(module.Directory, cancellationToken));
+
+        Assert.True((exitCode == 0) == (readerError is null), $"terraform: exit {exitCode} {error}; reader: {readerError?.Message ?? "accepted"}");
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunConsoleAsync(string terraform, string directory, string expression, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(terraform, "console")
         {
@@ -130,9 +210,6 @@ public sealed class TerraformConsoleCrossCheckTests
             throw;
         }
 
-        Assert.True(process.ExitCode == 0, $"terraform console failed: {await error}");
-
-        // The console prints the jsonencode result as an HCL string literal, which is also a JSON string.
-        return JsonSerializer.Deserialize<string>((await output).Trim())!;
+        return (process.ExitCode, await output, await error);
     }
 }

@@ -61,12 +61,59 @@ public sealed class TerraformModuleReaderTests
     [InlineData("map( number )", "map( number )")]
     [InlineData("object({\n    a = number\n    b = optional(string, \"x\")\n  })", "object({ a = number b = optional(string, \"x\") })")]
     [InlineData("tuple([string, number])", "tuple([string, number])")]
+    [InlineData("set(map(bool))", "set(map(bool))")]
+    [InlineData("object({ a-b = optional(number, 3), nested = object({}), })", "object({ a-b = optional(number, 3), nested = object({}), })")]
+    [InlineData("map(string...)", "map(string...)")]
+    [InlineData("list", "list")]
+    [InlineData("list(object({ a = optional(string) }))", "list(object({ a = optional(string) }))")]
     [InlineData("any", "any")]
     public void ReadDirectory_VariableType_IsTheExpressionText(string type, string expected)
     {
         var module = Read(("main.tf", $"variable \"v\" {{\n  type = {type}\n}}\n"));
 
         Assert.Equal(expected, module.Variables[0].Type);
+    }
+
+    [Theory]
+    [InlineData("\"string\"", "is quoted; Terraform takes type constraints without quotes, so write string")]
+    [InlineData("strin", "is not a type constraint")]
+    [InlineData("list(string, number)", "is not a type constraint")]
+    [InlineData("map(strin)", "is not a type constraint")]
+    [InlineData("object({ a = optional(strin) })", "is not a type constraint")]
+    [InlineData("object({ (a) = string })", "must be a bare name")]
+    [InlineData("object({ \"quoted\" = string })", "must be a bare name")]
+    [InlineData("object({ a = optional(string, \"x\", 3) })", "is not a type constraint")]
+    [InlineData("optional(string)", "only allowed for an attribute of an object type")]
+    [InlineData("list(optional(string))", "only allowed for an attribute of an object type")]
+    [InlineData("tuple(string)", "is not a type constraint")]
+    [InlineData("set", "is not a type constraint")]
+    [InlineData("String", "is not a type constraint")]
+    [InlineData("(string)", "is not a type constraint")]
+    public void ReadDirectory_InvalidType_IsAnError(string type, string expected)
+    {
+        var error = ReadError(("main.tf", $"variable \"v\" {{\n  type = {type}\n}}\n"));
+
+        Assert.Equal(2, error.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadDirectory_DefaultNotMatchingType_NamesThePlace()
+    {
+        var hcl = ReadError(("main.tf", "variable \"v\" {\n  type    = object({ ports = list(number) })\n  default = { ports = [80, \"http\"] }\n}\n"));
+        var json = ReadError(("main.tf.json", "{ \"variable\": { \"v\": {\n  \"type\": \"map(bool)\",\n  \"default\": { \"a\": \"yes\" }\n} } }"));
+
+        Assert.Equal(("main.tf:3,13: the default of variable \"v\" does not match its type object({ ports = list(number) }): a number is required at .ports[1]"), hcl.Message);
+        Assert.Equal(("main.tf.json:3,3: the default of variable \"v\" does not match its type map(bool): a bool is required at [\"a\"]"), json.Message);
+    }
+
+    [Fact]
+    public void ReadDirectory_NullDefaultWhenNotNullable_IsAnError()
+    {
+        var error = ReadError(("main.tf", "variable \"v\" {\n  nullable = false\n  default  = null\n}\n"));
+
+        Assert.Equal((3, 14), (error.Line, error.Column));
+        Assert.Contains("nullable = false", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -104,12 +151,20 @@ public sealed class TerraformModuleReaderTests
     }
 
     [Fact]
+    public void ReadDirectory_HeredocDescription_IsTheText()
+    {
+        var module = Read(("main.tf", "variable \"kube\" {\n  type        = bool\n  description = <<-EOF\n  Use host kubeconfig?\n\n  A valid \"~/.kube/config\" must be present.\n  EOF\n}\n"));
+
+        Assert.Equal("Use host kubeconfig?\n\nA valid \"~/.kube/config\" must be present.\n", module.Variables[0].Description);
+    }
+
+    [Fact]
     public void ReadDirectory_InterpolationInDefault_NamesFileAndLine()
     {
         var error = ReadError(("vars.tf", "variable \"a\" {\n  type    = string\n  default = \"prefix-${var.b}\"\n}\n"));
 
         Assert.Equal(("vars.tf", 3, 21), (error.FilePath, error.Line, error.Column));
-        Assert.StartsWith("vars.tf:3,21: the default of variable \"a\" contains an interpolation", error.Message, StringComparison.Ordinal);
+        Assert.Equal("vars.tf:3,21: the default of variable \"a\" contains an interpolation (${ ... }), but only a literal string is read here, without evaluating anything; write the text itself (write $${ for a literal \"${\")", error.Message);
     }
 
     [Theory]
@@ -129,6 +184,17 @@ public sealed class TerraformModuleReaderTests
     }
 
     [Fact]
+    public void ReadDirectory_ConvertibleDescriptionAndFlags_AreConvertedLikeTerraform()
+    {
+        var module = Read(
+            ("a.tf", "variable \"a\" {\n  description = 1.50\n  sensitive   = \"1\"\n  nullable    = \"false\"\n}\n"),
+            ("b.tf.json", """{ "variable": { "b": { "description": true, "sensitive": "true", "nullable": "0" } } }"""));
+
+        Assert.Equal(("1.5", true, false), (module.Variables[0].Description, module.Variables[0].Sensitive, module.Variables[0].Nullable));
+        Assert.Equal(("true", true, false), (module.Variables[1].Description, module.Variables[1].Sensitive, module.Variables[1].Nullable));
+    }
+
+    [Fact]
     public void ReadDirectory_NonLiteralDescriptionOrFlag_IsAnError()
     {
         Assert.Contains("must be a literal string", ReadError(("main.tf", "variable \"a\" {\n  description = var.x\n}\n")).Message, StringComparison.Ordinal);
@@ -141,6 +207,33 @@ public sealed class TerraformModuleReaderTests
         var error = ReadError(("main.tf", "variable {\n}\n"));
 
         Assert.Contains("exactly one label", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("count", "reserved")]
+    [InlineData("source", "reserved")]
+    [InlineData("locals", "reserved")]
+    [InlineData("1abc", "must start with a letter or underscore")]
+    [InlineData("a b", "must start with a letter or underscore")]
+    [InlineData("", "must start with a letter or underscore")]
+    public void ReadDirectory_VariableNameTerraformRefuses_IsAnError(string name, string expected)
+    {
+        var hcl = ReadError(("main.tf", $"\nvariable \"{name}\" {{}}\n"));
+        var json = ReadError(("main.tf.json", $"{{\n  \"variable\": {{\n    \"{name}\": {{}}\n  }}\n}}\n"));
+
+        Assert.Equal(("main.tf", 2), (hcl.FilePath, hcl.Line));
+        Assert.Equal(("main.tf.json", 3), (json.FilePath, json.Line));
+        Assert.Contains(expected, hcl.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, json.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a-b")]
+    [InlineData("_x")]
+    [InlineData("é")]
+    public void ReadDirectory_VariableNamesTerraformAccepts_AreRead(string name)
+    {
+        Assert.Equal(name, Assert.Single(Read(("main.tf", $"variable \"{name}\" {{}}\n")).Variables).Name);
     }
 
     [Fact]
@@ -244,6 +337,17 @@ public sealed class TerraformModuleReaderTests
         Assert.Equal(("b.tf", 3, 5), (error.FilePath, error.Line, error.Column));
         Assert.Contains("duplicate workspace tag \"zone\"", error.Message, StringComparison.Ordinal);
         Assert.Contains("a.tf:2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"${local.k}\" = \"a\"", "contains an interpolation")]
+    [InlineData("(local.k) = \"a\"", "must be a name or a literal string")]
+    public void ReadDirectory_ComputedTagKey_IsAnError(string item, string expected)
+    {
+        var error = ReadError(("main.tf", $"data \"coder_workspace_tags\" \"t\" {{\n  tags = {{\n    {item}\n  }}\n}}\n"));
+
+        Assert.Equal(3, error.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
