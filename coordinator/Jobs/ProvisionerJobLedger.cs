@@ -24,6 +24,11 @@ public sealed class ProvisionerJobLedger
         _dataSource = dataSource;
     }
 
+    /// <summary>The channel on which the database announces every new queue (migration 0003).</summary>
+    public const string QueuesChannel = "provisioner_queues";
+
+    internal NpgsqlDataSource DataSource => _dataSource;
+
     /// <summary>Raised when this process created a queue (a tag set no job had before), so that waiting daemons re-evaluate what they serve.</summary>
     public event Action? QueuesChanged;
 

@@ -40,7 +40,14 @@ internal sealed class CoordinatorMaintenanceService(IServiceProvider services) :
         if (_server is { } server)
         {
             server.SendStop();
-            await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The host's shutdown timeout ran out; Dispose aborts what is left of the maintenance run.
+            }
         }
     }
 

@@ -137,6 +137,27 @@ public sealed class ProvisionerDaemonServiceTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task AcquireJob_CoordinatorShutsDown_WaitingDaemonGetsAnEmptyJob()
+    {
+        using var timeout = Timeout();
+        await using var coordinator = await CoordinatorServer.StartAsync(server, timeout.Token);
+        var headers = await coordinator.RegisterAsync("waiting", null, timeout.Token);
+        using var call = coordinator.Client.AcquireJob(headers, cancellationToken: timeout.Token);
+        await call.RequestStream.WriteAsync(new AcquireRequest { Ready = new AcquireRequest.Types.Ready() }, timeout.Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), timeout.Token);
+
+        var stopping = coordinator.StopHostAsync(timeout.Token);
+
+        Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+        Assert.Equal(string.Empty, call.ResponseStream.Current.JobId);
+
+        // As a daemon does: close its side of the stream, so the coordinator's graceful stop has nothing to wait for.
+        await call.RequestStream.CompleteAsync();
+        call.Dispose();
+        await stopping;
+    }
+
+    [Fact]
     public async Task UpdateJob_LogsBeyondTheCap_KeptInOrderAndMarkedOverflowedWithoutFailingTheJob()
     {
         using var timeout = Timeout();
