@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
 using Provisioning.Terraform;
+using Provisioning.Terraform.Binaries;
 
 namespace Provisioning.Daemon.Hosting;
 
@@ -46,18 +47,18 @@ public static class ProvisionerDaemonHostingExtensions
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProvisionerDaemonOptions>, ProvisionerDaemonOptionsValidator>());
 
+        // The Terraform provisioner's own registration; its options take the daemon's cache and --terraform-path.
+        builder.Services.AddTerraformProvisioner();
         builder.Services.AddOptions<TerraformOptions>()
             .BindConfiguration(TerraformOptions.SectionName)
             .Configure<IOptions<ProvisionerDaemonOptions>>((terraform, daemon) =>
             {
                 terraform.TerraformPath ??= daemon.Value.TerraformPath;
                 terraform.CacheDirectory = daemon.Value.CacheDirectory;
-            })
-            .ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TerraformOptions>, TerraformOptionsValidator>());
-
-        builder.Services.TryAddSingleton<IDaemonProvisioner>(services => TerraformDaemonProvisioner.Create(
-            services.GetRequiredService<IOptions<TerraformOptions>>().Value,
+            });
+        builder.Services.TryAddSingleton<IDaemonProvisioner>(services => new TerraformDaemonProvisioner(
+            services.GetRequiredService<TerraformProvisioner>(),
+            services.GetRequiredService<TerraformBinaryResolver>(),
             services.GetRequiredService<ILoggerFactory>()));
         builder.Services.TryAddSingleton(services => new ProvisionerDaemon(
             services.GetRequiredService<IOptions<ProvisionerDaemonOptions>>().Value,
