@@ -263,6 +263,34 @@ public sealed class DaemonJobTests(TerraformCacheFixture terraform)
         Assert.Contains("terraform_data.one", Templates.StateResources(failed.WorkspaceBuild.State.Inline));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_ProvisionerBehindAUnixSocket_RunsAWorkspaceBuildThroughIt()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var socketDirectory = Directory.CreateTempSubdirectory("provisioning-daemon-socket-");
+        var terraformOptions = new Terraform.TerraformOptions { TerraformPath = Testing.TerraformRequirement.Require(), CacheDirectory = terraform.Directory };
+        var installer = new Terraform.Binaries.TerraformInstaller(terraformOptions, new HttpClient(), Microsoft.Extensions.Logging.Abstractions.NullLogger<Terraform.Binaries.TerraformInstaller>.Instance);
+        var resolver = new Terraform.Binaries.TerraformBinaryResolver(terraformOptions, installer, Microsoft.Extensions.Logging.Abstractions.NullLogger<Terraform.Binaries.TerraformBinaryResolver>.Instance);
+        await using var server = new Sdk.Provisioners.ProvisionerGrpcServer(
+            Path.Combine(socketDirectory.FullName, "terraform.sock"),
+            new Terraform.TerraformProvisioner(terraformOptions, resolver, Microsoft.Extensions.Logging.Abstractions.NullLogger<Terraform.TerraformProvisioner>.Instance),
+            new Sdk.Provisioners.ProvisionerSessionHostOptions { WorkDirectoryRoot = socketDirectory.FullName });
+        await server.StartAsync(cancellationToken);
+        using var remote = new UnixSocketDaemonProvisioner("terraform", server.SocketPath);
+        var archive = new Blob { Inline = ByteString.CopyFrom(await Templates.PackAsync(WorkspaceTemplate, cancellationToken)) };
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, provisioner: remote);
+
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1, variables: ("greeting", "over-the-socket")));
+        var built = (await job.WaitAsync(cancellationToken)).RequireCompleted(job.LogText).WorkspaceBuild;
+
+        Assert.Equal(["terraform_data.compute", "terraform_data.home"], Templates.StateResources(built.State.Inline).Order());
+        Assert.Contains(job.Logs, log => log.Source == LogSource.Provisioner && log.Output.EndsWith("(local-exec): home says over-the-socket", StringComparison.Ordinal));
+        AssertStagesInOrder(job, BuildStages);
+        await server.StopAsync(cancellationToken);
+        socketDirectory.Delete(recursive: true);
+    }
+
     private static void AssertStagesInOrder(TestJob job, IReadOnlyList<string> expected)
     {
         var stageLines = job.Logs.Where(log => log.Source == LogSource.ProvisionerDaemon && log.Output == log.Stage).Select(log => log.Stage).ToList();
