@@ -205,7 +205,7 @@ public sealed class TerraformProvisioner : IProvisioner
                 Name = variable.Name,
                 Description = variable.Description,
                 Type = variable.Type ?? "",
-                DefaultValue = variable.DefaultJson ?? "",
+                DefaultValue = ToDefaultValueText(variable.DefaultJson),
                 Required = variable.Required,
                 Sensitive = variable.Sensitive,
                 Nullable = variable.Nullable,
@@ -374,5 +374,20 @@ public sealed class TerraformProvisioner : IProvisioner
         File.WriteAllText(temporary, content);
         File.Move(temporary, path, overwrite: true);
         return path;
+    }
+
+    /// <summary>
+    /// The reference system's form of a default: a string default as the plain string (so it reads and
+    /// is passed back exactly like a value a user typed), anything else as JSON text.
+    /// </summary>
+    internal static string ToDefaultValueText(string? defaultJson)
+    {
+        if (defaultJson is null)
+        {
+            return "";
+        }
+
+        using var document = JsonDocument.Parse(defaultJson);
+        return document.RootElement.ValueKind == JsonValueKind.String ? document.RootElement.GetString() ?? "" : defaultJson;
     }
 }

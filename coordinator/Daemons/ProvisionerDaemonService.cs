@@ -394,14 +394,16 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         var resolved = new List<VariableValue>();
         foreach (var variable in request.TemplateVariables)
         {
-            string value;
+            string? value;
             if (given.TryGetValue(variable.Name, out var givenValue))
             {
                 value = givenValue;
             }
             else if (!variable.Required)
             {
-                value = variable.DefaultValue;
+                // No value: Terraform applies the template's own default. Passing the default back as a
+                // value would turn typed defaults (null, numbers, objects) into strings.
+                value = null;
             }
             else
             {
@@ -410,7 +412,11 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
                     $"Template variable '{variable.Name}' is required and has no value: push the template again with --variable {variable.Name}=VALUE."));
             }
 
-            resolved.Add(new VariableValue { Name = variable.Name, Value = value, Sensitive = variable.Sensitive });
+            if (value is not null)
+            {
+                resolved.Add(new VariableValue { Name = variable.Name, Value = value, Sensitive = variable.Sensitive });
+            }
+
             if (versionId is not null)
             {
                 await connection.ExecuteAsync(new CommandDefinition(

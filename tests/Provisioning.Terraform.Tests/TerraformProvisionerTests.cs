@@ -441,7 +441,7 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
         var token = parsed.TemplateVariables.Single(v => v.Name == "token");
         Assert.True(token.Sensitive);
         Assert.True(token.Required);
-        Assert.Equal("\"eu\"", parsed.TemplateVariables.Single(v => v.Name == "region").DefaultValue);
+        Assert.Equal("eu", parsed.TemplateVariables.Single(v => v.Name == "region").DefaultValue);
         Assert.True(parsed.Readme.IsEmpty);
     }
 

@@ -35,10 +35,15 @@ public sealed class DaemonWithCoordinatorTests(TerraformCacheFixture terraform)
           default = "hello"
         }
 
+        variable "farewell" {
+          type    = string
+          default = "bye"
+        }
+
         resource "terraform_data" "home" {
           input = var.greeting
           provisioner "local-exec" {
-            command = "echo home says ${var.greeting}"
+            command = "echo home says ${var.greeting} and ${var.farewell}"
           }
         }
         """;
@@ -98,12 +103,15 @@ public sealed class DaemonWithCoordinatorTests(TerraformCacheFixture terraform)
             Assert.True(imported.Status == ProvisionerJobStatus.Succeeded, $"import ended {imported.Status}: {imported.Error}");
             Assert.True(built.Status == ProvisionerJobStatus.Succeeded, $"build ended {built.Status}: {built.Error}");
             Assert.Equal("hi", await ScalarAsync<string>(dataSource, $"SELECT value FROM template_version_variables WHERE template_version_id = '{version}' AND name = 'greeting'", cancellationToken));
+            // A variable the author gave no value keeps none: Terraform applies the template's default,
+            // shown as the plain string (not JSON-quoted).
+            Assert.Equal("bye", await ScalarAsync<string>(dataSource, $"SELECT default_value FROM template_version_variables WHERE template_version_id = '{version}' AND name = 'farewell' AND value IS NULL", cancellationToken));
             var state = await ScalarAsync<byte[]>(dataSource, $"SELECT provisioner_state FROM workspace_builds WHERE job_id = '{build.Id}'", cancellationToken);
             Assert.Contains("terraform_data.home", Templates.StateResources(ByteString.CopyFrom(state)));
             var stages = await ListAsync(dataSource, $"SELECT stage FROM provisioner_job_logs WHERE job_id = '{build.Id}' AND source = 'provisioner_daemon' AND output = stage ORDER BY id", cancellationToken);
             Assert.Equal(["Setting up", "Planning infrastructure", "Applying changes", "Cleaning up"], stages);
             var applyLines = await ListAsync(dataSource, $"SELECT output FROM provisioner_job_logs WHERE job_id = '{build.Id}' AND source = 'provisioner' AND stage = 'Applying changes' ORDER BY id", cancellationToken);
-            Assert.Contains(applyLines, line => line.EndsWith("(local-exec): home says hi", StringComparison.Ordinal));
+            Assert.Contains(applyLines, line => line.EndsWith("(local-exec): home says hi and bye", StringComparison.Ordinal));
             Assert.Empty(daemon.LeftoverWorkDirectories());
         }
         finally
