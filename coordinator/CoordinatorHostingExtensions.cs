@@ -41,6 +41,8 @@ public static class CoordinatorHostingExtensions
         services.AddSingleton(new JobAcquirerOptions());
         services.AddSingleton<JobAcquirer>();
         services.AddSingleton<ProvisionerKeyStore>();
+        services.AddSingleton<CoordinatorMaintenance>();
+        services.AddHostedService<CoordinatorMaintenanceService>();
         services.AddGrpc(grpc =>
         {
             // Chunks are 256 KiB; headroom for protobuf framing and the largest inline payloads.

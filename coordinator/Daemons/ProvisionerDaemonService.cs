@@ -6,6 +6,7 @@ using Google.Protobuf;
 
 using Grpc.Core;
 
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -32,6 +33,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
     private readonly JobAcquirer _acquirer;
     private readonly DaemonAuthenticator _authenticator;
     private readonly CoordinatorOptions _options;
+    private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<ProvisionerDaemonService> _logger;
 
     public ProvisionerDaemonService(
@@ -40,6 +42,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         JobAcquirer acquirer,
         ProvisionerKeyStore keys,
         IOptions<CoordinatorOptions> options,
+        IHostApplicationLifetime lifetime,
         ILogger<ProvisionerDaemonService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -48,6 +51,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         _acquirer = acquirer;
         _authenticator = new DaemonAuthenticator(dataSource, keys, options);
         _options = options.Value;
+        _lifetime = lifetime;
         _logger = logger;
     }
 
@@ -96,7 +100,9 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         }
 
         var identity = new DaemonIdentity(daemon.Id, daemon.Name, daemon.Provisioners, ProvisionerTags.FromJson(daemon.Tags));
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        // A coordinator that shuts down answers every waiting slot with an empty job at once, so daemons move to
+        // another replica instead of holding the shutdown until their streams time out.
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _lifetime.ApplicationStopping);
         var watcher = WatchForCancelAsync(requestStream, wait);
         ProvisionerJob? job;
         try

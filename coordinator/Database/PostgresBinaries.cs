@@ -13,10 +13,11 @@ internal sealed record PostgresBinaries(string Directory)
     public string PgCtl => Path.Combine(Directory, "pg_ctl");
 
     /// <summary>PATH first (the directory holding initdb, which must also hold pg_ctl and postgres), else the newest Debian layout.</summary>
-    public static PostgresBinaries Find()
+    public static PostgresBinaries Find() => Find(Environment.GetEnvironmentVariable("PATH"), "/usr/lib/postgresql");
+
+    internal static PostgresBinaries Find(string? pathVariable, string debianRoot)
     {
-        var pathDirectories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        var pathDirectories = (pathVariable ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
         foreach (var directory in pathDirectories)
         {
             if (HasServerPrograms(directory))
@@ -25,7 +26,6 @@ internal sealed record PostgresBinaries(string Directory)
             }
         }
 
-        const string debianRoot = "/usr/lib/postgresql";
         if (System.IO.Directory.Exists(debianRoot))
         {
             var newest = System.IO.Directory.EnumerateDirectories(debianRoot)

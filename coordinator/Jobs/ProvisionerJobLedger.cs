@@ -24,6 +24,11 @@ public sealed class ProvisionerJobLedger
         _dataSource = dataSource;
     }
 
+    /// <summary>The channel on which the database announces every new queue (migration 0003).</summary>
+    public const string QueuesChannel = "provisioner_queues";
+
+    internal NpgsqlDataSource DataSource => _dataSource;
+
     /// <summary>Raised when this process created a queue (a tag set no job had before), so that waiting daemons re-evaluate what they serve.</summary>
     public event Action? QueuesChanged;
 
@@ -215,6 +220,36 @@ public sealed class ProvisionerJobLedger
         return row?.ToJob()
             ?? await GetAsync(connection, null, jobId, cancellationToken).ConfigureAwait(false)
             ?? throw new ProvisionerJobNotFoundException(jobId);
+    }
+
+    /// <summary>
+    /// Ends the jobs nobody will finish: running jobs whose daemon has not reported for
+    /// <paramref name="hangTimeout"/> (failed, "daemon_timeout"), and pending jobs no daemon took within
+    /// <paramref name="pendingTimeout"/> (failed, "pending_timeout"). Returns the jobs it ended.
+    /// </summary>
+    public async Task<IReadOnlyList<ProvisionerJob>> ReapAsync(TimeSpan hangTimeout, TimeSpan pendingTimeout, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var hung = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error_code = 'daemon_timeout',
+                error = 'The daemon running this job stopped reporting for ' || @HangTimeout::text || '; the job was failed as hung. Check that daemon''s logs and connectivity.'
+            WHERE started_at IS NOT NULL AND completed_at IS NULL AND updated_at < now() - @HangTimeout
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new { HangTimeout = hangTimeout },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var stale = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error_code = 'pending_timeout',
+                error = 'No daemon took this job within ' || @PendingTimeout::text || '. Start a daemon for provisioner "' || provisioner
+                        || '" whose tags include ' || tags::text || ', then run the job again.'
+            WHERE started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL AND created_at < now() - @PendingTimeout
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new { PendingTimeout = pendingTimeout },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. hung.Concat(stale).Select(row => row.ToJob())];
     }
 
     /// <summary>Pending jobs older than <paramref name="olderThan"/> that have no Hangfire job (their enqueue did not happen).</summary>

@@ -1,3 +1,5 @@
+using Dapper;
+
 using Hangfire;
 
 using Microsoft.Extensions.Logging;
@@ -25,6 +27,7 @@ public sealed class JobAcquirer : IAsyncDisposable
     private readonly SemaphoreSlim _loading = new(1, 1);
     private IReadOnlyList<ProvisionerQueue>? _queues;
     private Task? _refreshLoop;
+    private Task? _listenLoop;
     private bool _disposed;
 
     public JobAcquirer(JobStorage storage, ProvisionerJobQueue queue, JobAcquirerOptions options, ILogger<JobAcquirer> logger)
@@ -112,6 +115,11 @@ public sealed class JobAcquirer : IAsyncDisposable
             await _refreshLoop.ConfigureAwait(false);
         }
 
+        if (_listenLoop is not null)
+        {
+            await _listenLoop.ConfigureAwait(false);
+        }
+
         foreach (var domain in domains)
         {
             await domain.DisposeAsync().ConfigureAwait(false);
@@ -173,11 +181,52 @@ public sealed class JobAcquirer : IAsyncDisposable
                 }
 
                 _refreshLoop = Task.Run(RefreshLoopAsync, CancellationToken.None);
+                _listenLoop = Task.Run(ListenForNewQueuesAsync, CancellationToken.None);
             }
         }
         finally
         {
             _loading.Release();
+        }
+    }
+
+    /// <summary>Refreshes at once when any replica creates a queue (the database NOTIFYs on insert).</summary>
+    private async Task ListenForNewQueuesAsync()
+    {
+        var stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _queue.Ledger.DataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
+                connection.Notification += (_, _) => RequestRefresh();
+                await connection.ExecuteAsync($"LISTEN {ProvisionerJobLedger.QueuesChannel}").ConfigureAwait(false);
+
+                // Queues created while the listener was down are picked up by this refresh.
+                RequestRefresh();
+                while (true)
+                {
+                    await connection.WaitAsync(stopping).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+#pragma warning disable CA1031 // A lost listener connection is re-opened; the periodic refresh covers the gap.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                JobAcquirerLog.RefreshFailed(_logger, exception);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
         }
     }
 

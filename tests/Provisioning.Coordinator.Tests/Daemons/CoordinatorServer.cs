@@ -31,6 +31,7 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     public const long MaxUploadBytes = 1024 * 1024;
 
     private readonly WebApplication _app;
+    private bool _stopped;
 
     private CoordinatorServer(WebApplication app, string connectionString, string address)
     {
@@ -47,6 +48,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     public ProvisionerDaemon.ProvisionerDaemonClient Client { get; }
 
     public ProvisionerJobQueue Queue => _app.Services.GetRequiredService<ProvisionerJobQueue>();
+
+    public Hangfire.JobStorage Storage => _app.Services.GetRequiredService<Hangfire.JobStorage>();
 
     public ProvisionerKeyStore Keys => _app.Services.GetRequiredService<ProvisionerKeyStore>();
 
@@ -137,6 +140,13 @@ internal sealed class CoordinatorServer : IAsyncDisposable
         return await Queue.PublishAsync(job, cancellationToken);
     }
 
+    /// <summary>Stops the host (as on SIGTERM) while clients may still be connected.</summary>
+    public async Task StopHostAsync(CancellationToken cancellationToken)
+    {
+        _stopped = true;
+        await _app.StopAsync(cancellationToken);
+    }
+
     public async Task<T?> QueryScalarAsync<T>(string sql, object parameters)
     {
         await using var connection = await DataSource.OpenConnectionAsync();
@@ -146,7 +156,11 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
-        await _app.StopAsync();
+        if (!_stopped)
+        {
+            await _app.StopAsync();
+        }
+
         await _app.DisposeAsync();
     }
 }

@@ -41,6 +41,32 @@ public sealed class ProvisionerDaemonServiceTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task Host_MaintenanceJobTriggered_RunsOnTheHostsHangfireServerAndEnqueuesAMissedJob()
+    {
+        using var timeout = Timeout();
+        await using var coordinator = await CoordinatorServer.StartAsync(server, timeout.Token);
+        var job = await coordinator.Queue.Ledger.InsertAsync(new NewProvisionerJob(ProvisionerJobType.WorkspaceBuild, "terraform", new Dictionary<string, string>()), timeout.Token);
+        await coordinator.QueryScalarAsync<int>("UPDATE provisioner_jobs SET created_at = now() - interval '5 minutes' WHERE id = @Id RETURNING 1", new { job.Id });
+        using (var connection = coordinator.Storage.GetConnection())
+        {
+            var recurring = Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection);
+            var maintenance = Assert.Single(recurring, entry => entry.Id == Provisioning.Coordinator.Queueing.CoordinatorMaintenance.RecurringJobId);
+            Assert.Equal(Provisioning.Coordinator.Queueing.CoordinatorMaintenance.QueueName, maintenance.Job.Queue ?? maintenance.Queue);
+        }
+
+        new Hangfire.RecurringJobManager(coordinator.Storage).Trigger(Provisioning.Coordinator.Queueing.CoordinatorMaintenance.RecurringJobId);
+        ProvisionerJob? published;
+        do
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), timeout.Token);
+            published = await coordinator.Queue.Ledger.GetAsync(job.Id, timeout.Token);
+        }
+        while (published?.HangfireJobId is null);
+
+        Assert.Equal(ProvisionerJobStatus.Pending, published.Status);
+    }
+
+    [Fact]
     public async Task Register_WrongPsk_IsUnauthenticated()
     {
         using var timeout = Timeout();
@@ -108,6 +134,27 @@ public sealed class ProvisionerDaemonServiceTests(PostgresServerFixture server)
 
         Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
         Assert.Equal(string.Empty, call.ResponseStream.Current.JobId);
+    }
+
+    [Fact]
+    public async Task AcquireJob_CoordinatorShutsDown_WaitingDaemonGetsAnEmptyJob()
+    {
+        using var timeout = Timeout();
+        await using var coordinator = await CoordinatorServer.StartAsync(server, timeout.Token);
+        var headers = await coordinator.RegisterAsync("waiting", null, timeout.Token);
+        using var call = coordinator.Client.AcquireJob(headers, cancellationToken: timeout.Token);
+        await call.RequestStream.WriteAsync(new AcquireRequest { Ready = new AcquireRequest.Types.Ready() }, timeout.Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), timeout.Token);
+
+        var stopping = coordinator.StopHostAsync(timeout.Token);
+
+        Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+        Assert.Equal(string.Empty, call.ResponseStream.Current.JobId);
+
+        // As a daemon does: close its side of the stream, so the coordinator's graceful stop has nothing to wait for.
+        await call.RequestStream.CompleteAsync();
+        call.Dispose();
+        await stopping;
     }
 
     [Fact]

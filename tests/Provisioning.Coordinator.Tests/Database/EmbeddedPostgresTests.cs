@@ -38,6 +38,42 @@ public sealed class EmbeddedPostgresTests
     }
 
     [Fact]
+    public async Task StartAsync_AsRootWithAHomeThePostgresUserCannotEnter_KeepsDataInAPostgresOwnedDirectory()
+    {
+        if (!Environment.IsPrivilegedProcess || OperatingSystem.IsWindows())
+        {
+            Assert.Skip("Only root runs the built-in PostgreSQL as the postgres user.");
+            return;
+        }
+
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var home = PostgresServerFixture.CreateTemporaryHome();
+        File.SetUnixFileMode(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string? dataDirectory = null;
+        try
+        {
+            await using (var postgres = await EmbeddedPostgres.StartAsync(home, NullLogger.Instance, cancellationToken))
+            {
+                dataDirectory = postgres.DataDirectory;
+                await using var connection = new NpgsqlConnection(postgres.ConnectionString);
+                Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT 1"));
+            }
+
+            Assert.StartsWith("/var/lib/postgresql/provisioning/", dataDirectory, StringComparison.Ordinal);
+            Assert.Equal(dataDirectory, File.ReadAllText(Path.Combine(home, "postgres", "data-directory")).Trim());
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(home));
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+            if (dataDirectory is not null)
+            {
+                Directory.Delete(Path.GetDirectoryName(dataDirectory)!, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task StopAsync_RunningCluster_RefusesConnectionsAfterwards()
     {
         var cancellationToken = TestContext.Current.CancellationToken;

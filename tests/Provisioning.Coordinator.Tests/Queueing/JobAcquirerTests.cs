@@ -1,6 +1,7 @@
 using Hangfire.States;
 
 using Provisioning.Coordinator.Jobs;
+using Provisioning.Coordinator.Queueing;
 
 namespace Provisioning.Coordinator.Tests.Queueing;
 
@@ -110,6 +111,42 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
         Assert.All(results, Assert.NotNull);
         Assert.Equal(jobs.Select(job => job.Id).Order(), results.Select(result => result!.Id).Order());
         Assert.Equal(20, results.Select(result => result!.WorkerId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AcquireAsync_TwoReplicasOnOneDatabase_EachJobGoesToExactlyOneDaemon()
+    {
+        // No periodic refresh within the test: a queue one replica creates reaches the other by NOTIFY only.
+        var options = new JobAcquirerOptions { QueueRefreshInterval = TimeSpan.FromHours(1) };
+        await using var first = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken, options);
+        await using var second = first.CreateReplica(options);
+        using var stopWaiting = Timeout();
+        var waits = Enumerable.Range(0, 16)
+            .Select(index => (index % 2 == 0 ? first : second).Acquirer.AcquireAsync(QueueHarness.Daemon($"d{index}", ("pool", "shared")), stopWaiting.Token))
+            .ToList();
+
+        var jobs = new List<ProvisionerJob>();
+        for (var index = 0; index < 10; index++)
+        {
+            jobs.Add(await (index % 2 == 0 ? second : first).Queue.EnqueueAsync(QueueHarness.Job(("pool", "shared")), TestContext.Current.CancellationToken));
+        }
+
+        var acquired = new List<ProvisionerJob>();
+        var pending = waits.ToList();
+        while (acquired.Count < jobs.Count)
+        {
+            var done = await Task.WhenAny(pending).WaitAsync(TestTimeout, TestContext.Current.CancellationToken);
+            pending.Remove(done);
+            acquired.Add((await done)!);
+        }
+
+        await Task.Delay(NegativeWait, TestContext.Current.CancellationToken);
+        await stopWaiting.CancelAsync();
+        var rest = await Task.WhenAll(pending);
+
+        Assert.All(rest, Assert.Null);
+        Assert.Equal(jobs.Select(job => job.Id).Order(), acquired.Select(job => job.Id).Order());
+        Assert.Equal(jobs.Count, acquired.Select(job => job.WorkerId).Distinct().Count());
     }
 
     [Fact]

@@ -13,14 +13,14 @@ namespace Provisioning.Coordinator.Tests.Queueing;
 /// <summary>A fresh database with the ledger, Hangfire storage, queue and acquirer on it: the queueing stack of one coordinator process.</summary>
 internal sealed class QueueHarness : IAsyncDisposable
 {
-    private QueueHarness(string connectionString)
+    private QueueHarness(string connectionString, JobAcquirerOptions? options = null)
     {
         ConnectionString = connectionString;
         DataSource = NpgsqlDataSource.Create(connectionString);
         Ledger = new ProvisionerJobLedger(DataSource);
         Storage = HangfireStorageFactory.Create(connectionString);
         Queue = new ProvisionerJobQueue(Storage, Ledger, NullLogger<ProvisionerJobQueue>.Instance);
-        Acquirer = new JobAcquirer(Storage, Queue, new JobAcquirerOptions(), NullLogger<JobAcquirer>.Instance);
+        Acquirer = new JobAcquirer(Storage, Queue, options ?? new JobAcquirerOptions(), NullLogger<JobAcquirer>.Instance);
     }
 
     public string ConnectionString { get; }
@@ -35,12 +35,15 @@ internal sealed class QueueHarness : IAsyncDisposable
 
     public JobAcquirer Acquirer { get; }
 
-    public static async Task<QueueHarness> CreateAsync(PostgresServerFixture server, CancellationToken cancellationToken)
+    public static async Task<QueueHarness> CreateAsync(PostgresServerFixture server, CancellationToken cancellationToken, JobAcquirerOptions? options = null)
     {
         var connectionString = await server.CreateDatabaseAsync("queue", cancellationToken);
         DatabaseMigrator.Migrate(connectionString, NullLogger.Instance);
-        return new QueueHarness(connectionString);
+        return new QueueHarness(connectionString, options);
     }
+
+    /// <summary>A second coordinator process on the same database (another replica).</summary>
+    public QueueHarness CreateReplica(JobAcquirerOptions? options = null) => new(ConnectionString, options);
 
     public static DaemonIdentity Daemon(string name, params (string Key, string Value)[] tags) =>
         new(Guid.NewGuid(), name, ["terraform"], tags.ToDictionary(tag => tag.Key, tag => tag.Value));

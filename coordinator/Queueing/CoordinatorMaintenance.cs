@@ -1,0 +1,39 @@
+using Hangfire;
+
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Provisioning.Coordinator.Queueing;
+
+/// <summary>
+/// The coordinator's housekeeping, run as a Hangfire recurring job on <see cref="QueueName"/> (a queue no
+/// daemon serves): fail hung and never-taken jobs, and enqueue ledger jobs whose Hangfire enqueue never
+/// happened (the enqueue is outside the ledger's transaction; this closes that gap).
+/// </summary>
+public sealed class CoordinatorMaintenance(ProvisionerJobQueue queue, IOptions<CoordinatorOptions> options, ILogger<CoordinatorMaintenance> logger)
+{
+    public const string QueueName = "coordinator";
+    public const string RecurringJobId = "coordinator-maintenance";
+
+    /// <summary>How old an unpublished pending job must be before it is re-enqueued (its creator may still be enqueueing it).</summary>
+    public static readonly TimeSpan PublishGrace = TimeSpan.FromSeconds(30);
+
+    [AutomaticRetry(Attempts = 0)]
+    [DisableConcurrentExecution(timeoutInSeconds: 60)]
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        var settings = options.Value;
+        var reaped = await queue.Ledger.ReapAsync(settings.JobHangTimeout, settings.JobPendingTimeout, cancellationToken).ConfigureAwait(false);
+        foreach (var job in reaped)
+        {
+            queue.MarkEnded(job);
+            CoordinatorMaintenanceLog.Reaped(logger, job.Id, job.ErrorCode ?? string.Empty);
+        }
+
+        var published = await queue.PublishMissingAsync(PublishGrace, cancellationToken).ConfigureAwait(false);
+        if (published > 0)
+        {
+            CoordinatorMaintenanceLog.Republished(logger, published);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+
+namespace Provisioning.Coordinator.Queueing;
+
+internal static partial class CoordinatorMaintenanceLog
+{
+    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "Job {JobId} was failed by the reaper ({ErrorCode})")]
+    public static partial void Reaped(ILogger logger, Guid jobId, string errorCode);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "{Count} pending job(s) had no Hangfire job and were enqueued again")]
+    public static partial void Republished(ILogger logger, int count);
+}

@@ -1,0 +1,66 @@
+using Dapper;
+
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+using Provisioning.Coordinator.Jobs;
+using Provisioning.Coordinator.Queueing;
+using Provisioning.Coordinator.Tests.Queueing;
+
+namespace Provisioning.Coordinator.Tests.Jobs;
+
+public sealed class ProvisionerJobReaperTests(PostgresServerFixture server)
+{
+    [Fact]
+    public async Task ReapAsync_HungAndStaleJobs_AreFailedAndLiveOnesKept()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var harness = await QueueHarness.CreateAsync(server, cancellationToken);
+        var ledger = harness.Ledger;
+        var daemon = Guid.NewGuid();
+        var hung = await ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
+        var alive = await ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
+        var stale = await ledger.InsertAsync(QueueHarness.Job(("region", "mars")), cancellationToken);
+        var fresh = await ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
+        await ledger.TryClaimAsync(hung.Id, daemon, cancellationToken);
+        await ledger.TryClaimAsync(alive.Id, daemon, cancellationToken);
+        await using (var connection = await harness.DataSource.OpenConnectionAsync(cancellationToken))
+        {
+            await connection.ExecuteAsync("UPDATE provisioner_jobs SET updated_at = now() - interval '10 minutes' WHERE id = @Id", new { hung.Id });
+            await connection.ExecuteAsync("UPDATE provisioner_jobs SET created_at = now() - interval '2 hours' WHERE id = @Id", new { stale.Id });
+        }
+
+        var reaped = await ledger.ReapAsync(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), cancellationToken);
+
+        Assert.Equal([hung.Id, stale.Id], reaped.Select(job => job.Id).Order().ToArray().Order());
+        Assert.All(reaped, job => Assert.Equal(ProvisionerJobStatus.Failed, job.Status));
+        Assert.Equal("daemon_timeout", reaped.Single(job => job.Id == hung.Id).ErrorCode);
+        var staleJob = reaped.Single(job => job.Id == stale.Id);
+        Assert.Equal("pending_timeout", staleJob.ErrorCode);
+        Assert.Contains("mars", staleJob.Error, StringComparison.Ordinal);
+        Assert.Equal(ProvisionerJobStatus.Running, (await ledger.GetAsync(alive.Id, cancellationToken))!.Status);
+        Assert.Equal(ProvisionerJobStatus.Pending, (await ledger.GetAsync(fresh.Id, cancellationToken))!.Status);
+        Assert.True((await ledger.HeartbeatAsync(hung.Id, daemon, cancellationToken)).Canceled);
+    }
+
+    [Fact]
+    public async Task MaintenanceRunAsync_UnpublishedJob_IsEnqueuedAndReachesADaemon()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var harness = await QueueHarness.CreateAsync(server, cancellationToken);
+        var job = await harness.Ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
+        await using (var connection = await harness.DataSource.OpenConnectionAsync(cancellationToken))
+        {
+            await connection.ExecuteAsync("UPDATE provisioner_jobs SET created_at = now() - interval '1 minute' WHERE id = @Id", new { job.Id });
+        }
+
+        var maintenance = new CoordinatorMaintenance(harness.Queue, Options.Create(new CoordinatorOptions()), NullLogger<CoordinatorMaintenance>.Instance);
+        await maintenance.RunAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        var acquired = await harness.Acquirer.AcquireAsync(QueueHarness.Daemon("d1"), timeout.Token);
+
+        Assert.Equal(job.Id, acquired?.Id);
+        Assert.NotNull(acquired?.HangfireJobId);
+    }
+}
