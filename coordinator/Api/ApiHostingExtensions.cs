@@ -1,6 +1,7 @@
 using System.Text.Json;
 
 using Hangfire;
+using Hangfire.Dashboard;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -51,9 +52,6 @@ public static class ApiHostingExtensions
         services.AddSingleton<JobLogNotifications>();
         services.AddHostedService(provider => provider.GetRequiredService<JobLogNotifications>());
         services.AddHostedService<AdminBootstrapper>();
-
-        // The dashboard reads the JobStorage the coordinator registered; Hangfire only needs to know it is configured.
-        services.AddHangfire(_ => { });
         return builder;
     }
 
@@ -88,15 +86,22 @@ public static class ApiHostingExtensions
     /// </summary>
     private static void MapDashboard(IEndpointRouteBuilder endpoints)
     {
-        var pipeline = new Lazy<RequestDelegate>(() => endpoints.CreateApplicationBuilder()
-            .UseHangfireDashboard(DashboardPath, new DashboardOptions
+        // Not services.AddHangfire + UseHangfireDashboard: those install process-wide Hangfire settings (its log
+        // provider) bound to one host's logger factory, which breaks the next host in the same process.
+        var pipeline = new Lazy<RequestDelegate>(() =>
+        {
+            var options = new DashboardOptions
             {
                 Authorization = [],
                 AsyncAuthorization = [endpoints.ServiceProvider.GetRequiredService<HangfireDashboardAuthorization>()],
                 DisplayStorageConnectionString = false,
                 AppPath = null,
-            })
-            .Build());
+            };
+            var storage = endpoints.ServiceProvider.GetRequiredService<JobStorage>();
+            var app = endpoints.CreateApplicationBuilder();
+            app.Map(DashboardPath, dashboard => dashboard.UseMiddleware<AspNetCoreDashboardMiddleware>(storage, options, DashboardRoutes.Routes));
+            return app.Build();
+        });
         endpoints.Map(DashboardPath + "/{**path}", context => pipeline.Value(context)).ExcludeFromDescription();
     }
 }

@@ -19,7 +19,7 @@ namespace Provisioning.Coordinator.Api.Templates;
 
 /// <summary>
 /// /templates: pushing a version creates the template when new and a template_version_import job; the
-/// version becomes active only when its import succeeded (the database trigger of migration 0100 does it
+/// version becomes active only when its import succeeded (the database trigger of migration 0004 does it
 /// when the job ends, whichever replica or path ends it).
 /// </summary>
 internal static class TemplateEndpoints

@@ -1,4 +1,4 @@
--- REST API additions (numbered 0100 so that the core's own migrations keep the low numbers).
+-- REST API additions: roles, activation on import success, and job-end notifications.
 
 -- Roles: admin ⊇ template-admin ⊇ member. users.is_admin stays, kept equal to role = 'admin'.
 ALTER TABLE users ADD COLUMN role text NOT NULL DEFAULT 'member' CHECK (role IN ('admin', 'template-admin', 'member'));
