@@ -116,7 +116,12 @@ public sealed class JobApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             using var logs = await member.GetAsync($"/api/v1/jobs/{job.GetProperty("id").GetString()}/logs", Token);
             using var cancel = await member.PostAsync($"/api/v1/jobs/{job.GetProperty("id").GetString()}/cancel", null, Token);
 
+            var listed = await ApiFixture.GetJsonAsync(member, "/api/v1/jobs", Token);
+            var listedByAdmin = await ApiFixture.GetJsonAsync(admin, "/api/v1/jobs", Token);
+
             await ApiFixture.AssertProblemAsync(get, HttpStatusCode.NotFound, null, Token);
+            Assert.DoesNotContain(listed.EnumerateArray(), item => item.GetProperty("id").GetString() == job.GetProperty("id").GetString());
+            Assert.Contains(listedByAdmin.EnumerateArray(), item => item.GetProperty("id").GetString() == job.GetProperty("id").GetString());
             Assert.Equal(HttpStatusCode.NotFound, logs.StatusCode);
             Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
         }

@@ -31,22 +31,29 @@ public sealed class SystemApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
     }
 
     [Fact]
-    public async Task Metrics_ReportQueueDepthPerTagSetJobsDaemonsAndHistograms()
+    public async Task Metrics_ReportQueueDepthPerTagSetJobsDaemonsAndHistogramsOfJobsSinceTheLastScrape()
     {
         using var admin = await fixture.Server.AdminAsync();
-        var tag = ApiFixture.UniqueName("m");
-        var hash = await TemplateTars.UploadAsync(admin, TemplateTars.Unique(), Token);
-        using var pushed = await admin.PostAsJsonAsync($"/api/v1/templates/{ApiFixture.UniqueName("t")}/versions", new { file_hash = hash, provisioner_tags = new Dictionary<string, string> { ["test"] = tag } }, Token);
         using var anonymous = fixture.Server.Anonymous();
+        var tag = ApiFixture.UniqueName("m");
+        var tags = new Dictionary<string, string> { ["test"] = tag };
+        _ = await anonymous.GetStringAsync("/metrics", Token);
+        var hash = await TemplateTars.UploadAsync(admin, TemplateTars.Unique(), Token);
+        using var pushed = await admin.PostAsJsonAsync($"/api/v1/templates/{ApiFixture.UniqueName("t")}/versions", new { file_hash = hash, provisioner_tags = tags }, Token);
 
-        var metrics = await anonymous.GetStringAsync("/metrics", Token);
+        var whilePending = await anonymous.GetStringAsync("/metrics", Token);
+        var daemon = await fixture.Server.RegisterDaemonAsync(ApiFixture.UniqueName("d"), tags, Token);
+        var job = await fixture.Server.AcquireAsync(daemon, Token);
+        await fixture.Server.Daemons.CompleteJobAsync(
+            new Provisioning.Sdk.Daemon.CompletedJob { JobId = job.JobId, TemplateImport = new Provisioning.Sdk.Daemon.CompletedJob.Types.TemplateImport() }, daemon, cancellationToken: Token);
+        var afterwards = await anonymous.GetStringAsync("/metrics", Token);
 
-        Assert.Contains($"provisioning_queue_depth{{queue=", metrics, StringComparison.Ordinal);
-        Assert.Contains($"tags=\"{{\\\"test\\\":\\\"{tag}\\\"}}\"}} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("provisioning_jobs{status=\"pending\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("provisioning_daemons_connected", metrics, StringComparison.Ordinal);
-        Assert.Contains("provisioning_job_acquisition_latency_seconds", metrics, StringComparison.Ordinal);
-        Assert.Contains("provisioning_job_duration_seconds", metrics, StringComparison.Ordinal);
+        Assert.Contains($"tags=\"{{\\\"test\\\":\\\"{tag}\\\"}}\"}} 1", whilePending, StringComparison.Ordinal);
+        Assert.Contains($"tags=\"{{\\\"test\\\":\\\"{tag}\\\"}}\"}} 0", afterwards, StringComparison.Ordinal);
+        Assert.Contains("provisioning_jobs{status=\"succeeded\"}", afterwards, StringComparison.Ordinal);
+        Assert.DoesNotContain("provisioning_daemons_connected 0", afterwards, StringComparison.Ordinal);
+        Assert.Contains("provisioning_job_acquisition_latency_seconds_count{type=\"template_version_import\"}", afterwards, StringComparison.Ordinal);
+        Assert.Contains("provisioning_job_duration_seconds_count{type=\"template_version_import\",status=\"succeeded\"}", afterwards, StringComparison.Ordinal);
     }
 
     [Fact]
