@@ -26,6 +26,9 @@ public sealed class CoordinatorOptions
     /// <summary>A job still pending after this long is failed, saying no daemon took it. Default: 30 minutes.</summary>
     public TimeSpan JobPendingTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>A daemon not seen for this long (and holding no job) is removed from the daemon list. Default: 7 days.</summary>
+    public TimeSpan DaemonRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>
     /// Log output kept per job, in bytes; lines past it are dropped and the job is marked as having
     /// overflowed, never failed. Default: 16 MiB.

@@ -30,6 +30,7 @@ public sealed class CoordinatorOptionsValidator : IValidateOptions<CoordinatorOp
 
         RequirePositive(failures, nameof(options.JobHangTimeout), options.JobHangTimeout);
         RequirePositive(failures, nameof(options.JobPendingTimeout), options.JobPendingTimeout);
+        RequirePositive(failures, nameof(options.DaemonRetention), options.DaemonRetention);
         if (options.MaxJobLogBytes < 1024)
         {
             failures.Add($"{nameof(options.MaxJobLogBytes)} is {options.MaxJobLogBytes}: use at least 1024 bytes (default 16 MiB).");

@@ -120,6 +120,12 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
             if (!context.CancellationToken.IsCancellationRequested)
             {
                 await responseStream.WriteAsync(new AcquiredJob(), context.CancellationToken).ConfigureAwait(false);
+                if (_lifetime.ApplicationStopping.IsCancellationRequested)
+                {
+                    // Let the daemon read the answer and hang up before the server closes its connection:
+                    // a connection torn down right after the last write can lose the message in flight.
+                    await AwaitDaemonHangUpAsync(requestStream, context.CancellationToken).ConfigureAwait(false);
+                }
             }
 
             return;
@@ -343,6 +349,22 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         catch (Exception exception) when (exception is OperationCanceledException or IOException or InvalidOperationException || (exception is RpcException rpc && rpc.StatusCode == StatusCode.Cancelled))
         {
             // The wait ended (job found) or the daemon went away; the call's own token covers the latter.
+        }
+    }
+
+    private static async Task AwaitDaemonHangUpAsync(IAsyncStreamReader<AcquireRequest> requestStream, CancellationToken cancellationToken)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            while (await requestStream.MoveNext(patience.Token).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or InvalidOperationException || (exception is RpcException rpc && rpc.StatusCode == StatusCode.Cancelled))
+        {
+            // The daemon did not hang up in time (or is gone); the shutdown goes on.
         }
     }
 

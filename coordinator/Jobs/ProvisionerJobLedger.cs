@@ -252,6 +252,20 @@ public sealed class ProvisionerJobLedger
         return [.. hung.Concat(stale).Select(row => row.ToJob())];
     }
 
+    /// <summary>Removes daemons not seen for <paramref name="retention"/> that hold no unfinished job; returns how many.</summary>
+    public async Task<int> RemoveStaleDaemonsAsync(TimeSpan retention, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM provisioner_daemons daemon
+            WHERE daemon.last_seen_at < now() - @Retention
+              AND NOT EXISTS (SELECT 1 FROM provisioner_jobs job WHERE job.worker_id = daemon.id AND job.completed_at IS NULL)
+            """,
+            new { Retention = retention },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
     /// <summary>Pending jobs older than <paramref name="olderThan"/> that have no Hangfire job (their enqueue did not happen).</summary>
     public async Task<IReadOnlyList<ProvisionerJob>> ListUnpublishedAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
     {

@@ -22,6 +22,9 @@ public static class HangfireStorageFactory
             // Fetch with SELECT ... FOR UPDATE SKIP LOCKED in a transaction: concurrent fetch loops never
             // receive the same queue entry.
             UseNativeDatabaseTransactions = true,
+            // A fetched entry is removed (or requeued) within milliseconds, once the ledger claim is done; an
+            // entry left fetched by a coordinator that crashed in between becomes visible again after this.
+            InvisibilityTimeout = TimeSpan.FromMinutes(5),
         };
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
     }

@@ -18,7 +18,14 @@ public sealed class CoordinatorOptionsValidatorTests
         Assert.Equal(TimeSpan.FromMinutes(5), options.JobHangTimeout);
         Assert.Equal(TimeSpan.FromMinutes(30), options.JobPendingTimeout);
         Assert.Equal(64L * 1024 * 1024, options.MaxUploadBytes);
-        Assert.EndsWith(Path.Combine(".config", "provisioning"), new CoordinatorOptions { HomeDirectory = CoordinatorOptions.DefaultHomeDirectory() }.HomeDirectory, StringComparison.Ordinal);
+        if (Environment.GetEnvironmentVariable("PROVISIONING_HOME") is { Length: > 0 } home)
+        {
+            Assert.Equal(home, options.HomeDirectory);
+        }
+        else
+        {
+            Assert.EndsWith(Path.Combine(".config", "provisioning"), options.HomeDirectory, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -29,6 +36,7 @@ public sealed class CoordinatorOptionsValidatorTests
             PostgresUrl = "postgres://",
             JobHangTimeout = TimeSpan.Zero,
             JobPendingTimeout = TimeSpan.FromSeconds(-1),
+            DaemonRetention = TimeSpan.Zero,
             MaxJobLogBytes = 10,
             MaxUploadBytes = 10,
             ProvisionerPsk = "short",
@@ -39,7 +47,7 @@ public sealed class CoordinatorOptionsValidatorTests
         var result = new CoordinatorOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
-        foreach (var setting in new[] { "PostgresUrl", "JobHangTimeout", "JobPendingTimeout", "MaxJobLogBytes", "MaxUploadBytes", "ProvisionerPsk", "HttpAddress", "GrpcAddress" })
+        foreach (var setting in new[] { "PostgresUrl", "JobHangTimeout", "JobPendingTimeout", "DaemonRetention", "MaxJobLogBytes", "MaxUploadBytes", "ProvisionerPsk", "HttpAddress", "GrpcAddress" })
         {
             Assert.Contains(setting, result.FailureMessage, StringComparison.Ordinal);
         }

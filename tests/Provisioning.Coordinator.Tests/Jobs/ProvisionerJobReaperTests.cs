@@ -44,6 +44,28 @@ public sealed class ProvisionerJobReaperTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task RemoveStaleDaemonsAsync_LongGoneDaemons_AreRemovedUnlessTheyHoldAJob()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var harness = await QueueHarness.CreateAsync(server, cancellationToken);
+        await using var connection = await harness.DataSource.OpenConnectionAsync(cancellationToken);
+        const string insert = "INSERT INTO provisioner_daemons (name, last_seen_at) VALUES (@Name, now() - @Age) RETURNING id";
+        var gone = await connection.ExecuteScalarAsync<Guid>(insert, new { Name = "gone", Age = TimeSpan.FromDays(30) });
+        var busy = await connection.ExecuteScalarAsync<Guid>(insert, new { Name = "busy", Age = TimeSpan.FromDays(30) });
+        var recent = await connection.ExecuteScalarAsync<Guid>(insert, new { Name = "recent", Age = TimeSpan.FromHours(1) });
+        var job = await harness.Ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
+        await harness.Ledger.TryClaimAsync(job.Id, busy, cancellationToken);
+
+        var removed = await harness.Ledger.RemoveStaleDaemonsAsync(TimeSpan.FromDays(7), cancellationToken);
+
+        Assert.Equal(1, removed);
+        var left = (await connection.QueryAsync<Guid>("SELECT id FROM provisioner_daemons")).ToHashSet();
+        Assert.DoesNotContain(gone, left);
+        Assert.Contains(busy, left);
+        Assert.Contains(recent, left);
+    }
+
+    [Fact]
     public async Task MaintenanceRunAsync_UnpublishedJob_IsEnqueuedAndReachesADaemon()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
