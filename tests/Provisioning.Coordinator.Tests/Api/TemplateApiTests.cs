@@ -121,6 +121,31 @@ public sealed class TemplateApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
     }
 
     [Fact]
+    public async Task PushVersion_RepeatedVariable_Is400NamingUserVariableValues()
+    {
+        using var admin = await fixture.Server.AdminAsync();
+        var hash = await TemplateTars.UploadAsync(admin, TemplateTars.Unique(), Token);
+
+        using var response = await admin.PostAsJsonAsync(
+            $"/api/v1/templates/{ApiFixture.UniqueName("t")}/versions",
+            new { file_hash = hash, user_variable_values = new[] { new { name = "a", value = "1" }, new { name = "a", value = "2" } } },
+            Token);
+
+        await ApiFixture.AssertProblemAsync(response, HttpStatusCode.BadRequest, "user_variable_values", Token);
+    }
+
+    [Fact]
+    public async Task PushVersion_MalformedJson_Is400Problem()
+    {
+        using var admin = await fixture.Server.AdminAsync();
+
+        using var response = await admin.PostAsync(
+            $"/api/v1/templates/{ApiFixture.UniqueName("t")}/versions", new StringContent("{\"file_hash\": ", System.Text.Encoding.UTF8, "application/json"), Token);
+
+        await ApiFixture.AssertProblemAsync(response, HttpStatusCode.BadRequest, null, Token);
+    }
+
+    [Fact]
     public async Task PushVersion_UnknownFile_Is400NamingFileHash()
     {
         using var admin = await fixture.Server.AdminAsync();
