@@ -65,6 +65,8 @@ public sealed class SystemApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
 
         Assert.Contains("/api/v1/workspaces/{name}/builds", document, StringComparison.Ordinal);
         Assert.Contains("/api/v1/jobs/{id}/logs", document, StringComparison.Ordinal);
+        Assert.Contains("\"latest_build\"", document, StringComparison.Ordinal);
+        Assert.Contains("\"waiting_reason\"", document, StringComparison.Ordinal);
     }
 
     [Fact]
