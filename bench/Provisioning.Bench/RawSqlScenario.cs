@@ -36,6 +36,7 @@ internal static class RawSqlScenario
 
         try
         {
+            var transactionsBefore = await DatabaseTransactions.ReadAsync(dataSource, cancellationToken).ConfigureAwait(false);
             var loadBefore = Load.Now();
             var startedAt = Load.Timestamp();
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -96,11 +97,13 @@ internal static class RawSqlScenario
             }
 
             var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var loadAfter = Load.Now();
+            var transactions = await DatabaseTransactions.ReadAsync(dataSource, cancellationToken).ConfigureAwait(false) - transactionsBefore;
             return new ScenarioResult(
                 "raw-sql",
                 startedAt,
                 loadBefore,
-                Load.Now(),
+                loadAfter,
                 new Dictionary<string, int>(StringComparer.Ordinal)
                 {
                     ["jobs"] = options.Jobs,
@@ -112,6 +115,7 @@ internal static class RawSqlScenario
                     new Metric("lifecycles/s (insert, claim SKIP LOCKED, complete)", completed / seconds, "jobs/s"),
                     new Metric("jobs completed", completed, "jobs"),
                     new Metric("run stopped by the duration bound", timedOut ? 1 : 0, "bool"),
+                    new Metric("database transactions per completed job (all, incl. idle polling)", completed > 0 ? (double)transactions / completed : double.NaN, "xact"),
                     new Metric("elapsed", seconds, "s"),
                 ]);
         }

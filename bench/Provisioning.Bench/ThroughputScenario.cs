@@ -20,6 +20,7 @@ internal static class ThroughputScenario
 
         await fleet.WaitForCompletedAsync(warmUp, cancellationToken).ConfigureAwait(false);
 
+        var transactionsBefore = await DatabaseTransactions.ReadAsync(coordinator.DataSource, cancellationToken).ConfigureAwait(false);
         var loadBefore = Load.Now();
         var startedAt = Load.Timestamp();
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -61,12 +62,14 @@ internal static class ThroughputScenario
 
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var completed = fleet.Completed - warmUp;
+        var loadAfter = Load.Now();
+        var transactions = await DatabaseTransactions.ReadAsync(coordinator.DataSource, cancellationToken).ConfigureAwait(false) - transactionsBefore;
         var enqueue = Percentiles.Of([.. enqueueMilliseconds.SelectMany(list => list ?? [])]);
         return new ScenarioResult(
             "throughput",
             startedAt,
             loadBefore,
-            Load.Now(),
+            loadAfter,
             new Dictionary<string, int>(StringComparer.Ordinal)
             {
                 ["jobs"] = options.Jobs,
@@ -83,6 +86,7 @@ internal static class ThroughputScenario
                 new Metric("enqueue call p50", enqueue.P50, "ms"),
                 new Metric("enqueue call p90", enqueue.P90, "ms"),
                 new Metric("enqueue call p99", enqueue.P99, "ms"),
+                new Metric("database transactions per completed job (all, incl. idle polling)", completed > 0 ? (double)transactions / completed : double.NaN, "xact"),
                 new Metric("elapsed", seconds, "s"),
             ]);
     }
