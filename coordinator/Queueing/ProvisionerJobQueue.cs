@@ -53,8 +53,9 @@ public sealed class ProvisionerJobQueue : IDisposable
         ArgumentNullException.ThrowIfNull(job);
         var jobId = job.Id;
         var queue = job.Queue;
+        // Not abandoned on cancellation: a Hangfire job created but not recorded in the ledger would be published a second time.
         var hangfireJobId = await _writer.RunAsync(null, () => _client.Create(Job.FromExpression<ProvisionerJobMarker>(marker => marker.Run(jobId)), new EnqueuedState(queue)))
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+            .ConfigureAwait(false);
         await _ledger.SetHangfireJobIdAsync(job.Id, hangfireJobId, cancellationToken).ConfigureAwait(false);
         ProvisionerJobQueueLog.Enqueued(_logger, job.Id, job.Queue, hangfireJobId);
         return job with { HangfireJobId = hangfireJobId };
