@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 using Dapper;
 
 using Npgsql;
@@ -15,6 +17,10 @@ public sealed class ProvisionerJobLedger
     private const string CanceledCode = "canceled";
 
     private readonly NpgsqlDataSource _dataSource;
+
+    // Queues are never deleted (jobs reference them), so one this process has seen exist needs no more
+    // round trips: every enqueue would otherwise pay an INSERT ... ON CONFLICT for it.
+    private readonly ConcurrentDictionary<string, ProvisionerQueue> _knownQueues = new(StringComparer.Ordinal);
 
     static ProvisionerJobLedger() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
@@ -37,12 +43,19 @@ public sealed class ProvisionerJobLedger
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provisioner);
         var canonical = ProvisionerTags.Canonicalize(tags);
-        var queue = new ProvisionerQueue(ProvisionerTags.QueueName(provisioner, canonical), provisioner, canonical);
+        var name = ProvisionerTags.QueueName(provisioner, canonical);
+        if (_knownQueues.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        var queue = new ProvisionerQueue(name, provisioner, canonical);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var created = await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO provisioner_queues (name, provisioner, tags) VALUES (@Name, @Provisioner, @Tags::jsonb) ON CONFLICT DO NOTHING",
             new { queue.Name, queue.Provisioner, Tags = ProvisionerTags.ToJson(canonical) },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        _knownQueues.TryAdd(name, queue);
         if (created > 0)
         {
             QueuesChanged?.Invoke();

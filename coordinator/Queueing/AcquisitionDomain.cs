@@ -216,28 +216,37 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
         }
 
         // Disposing a fetched job that was neither removed nor requeued puts it back in its queue, so an
-        // exception below loses nothing.
-        using (fetched)
+        // exception below loses nothing. A claimed job's entry is handed over (and disposed) with the claim.
+        var handedOver = false;
+        try
         {
-            await DispatchAsync(connection, fetched, stopping).ConfigureAwait(false);
+            handedOver = await DispatchAsync(connection, fetched, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                fetched.Dispose();
+            }
         }
     }
 
-    private async Task DispatchAsync(IStorageConnection connection, IFetchedJob fetched, CancellationToken stopping)
+    /// <summary>True when the fetched entry was handed over with a claimed job (its removal is then done in the background).</summary>
+    private async Task<bool> DispatchAsync(IStorageConnection connection, IFetchedJob fetched, CancellationToken stopping)
     {
         var jobData = connection.GetJobData(fetched.JobId);
         if (jobData?.Job?.Args is not [Guid jobId])
         {
             JobAcquirerLog.ForeignJob(_logger, fetched.JobId, Key);
             fetched.RemoveFromQueue();
-            return;
+            return false;
         }
 
         var waiter = TakeWaiter();
         if (waiter is null)
         {
             fetched.Requeue();
-            return;
+            return false;
         }
 
         ProvisionerJob? claimed;
@@ -259,22 +268,15 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
             var current = await _queue.Ledger.GetAsync(jobId, stopping).ConfigureAwait(false);
             _queue.MarkUnclaimable(fetched.JobId, current);
             JobAcquirerLog.Unclaimable(_logger, jobId, current?.Status.ToText() ?? "missing");
-            return;
+            return false;
         }
 
-        // The ledger row is the daemon's now: deliver it whatever happens to the queue bookkeeping (a queue
-        // entry left behind is fetched again later and found unclaimable).
-        try
-        {
-            fetched.RemoveFromQueue();
-            _queue.MarkProcessing(fetched.JobId, waiter.Daemon);
-        }
-        finally
-        {
-            waiter.Deliver(claimed with { HangfireJobId = fetched.JobId });
-        }
-
+        // The ledger row is the daemon's now: deliver it first, then the queue bookkeeping, which the daemon
+        // does not wait for (an entry left behind is fetched again later and found unclaimable).
+        waiter.Deliver(claimed with { HangfireJobId = fetched.JobId });
+        _queue.FinishFetched(fetched, waiter.Daemon);
         JobAcquirerLog.Acquired(_logger, jobId, waiter.Daemon.Name, Key);
+        return true;
     }
 
     private AcquisitionWaiter? TakeWaiter()

@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
+using Hangfire.Storage;
 
 using Microsoft.Extensions.Logging;
 
@@ -12,12 +13,16 @@ namespace Provisioning.Coordinator.Queueing;
 /// Puts ledger jobs into Hangfire and keeps each Hangfire job's state in step with the ledger
 /// (Enqueued → Processing → Succeeded/Failed/Deleted), so the Hangfire dashboard is a live view of the
 /// fleet. The ledger decides; a Hangfire state that could not be written is only a stale view.
+/// Hangfire's synchronous storage calls run on the dedicated threads of a <see cref="HangfireWriter"/>.
 /// </summary>
-public sealed class ProvisionerJobQueue
+public sealed class ProvisionerJobQueue : IDisposable
 {
+    private const int WriterLanes = 4;
+
     private readonly ProvisionerJobLedger _ledger;
     private readonly IBackgroundJobClient _client;
     private readonly ILogger<ProvisionerJobQueue> _logger;
+    private readonly HangfireWriter _writer = new(WriterLanes);
 
     public ProvisionerJobQueue(JobStorage storage, ProvisionerJobLedger ledger, ILogger<ProvisionerJobQueue> logger)
     {
@@ -47,7 +52,10 @@ public sealed class ProvisionerJobQueue
     {
         ArgumentNullException.ThrowIfNull(job);
         var jobId = job.Id;
-        var hangfireJobId = _client.Create(Job.FromExpression<ProvisionerJobMarker>(marker => marker.Run(jobId)), new EnqueuedState(job.Queue));
+        var queue = job.Queue;
+        // Not abandoned on cancellation: a Hangfire job created but not recorded in the ledger would be published a second time.
+        var hangfireJobId = await _writer.RunAsync(null, () => _client.Create(Job.FromExpression<ProvisionerJobMarker>(marker => marker.Run(jobId)), new EnqueuedState(queue)))
+            .ConfigureAwait(false);
         await _ledger.SetHangfireJobIdAsync(job.Id, hangfireJobId, cancellationToken).ConfigureAwait(false);
         ProvisionerJobQueueLog.Enqueued(_logger, job.Id, job.Queue, hangfireJobId);
         return job with { HangfireJobId = hangfireJobId };
@@ -69,7 +77,7 @@ public sealed class ProvisionerJobQueue
     public async Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
     {
         var completion = await _ledger.CompleteAsync(jobId, daemonId, cancellationToken).ConfigureAwait(false);
-        MarkEnded(completion.Job);
+        await MarkEndedAsync(completion.Job).ConfigureAwait(false);
         return completion;
     }
 
@@ -77,7 +85,7 @@ public sealed class ProvisionerJobQueue
     public async Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, CancellationToken cancellationToken = default)
     {
         var completion = await _ledger.FailAsync(jobId, daemonId, error, errorCode, cancellationToken).ConfigureAwait(false);
-        MarkEnded(completion.Job);
+        await MarkEndedAsync(completion.Job).ConfigureAwait(false);
         return completion;
     }
 
@@ -85,7 +93,7 @@ public sealed class ProvisionerJobQueue
     public async Task<ProvisionerJob> CancelAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         var job = await _ledger.CancelAsync(jobId, cancellationToken).ConfigureAwait(false);
-        MarkEnded(job);
+        await MarkEndedAsync(job).ConfigureAwait(false);
         return job;
     }
 
@@ -100,27 +108,67 @@ public sealed class ProvisionerJobQueue
 
         if (job.Status == ProvisionerJobStatus.Pending && job.HangfireJobId is { } hangfireJobId)
         {
-            TryChangeState(hangfireJobId, new EnqueuedState(job.Queue) { Reason = "Released: its daemon went away before receiving it" }, ProcessingState.StateName);
+            await ChangeStateAsync(hangfireJobId, new EnqueuedState(job.Queue) { Reason = "Released: its daemon went away before receiving it" }, ProcessingState.StateName).ConfigureAwait(false);
         }
         else
         {
-            MarkEnded(job);
+            await MarkEndedAsync(job).ConfigureAwait(false);
         }
 
         return job;
     }
 
-    /// <summary>Shows a claimed job as processing on its daemon.</summary>
-    internal void MarkProcessing(string hangfireJobId, DaemonIdentity daemon) =>
-        TryChangeState(hangfireJobId, new DaemonProcessingState(daemon.Name, daemon.Id), EnqueuedState.StateName);
+    /// <summary>
+    /// Removes a claimed job's entry from its Hangfire queue and shows it as processing on its daemon, after
+    /// the daemon has it: neither is on the way from the claim to the daemon. An entry that could not be
+    /// removed is fetched again later and found unclaimable.
+    /// </summary>
+    internal void FinishFetched(IFetchedJob fetched, DaemonIdentity daemon) =>
+        _writer.Post(fetched.JobId, () =>
+        {
+            using (fetched)
+            {
+                try
+                {
+                    fetched.RemoveFromQueue();
+                }
+#pragma warning disable CA1031 // The ledger holds the claim; a queue entry left behind is only found unclaimable later.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    ProvisionerJobQueueLog.StateChangeFailed(_logger, exception, fetched.JobId, "removed from its queue");
+                }
+            }
 
-    /// <summary>Moves the Hangfire job of an ended ledger job to the matching final state (no change when the job has not ended).</summary>
+            TryChangeState(fetched.JobId, new DaemonProcessingState(daemon.Name, daemon.Id), EnqueuedState.StateName);
+        });
+
+    /// <summary>
+    /// Moves the Hangfire job of an ended ledger job to the matching final state (no change when the job has
+    /// not ended). Written in the background, after the job's earlier state changes; the caller does not wait.
+    /// </summary>
     public void MarkEnded(ProvisionerJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (EndedState(job) is ({ } hangfireJobId, { } state))
+        {
+            _writer.Post(hangfireJobId, () => TryChangeState(hangfireJobId, state, expectedState: null));
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    private Task MarkEndedAsync(ProvisionerJob job) =>
+        EndedState(job) is ({ } hangfireJobId, { } state)
+            ? ChangeStateAsync(hangfireJobId, state, expectedState: null)
+            : Task.CompletedTask;
+
+    private static (string? HangfireJobId, IState? State) EndedState(ProvisionerJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (job.HangfireJobId is not { } hangfireJobId || !job.Status.IsTerminal())
         {
-            return;
+            return (null, null);
         }
 
         IState state = job.Status switch
@@ -129,7 +177,7 @@ public sealed class ProvisionerJobQueue
             ProvisionerJobStatus.Failed => new FailedState(new ProvisionerJobFailedException(job.Error ?? "failed")) { Reason = job.ErrorCode },
             _ => new DeletedState { Reason = "Canceled" },
         };
-        TryChangeState(hangfireJobId, state, expectedState: null);
+        return (hangfireJobId, state);
     }
 
     /// <summary>Takes a Hangfire job that names a ledger job which cannot be claimed (canceled, ended, or held already) out of view.</summary>
@@ -141,8 +189,15 @@ public sealed class ProvisionerJobQueue
             return;
         }
 
-        TryChangeState(hangfireJobId, new DeletedState { Reason = "Its ledger job could not be claimed" }, EnqueuedState.StateName);
+        _writer.Post(hangfireJobId, () => TryChangeState(hangfireJobId, new DeletedState { Reason = "Its ledger job could not be claimed" }, EnqueuedState.StateName));
     }
+
+    private Task ChangeStateAsync(string hangfireJobId, IState state, string? expectedState) =>
+        _writer.RunAsync(hangfireJobId, () =>
+        {
+            TryChangeState(hangfireJobId, state, expectedState);
+            return true;
+        });
 
     private void TryChangeState(string hangfireJobId, IState state, string? expectedState)
     {

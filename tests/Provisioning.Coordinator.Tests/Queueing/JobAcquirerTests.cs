@@ -32,7 +32,8 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
         Assert.Equal(job.Id, acquired.Id);
         Assert.Equal(daemon.Id, acquired.WorkerId);
         Assert.Equal(ProvisionerJobStatus.Running, acquired.Status);
-        Assert.Equal(ProcessingState.StateName, harness.HangfireState(job.HangfireJobId!));
+        // The daemon gets the job before its Hangfire job is shown as processing (off the hand-over path).
+        Assert.Equal(ProcessingState.StateName, await harness.WaitForHangfireStateAsync(job.HangfireJobId!, ProcessingState.StateName, timeout.Token));
     }
 
     [Fact]

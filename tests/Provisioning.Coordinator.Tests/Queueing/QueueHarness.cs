@@ -57,9 +57,23 @@ internal sealed class QueueHarness : IAsyncDisposable
         return connection.GetStateData(hangfireJobId)?.Name;
     }
 
+    /// <summary>The Hangfire state once it is <paramref name="expected"/> (states are written in the background), or the last one seen when the token fires.</summary>
+    public async Task<string?> WaitForHangfireStateAsync(string hangfireJobId, string expected, CancellationToken cancellationToken)
+    {
+        var state = HangfireState(hangfireJobId);
+        while (state != expected && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(20, CancellationToken.None);
+            state = HangfireState(hangfireJobId);
+        }
+
+        return state;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Acquirer.DisposeAsync();
+        Queue.Dispose();
         await DataSource.DisposeAsync();
     }
 }

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.Json;
+
+using Provisioning.Bench;
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (BenchUsageException exception)
+{
+    if (exception.HasMessage)
+    {
+        await Console.Error.WriteLineAsync(exception.Message);
+    }
+
+    await Console.Error.WriteLineAsync(BenchOptions.Usage);
+    return exception.HasMessage ? 2 : 0;
+}
+
+using var interrupted = new CancellationTokenSource();
+Console.CancelKeyPress += (_, eventArgs) =>
+{
+    eventArgs.Cancel = true;
+    interrupted.Cancel();
+};
+
+var results = new List<ScenarioResult>();
+await using (var coordinator = await BenchCoordinator.StartAsync(options.PostgresUrl, interrupted.Token))
+{
+    if (options.Scenarios.Contains("throughput"))
+    {
+        results.Add(await ThroughputScenario.RunAsync(coordinator, options, interrupted.Token));
+    }
+
+    if (options.Scenarios.Contains("latency"))
+    {
+        results.Add(await LatencyScenario.RunAsync(coordinator, options, interrupted.Token));
+    }
+
+    if (options.Scenarios.Contains("raw"))
+    {
+        results.Add(await RawSqlScenario.RunAsync(coordinator, options, interrupted.Token));
+    }
+}
+
+if (options.Json)
+{
+    Console.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+    return 0;
+}
+
+foreach (var result in results)
+{
+    var parameters = string.Join(", ", result.Parameters.Select(parameter => string.Create(CultureInfo.InvariantCulture, $"{parameter.Key}={parameter.Value}")));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"## {result.Scenario} ({parameters}) at {result.StartedAt}, load {result.LoadBefore} -> {result.LoadAfter}"));
+    var width = result.Metrics.Max(metric => metric.Name.Length);
+    foreach (var metric in result.Metrics)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {metric.Name.PadRight(width)}  {metric.Value,10:0.0} {metric.Unit}"));
+    }
+
+    Console.WriteLine();
+}
+
+return 0;

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+
+using Grpc.Core;
+using Grpc.Net.Client;
+
+using Provisioning.Coordinator.Daemons;
+using Provisioning.Sdk.Daemon;
+
+namespace Provisioning.Bench;
+
+/// <summary>
+/// A daemon with one slot that speaks provisionerd.proto and does no work: Register, then per job an
+/// AcquireJob stream (ready, read the job) and an immediate CompleteJob. Its own HTTP/2 connection, like a
+/// separate process would have.
+/// </summary>
+internal sealed class TestDaemon : IDisposable
+{
+    private static readonly CompletedJob.Types.TemplateDryRun NoResources = new();
+
+    private readonly GrpcChannel _channel;
+    private readonly ProvisionerDaemon.ProvisionerDaemonClient _client;
+    private readonly Action<Guid, long> _acquired;
+    private readonly Action<Guid> _completed;
+    private Metadata? _headers;
+
+    /// <param name="acquired">Called with the job id and <see cref="Stopwatch.GetTimestamp"/> as soon as the job arrives, before completing it.</param>
+    /// <param name="completed">Called once CompleteJob was acknowledged.</param>
+    public TestDaemon(Uri address, string name, Action<Guid, long> acquired, Action<Guid> completed)
+    {
+        _completed = completed;
+        _channel = GrpcChannel.ForAddress(address);
+        _client = new ProvisionerDaemon.ProvisionerDaemonClient(_channel);
+        _acquired = acquired;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public async Task RegisterAsync(CancellationToken cancellationToken)
+    {
+        var response = await _client.RegisterAsync(
+            new RegisterRequest { Daemon = new DaemonInfo { Name = Name, Version = "bench", Provisioners = { "terraform" }, Slots = 1 } },
+            new Metadata { { ProvisionerDaemonMetadata.ProvisionerPsk, BenchCoordinator.Psk } },
+            cancellationToken: cancellationToken);
+
+        // Every call after Register names the daemon: job calls carry only a job id.
+        _headers = new Metadata
+        {
+            { ProvisionerDaemonMetadata.ProvisionerPsk, BenchCoordinator.Psk },
+            { ProvisionerDaemonMetadata.DaemonId, response.DaemonId },
+        };
+    }
+
+    /// <summary>Acquires and completes jobs until <paramref name="cancellationToken"/> fires.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var headers = _headers ?? throw new InvalidOperationException("Register the daemon first.");
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            string jobId;
+            try
+            {
+                using var call = _client.AcquireJob(headers, cancellationToken: cancellationToken);
+                await call.RequestStream.WriteAsync(new AcquireRequest { Ready = new AcquireRequest.Types.Ready() }, cancellationToken);
+                if (!await call.ResponseStream.MoveNext(cancellationToken))
+                {
+                    continue;
+                }
+
+                var timestamp = Stopwatch.GetTimestamp();
+                jobId = call.ResponseStream.Current.JobId;
+                if (jobId.Length == 0)
+                {
+                    // The coordinator is stopping.
+                    return;
+                }
+
+                _acquired(Guid.Parse(jobId), timestamp);
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (RpcException exception) when (exception.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            // Complete even when the run is over: a held job must not be left behind.
+            await _client.CompleteJobAsync(new CompletedJob { JobId = jobId, TemplateDryRun = NoResources }, headers, cancellationToken: CancellationToken.None);
+            _completed(Guid.Parse(jobId));
+        }
+    }
+
+    public void Dispose() => _channel.Dispose();
+}
