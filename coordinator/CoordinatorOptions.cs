@@ -30,6 +30,12 @@ public sealed class CoordinatorOptions
     public TimeSpan DaemonRetention { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>
+    /// Logs of a job that ended longer ago than this are deleted by the maintenance job (the job, its
+    /// build and its state stay). Zero keeps logs forever. Default: 30 days.
+    /// </summary>
+    public TimeSpan JobLogRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
     /// Log output kept per job, in bytes; lines past it are dropped and the job is marked as having
     /// overflowed, never failed. Default: 16 MiB.
     /// </summary>

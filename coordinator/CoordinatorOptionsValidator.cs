@@ -31,6 +31,10 @@ public sealed class CoordinatorOptionsValidator : IValidateOptions<CoordinatorOp
         RequirePositive(failures, nameof(options.JobHangTimeout), options.JobHangTimeout);
         RequirePositive(failures, nameof(options.JobPendingTimeout), options.JobPendingTimeout);
         RequirePositive(failures, nameof(options.DaemonRetention), options.DaemonRetention);
+        if (options.JobLogRetention < TimeSpan.Zero)
+        {
+            failures.Add($"{nameof(options.JobLogRetention)} is {options.JobLogRetention}: use a positive duration, or zero to keep logs forever (default 30 days).");
+        }
         if (options.MaxJobLogBytes < 1024)
         {
             failures.Add($"{nameof(options.MaxJobLogBytes)} is {options.MaxJobLogBytes}: use at least 1024 bytes (default 16 MiB).");

@@ -279,6 +279,37 @@ public sealed class ProvisionerJobLedger
             cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Deletes the logs of jobs that ended more than <paramref name="retention"/> ago, in batches so no
+    /// single statement holds locks for long; returns how many lines were deleted. The job keeps its
+    /// <c>logs_length</c>, so a reader can tell logs were removed rather than never written.
+    /// </summary>
+    public async Task<long> DeleteExpiredLogsAsync(TimeSpan retention, int batchSize = 10_000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        long total = 0;
+        while (true)
+        {
+            var deleted = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                DELETE FROM provisioner_job_logs
+                WHERE id IN (
+                    SELECT log.id FROM provisioner_job_logs log
+                    JOIN provisioner_jobs job ON job.id = log.job_id
+                    WHERE job.completed_at < now() - @Retention
+                    LIMIT @BatchSize)
+                """,
+                new { Retention = retention, BatchSize = batchSize },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            total += deleted;
+            if (deleted < batchSize)
+            {
+                return total;
+            }
+        }
+    }
+
     /// <summary>Pending jobs older than <paramref name="olderThan"/> that have no Hangfire job (their enqueue did not happen).</summary>
     public async Task<IReadOnlyList<ProvisionerJob>> ListUnpublishedAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
     {

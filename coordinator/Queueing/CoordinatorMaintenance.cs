@@ -7,7 +7,7 @@ namespace Provisioning.Coordinator.Queueing;
 
 /// <summary>
 /// The coordinator's housekeeping, run as a Hangfire recurring job on <see cref="QueueName"/> (a queue no
-/// daemon serves): fail hung and never-taken jobs, remove daemons gone for good, and enqueue ledger jobs whose Hangfire enqueue never
+/// daemon serves): fail hung and never-taken jobs, remove daemons gone for good, delete logs past their retention, and enqueue ledger jobs whose Hangfire enqueue never
 /// happened (the enqueue is outside the ledger's transaction; this closes that gap).
 /// </summary>
 public sealed class CoordinatorMaintenance(ProvisionerJobQueue queue, IOptions<CoordinatorOptions> options, ILogger<CoordinatorMaintenance> logger)
@@ -31,6 +31,15 @@ public sealed class CoordinatorMaintenance(ProvisionerJobQueue queue, IOptions<C
         }
 
         await queue.Ledger.RemoveStaleDaemonsAsync(settings.DaemonRetention, cancellationToken).ConfigureAwait(false);
+        if (settings.JobLogRetention > TimeSpan.Zero)
+        {
+            var deleted = await queue.Ledger.DeleteExpiredLogsAsync(settings.JobLogRetention, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (deleted > 0)
+            {
+                CoordinatorMaintenanceLog.LogsExpired(logger, deleted);
+            }
+        }
+
         var published = await queue.PublishMissingAsync(PublishGrace, cancellationToken).ConfigureAwait(false);
         if (published > 0)
         {

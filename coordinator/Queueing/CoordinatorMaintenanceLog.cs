@@ -9,4 +9,7 @@ internal static partial class CoordinatorMaintenanceLog
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "{Count} pending job(s) had no Hangfire job and were enqueued again")]
     public static partial void Republished(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "{Count} log line(s) of jobs past the log retention were deleted")]
+    public static partial void LogsExpired(ILogger logger, long count);
 }

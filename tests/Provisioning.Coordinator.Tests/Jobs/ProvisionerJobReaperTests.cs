@@ -66,6 +66,37 @@ public sealed class ProvisionerJobReaperTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task MaintenanceRunAsync_LogsOfJobsPastRetention_AreDeletedAndRecentOnesKept()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var harness = await QueueHarness.CreateAsync(server, cancellationToken);
+        var daemon = Guid.NewGuid();
+        var old = await harness.Ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
+        var recent = await harness.Ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
+        var running = await harness.Ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
+        await using var connection = await harness.DataSource.OpenConnectionAsync(cancellationToken);
+        foreach (var job in new[] { old, recent, running })
+        {
+            await harness.Ledger.TryClaimAsync(job.Id, daemon, cancellationToken);
+            await connection.ExecuteAsync(
+                "INSERT INTO provisioner_job_logs (job_id, source, level, output) SELECT @Id, 'provisioner', 'info', 'line ' || n FROM generate_series(1, 25) n",
+                new { job.Id });
+        }
+
+        await connection.ExecuteAsync("UPDATE provisioner_jobs SET completed_at = now() - interval '40 days' WHERE id = @Id", new { old.Id });
+        await connection.ExecuteAsync("UPDATE provisioner_jobs SET completed_at = now() - interval '1 day' WHERE id = @Id", new { recent.Id });
+
+        var deleted = await harness.Ledger.DeleteExpiredLogsAsync(TimeSpan.FromDays(30), batchSize: 10, cancellationToken);
+
+        Assert.Equal(25, deleted);
+        int Count(Guid id) => connection.ExecuteScalar<int>("SELECT count(*) FROM provisioner_job_logs WHERE job_id = @Id", new { Id = id });
+        Assert.Equal(0, Count(old.Id));
+        Assert.Equal(25, Count(recent.Id));
+        Assert.Equal(25, Count(running.Id));
+        Assert.NotNull(await harness.Ledger.GetAsync(old.Id, cancellationToken));
+    }
+
+    [Fact]
     public async Task MaintenanceRunAsync_UnpublishedJob_IsEnqueuedAndReachesADaemon()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
