@@ -13,6 +13,7 @@ using Microsoft.Extensions.Options;
 
 using Npgsql;
 
+using Provisioning.Coordinator.Api;
 using Provisioning.Coordinator.Daemons;
 using Provisioning.Coordinator.Database;
 using Provisioning.Coordinator.Jobs;
@@ -48,6 +49,7 @@ public static class CoordinatorHostingExtensions
             grpc.MaxReceiveMessageSize = 8 * 1024 * 1024;
             grpc.EnableDetailedErrors = false;
         });
+        builder.AddCoordinatorApi();
         return builder;
     }
 
@@ -56,6 +58,7 @@ public static class CoordinatorHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGrpcService<ProvisionerDaemonService>();
+        endpoints.MapCoordinatorApi();
         return endpoints;
     }
 

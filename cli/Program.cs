@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+using Provisioning.Cli.Commands;
+
+var root = new RootCommand("Provisioning: a Terraform-driven provisioning worker fleet.")
+{
+    ServerCommand.Create(),
+};
+
+// The host handles SIGINT/SIGTERM itself (graceful stop, then the built-in PostgreSQL); System.CommandLine must
+// not race it or kill the process after its own short timeout.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

@@ -1,0 +1,107 @@
+using System.Text.Json;
+
+using Hangfire;
+using Hangfire.Dashboard;
+
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+using Prometheus;
+
+using Provisioning.Coordinator.Api.Auth;
+using Provisioning.Coordinator.Api.Files;
+using Provisioning.Coordinator.Api.Health;
+using Provisioning.Coordinator.Api.Jobs;
+using Provisioning.Coordinator.Api.Metrics;
+using Provisioning.Coordinator.Api.Provisioners;
+using Provisioning.Coordinator.Api.Templates;
+using Provisioning.Coordinator.Api.Users;
+using Provisioning.Coordinator.Api.Workspaces;
+
+namespace Provisioning.Coordinator.Api;
+
+/// <summary>
+/// Composition of the REST API: /api/v1 (JSON with snake_case names, ProblemDetails errors, API tokens),
+/// the OpenAPI document at /openapi/v1.json, /healthz, /readyz, /metrics and the admin-only Hangfire
+/// dashboard at /hangfire.
+/// </summary>
+public static class ApiHostingExtensions
+{
+    public const string BasePath = "/api/v1";
+    public const string DashboardPath = "/hangfire";
+
+    public static IHostApplicationBuilder AddCoordinatorApi(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            // Property names as the reference system spells them; dictionary keys (tags) stay as given.
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+        });
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddSingleton<ApiTokens>();
+        services.AddSingleton<ApiAuthenticationFilter>();
+        services.AddSingleton<HangfireDashboardAuthorization>();
+        services.AddSingleton<CoordinatorMetrics>();
+        services.AddSingleton<JobLogNotifications>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobLogNotifications>());
+        services.AddHostedService<AdminBootstrapper>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapCoordinatorApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapOpenApi();
+        HealthEndpoints.MapProbes(endpoints);
+        endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<CoordinatorMetrics>().Registry);
+        MapDashboard(endpoints);
+
+        var publicApi = endpoints.MapGroup(BasePath).AddEndpointFilter<ApiProblemFilter>();
+        HealthEndpoints.MapBuildInfo(publicApi);
+
+        var api = endpoints.MapGroup(BasePath).AddEndpointFilter<ApiProblemFilter>().AddEndpointFilter<ApiAuthenticationFilter>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        UserEndpoints.Map(api);
+        FileEndpoints.Map(api);
+        TemplateEndpoints.Map(api);
+        WorkspaceEndpoints.Map(api);
+        JobEndpoints.Map(api);
+        ProvisionerEndpoints.Map(api);
+        return endpoints;
+    }
+
+    /// <summary>
+    /// The Hangfire dashboard, for admins (see <see cref="HangfireDashboardAuthorization"/>). Its pipeline is
+    /// built on the first request, because Hangfire resolves the job storage when the pipeline is built and
+    /// the storage exists only once the database has started.
+    /// </summary>
+    private static void MapDashboard(IEndpointRouteBuilder endpoints)
+    {
+        // Not services.AddHangfire + UseHangfireDashboard: those install process-wide Hangfire settings (its log
+        // provider) bound to one host's logger factory, which breaks the next host in the same process.
+        var pipeline = new Lazy<RequestDelegate>(() =>
+        {
+            var options = new DashboardOptions
+            {
+                Authorization = [],
+                AsyncAuthorization = [endpoints.ServiceProvider.GetRequiredService<HangfireDashboardAuthorization>()],
+                DisplayStorageConnectionString = false,
+                AppPath = null,
+            };
+            var storage = endpoints.ServiceProvider.GetRequiredService<JobStorage>();
+            var app = endpoints.CreateApplicationBuilder();
+            app.Map(DashboardPath, dashboard => dashboard.UseMiddleware<AspNetCoreDashboardMiddleware>(storage, options, DashboardRoutes.Routes));
+            return app.Build();
+        });
+        endpoints.Map(DashboardPath + "/{**path}", context => pipeline.Value(context)).ExcludeFromDescription();
+    }
+}

@@ -1,0 +1,13 @@
+namespace Provisioning.Coordinator.Api.Provisioners;
+
+// The JSON shapes of the provisioners area (snake_case on the wire); kept together because they only make sense as a set.
+
+internal sealed record ProvisionerDaemonResponse(
+    Guid Id, string Name, IReadOnlyDictionary<string, string> Tags, IReadOnlyList<string> Provisioners, string Version, int Slots,
+    string Status, IReadOnlyList<Guid> CurrentJobs, Guid? CurrentJob, string? KeyName, DateTime CreatedAt, DateTime LastSeenAt);
+
+internal sealed record CreateProvisionerKeyRequest(string? Name, IReadOnlyDictionary<string, string>? Tags);
+
+internal sealed record ProvisionerKeyResponse(Guid Id, string Name, IReadOnlyDictionary<string, string> Tags, DateTime CreatedAt);
+
+internal sealed record CreatedProvisionerKeyResponse(ProvisionerKeyResponse ProvisionerKey, string Key);

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+using Provisioning.Sdk.Daemon;
+
+using Log = Provisioning.Sdk.Daemon.Log;
+
+namespace Provisioning.Coordinator.Tests.Api;
+
+public sealed class LogFollowTests(PostgresServerFixture server)
+{
+    private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Follow_OnOneReplica_SeesLinesAppendedThroughAnotherAndEndsWithTheJob()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TestTimeout);
+        var token = timeout.Token;
+        await using var first = await ApiServer.StartAsync(server, token);
+        await using var second = await ApiServer.StartOnAsync(first.ConnectionString, token);
+        using var admin = await first.AdminAsync();
+        var tags = new Dictionary<string, string> { ["test"] = "follow" };
+        var hash = await TemplateTars.UploadAsync(admin, TemplateTars.Unique(), token);
+        using var pushed = await admin.PostAsJsonAsync("/api/v1/templates/followed/versions", new { file_hash = hash, provisioner_tags = tags }, token);
+        var jobId = (await ApiFixture.ReadAsync(pushed, token)).GetProperty("job").GetProperty("id").GetString();
+        var daemon = await second.RegisterDaemonAsync("replica-daemon", tags, token);
+        var acquired = await second.AcquireAsync(daemon, token);
+
+        // Follow on the first replica; the daemon talks only to the second.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/jobs/{jobId}/logs?follow=true");
+        using var response = await admin.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+        await using var stream = await response.Content.ReadAsStreamAsync(token);
+        using var reader = new StreamReader(stream);
+        var events = new List<(string Event, string Data)>();
+        var reading = ReadEventsAsync(reader, events, token);
+        await second.Daemons.UpdateJobAsync(new UpdateJobRequest { JobId = acquired.JobId, Logs = { Line("first line") } }, daemon, cancellationToken: token);
+        await WaitForAsync(events, 1, token);
+        await second.Daemons.UpdateJobAsync(new UpdateJobRequest { JobId = acquired.JobId, Logs = { Line("second line") } }, daemon, cancellationToken: token);
+        await WaitForAsync(events, 2, token);
+        await second.Daemons.CompleteJobAsync(new CompletedJob { JobId = acquired.JobId, TemplateImport = new CompletedJob.Types.TemplateImport() }, daemon, cancellationToken: token);
+        await reading;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(["log", "log", "end"], events.Select(item => item.Event));
+        Assert.Equal("first line", JsonDocument.Parse(events[0].Data).RootElement.GetProperty("output").GetString());
+        Assert.Equal("second line", JsonDocument.Parse(events[1].Data).RootElement.GetProperty("output").GetString());
+        Assert.Equal("succeeded", JsonDocument.Parse(events[2].Data).RootElement.GetProperty("status").GetString());
+    }
+
+    private static async Task ReadEventsAsync(StreamReader reader, List<(string Event, string Data)> events, CancellationToken cancellationToken)
+    {
+        string? name = null;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                name = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                lock (events)
+                {
+                    events.Add((name ?? "message", line["data: ".Length..]));
+                }
+            }
+        }
+    }
+
+    private static async Task WaitForAsync(List<(string Event, string Data)> events, int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (events)
+            {
+                if (events.Count >= count)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    private static Log Line(string output) => new() { Source = LogSource.Provisioner, Level = Provisioning.Sdk.Protocol.LogLevel.Info, Output = output };
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Provisioning.Coordinator.Tests.Api;
+
+public sealed class SystemApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task BuildInfo_WithoutToken_GivesVersionAndTheHttp2OnlyGrpcAddress()
+    {
+        using var anonymous = fixture.Server.Anonymous();
+
+        var info = await ApiFixture.GetJsonAsync(anonymous, "/api/v1/buildinfo", Token);
+
+        Assert.False(string.IsNullOrEmpty(info.GetProperty("version").GetString()));
+        Assert.Equal(fixture.Server.GrpcAddress.ToString().TrimEnd('/'), info.GetProperty("grpc_address").GetString());
+    }
+
+    [Fact]
+    public async Task Probes_HealthzAndReadyz_AreOk()
+    {
+        using var anonymous = fixture.Server.Anonymous();
+
+        using var health = await anonymous.GetAsync("/healthz", Token);
+        using var ready = await anonymous.GetAsync("/readyz", Token);
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_ReportQueueDepthPerTagSetJobsDaemonsAndHistogramsOfJobsSinceTheLastScrape()
+    {
+        using var admin = await fixture.Server.AdminAsync();
+        using var anonymous = fixture.Server.Anonymous();
+        var tag = ApiFixture.UniqueName("m");
+        var tags = new Dictionary<string, string> { ["test"] = tag };
+        _ = await anonymous.GetStringAsync("/metrics", Token);
+        var hash = await TemplateTars.UploadAsync(admin, TemplateTars.Unique(), Token);
+        using var pushed = await admin.PostAsJsonAsync($"/api/v1/templates/{ApiFixture.UniqueName("t")}/versions", new { file_hash = hash, provisioner_tags = tags }, Token);
+
+        var whilePending = await anonymous.GetStringAsync("/metrics", Token);
+        var daemon = await fixture.Server.RegisterDaemonAsync(ApiFixture.UniqueName("d"), tags, Token);
+        var job = await fixture.Server.AcquireAsync(daemon, Token);
+        await fixture.Server.Daemons.CompleteJobAsync(
+            new Provisioning.Sdk.Daemon.CompletedJob { JobId = job.JobId, TemplateImport = new Provisioning.Sdk.Daemon.CompletedJob.Types.TemplateImport() }, daemon, cancellationToken: Token);
+        var afterwards = await anonymous.GetStringAsync("/metrics", Token);
+
+        Assert.Contains($"tags=\"{{\\\"test\\\":\\\"{tag}\\\"}}\"}} 1", whilePending, StringComparison.Ordinal);
+        Assert.Contains($"tags=\"{{\\\"test\\\":\\\"{tag}\\\"}}\"}} 0", afterwards, StringComparison.Ordinal);
+        Assert.Contains("provisioning_jobs{status=\"succeeded\"}", afterwards, StringComparison.Ordinal);
+        Assert.DoesNotContain("provisioning_daemons_connected 0", afterwards, StringComparison.Ordinal);
+        Assert.Contains("provisioning_job_acquisition_latency_seconds_count{type=\"template_version_import\"}", afterwards, StringComparison.Ordinal);
+        Assert.Contains("provisioning_job_duration_seconds_count{type=\"template_version_import\",status=\"succeeded\"}", afterwards, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenApi_DocumentListsTheApi()
+    {
+        using var anonymous = fixture.Server.Anonymous();
+
+        var document = await anonymous.GetStringAsync("/openapi/v1.json", Token);
+
+        Assert.Contains("/api/v1/workspaces/{name}/builds", document, StringComparison.Ordinal);
+        Assert.Contains("/api/v1/jobs/{id}/logs", document, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HangfireDashboard_ForAdminsOnly_ByHeaderOrCookie()
+    {
+        using var anonymous = fixture.Server.Anonymous();
+        var (member, _) = await fixture.Server.CreateUserAsync("member", Token);
+        using var admin = await fixture.Server.AdminAsync();
+        using var cookie = fixture.Server.Anonymous();
+        cookie.DefaultRequestHeaders.Add("Cookie", $"provisioning_session_token={await fixture.Server.AdminTokenAsync()}");
+        using (member)
+        {
+            using var none = await anonymous.GetAsync("/hangfire", Token);
+            using var byMember = await member.GetAsync("/hangfire", Token);
+            using var byAdmin = await admin.GetAsync("/hangfire", Token);
+            using var byCookie = await cookie.GetAsync("/hangfire", Token);
+
+            Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, byMember.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, byAdmin.StatusCode);
+            Assert.Contains("Hangfire", await byAdmin.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, byCookie.StatusCode);
+        }
+    }
+}
