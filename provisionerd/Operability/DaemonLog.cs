@@ -1,0 +1,72 @@
+using Grpc.Core;
+
+using Microsoft.Extensions.Logging;
+
+namespace Provisioning.Daemon.Operability;
+
+/// <summary>The daemon's log messages, with stable event ids.</summary>
+internal static partial class DaemonLog
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Provisioner daemon {Name} starting with {Slots} slot(s) against {Coordinator}")]
+    public static partial void Starting(ILogger logger, string name, int slots, Uri coordinator);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Provisioner {Provisioner} is usable: {Description}")]
+    public static partial void ProvisionerChecked(ILogger logger, string provisioner, string description);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Registered as {DaemonId} with tags {Tags}")]
+    public static partial void Registered(ILogger logger, string daemonId, string tags);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Critical, Message = "The coordinator refused the daemon's credentials ({Status}): {Detail}")]
+    public static partial void AuthRefused(ILogger logger, StatusCode status, string detail);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Connected to the coordinator at {Coordinator}")]
+    public static partial void Connected(ILogger logger, Uri coordinator);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Lost the coordinator at {Coordinator} ({Status}: {Detail}); reconnecting with backoff")]
+    public static partial void Disconnected(ILogger logger, Uri coordinator, StatusCode status, string detail);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Draining: no new jobs; {Running} running job(s) will finish")]
+    public static partial void Draining(ILogger logger, int running);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Shutting down: canceling {Running} running job(s)")]
+    public static partial void ShuttingDown(ILogger logger, int running);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Provisioner daemon stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Acquisition failed; retrying")]
+    public static partial void AcquireFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Gave up on running jobs after the shutdown timeout {Timeout}; the coordinator will reap them")]
+    public static partial void ShutdownTimedOut(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Removed {Count} work directories left over by an earlier run in {Directory}")]
+    public static partial void RemovedLeftovers(ILogger logger, int count, string directory);
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Acquired {JobType} job {JobId}")]
+    public static partial void JobAcquired(ILogger logger, string jobType, string jobId);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Job {JobId} finished: {Outcome} in {Duration}")]
+    public static partial void JobFinished(ILogger logger, string jobId, string outcome, TimeSpan duration);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Job {JobId} failed: {Error} ({ErrorCode})")]
+    public static partial void JobFailed(ILogger logger, string jobId, string error, string errorCode);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Job {JobId} was canceled; asking the provisioner to stop")]
+    public static partial void JobCanceled(ILogger logger, string jobId);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Job {JobId} did not stop within {Timeout} of its cancellation; failing it as canceled")]
+    public static partial void JobForceCanceled(ILogger logger, string jobId, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Job {JobId}: the coordinator no longer accepts reports for it ({Status}: {Detail}); abandoning it")]
+    public static partial void JobLost(ILogger logger, string jobId, StatusCode status, string detail);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Job {JobId} failed inside the daemon")]
+    public static partial void JobCrashed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Could not remove the work directory {Directory}")]
+    public static partial void CleanupFailed(ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Serving {Paths} on http://{Address}")]
+    public static partial void Serving(ILogger logger, string paths, string address);
+}

@@ -1,0 +1,439 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+
+using Grpc.Core;
+
+using Microsoft.Extensions.Logging;
+
+using Provisioning.Daemon.Coordinator;
+using Provisioning.Daemon.Jobs;
+using Provisioning.Daemon.Operability;
+using Provisioning.Sdk.Daemon;
+
+namespace Provisioning.Daemon;
+
+/// <summary>
+/// A provisioner daemon: checks its provisioner, registers with the coordinator, holds one
+/// acquisition stream per free slot, and runs each acquired job to its terminal report. A plain class
+/// (hosting lives in <see cref="Hosting.ProvisionerDaemonHostedService"/>).
+/// </summary>
+/// <remarks>
+/// Stopping has two levels. <see cref="DrainAsync"/> (SIGTERM) stops taking jobs and lets running
+/// ones finish. <see cref="ShutdownAsync"/> (SIGINT, or canceling the token given to
+/// <see cref="ExecuteAsync"/>) also cancels running jobs gracefully and waits for their terminal
+/// reports, for at most <see cref="ProvisionerDaemonOptions.ShutdownTimeout"/>.
+/// </remarks>
+public sealed class ProvisionerDaemon : IDisposable
+{
+    private static readonly TimeSpan AcquireCancelTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ProvisionerDaemonOptions _options;
+    private readonly IDaemonProvisioner _provisioner;
+    private readonly ILogger<ProvisionerDaemon> _logger;
+    private readonly TimeProvider _time;
+    private readonly DaemonMetrics _metrics;
+    private readonly CoordinatorConnection _connection;
+    private readonly ConcurrentDictionary<string, JobRunner> _running = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _drain = new();
+    private readonly CancellationTokenSource _cancelJobs = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _registerGate = new(1, 1);
+    private volatile bool _registered;
+    private volatile bool _alive;
+    private int _executing;
+
+    public ProvisionerDaemon(ProvisionerDaemonOptions options, IDaemonProvisioner provisioner, ILogger<ProvisionerDaemon> logger, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(provisioner);
+        ArgumentNullException.ThrowIfNull(logger);
+        ProvisionerDaemonOptionsValidator.ThrowIfInvalid(options);
+        _options = options;
+        _provisioner = provisioner;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        HeartbeatInterval = options.HeartbeatInterval;
+        _metrics = new DaemonMetrics();
+        _metrics.SetSlots(options.Slots);
+        _metrics.SetConnected(false);
+        _connection = new CoordinatorConnection(options, _metrics, logger);
+    }
+
+    /// <summary>The id the coordinator gave this daemon; empty until registered.</summary>
+    public string DaemonId { get; private set; } = "";
+
+    /// <summary>The tags the coordinator matches jobs against; empty until registered.</summary>
+    public IReadOnlyDictionary<string, string> EffectiveTags { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// How often a running job sends at least an empty UpdateJob: the configured interval, or the
+    /// coordinator's if it asked for a shorter one at registration.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; private set; }
+
+    /// <summary>Whether the daemon runs (for <c>/healthz</c>).</summary>
+    public bool IsAlive => _alive;
+
+    /// <summary>Whether the daemon is registered and its last call reached the coordinator (for <c>/readyz</c>).</summary>
+    public bool IsReady => _alive && _registered && _connection.IsConnected && !_drain.IsCancellationRequested;
+
+    /// <summary>Jobs running now.</summary>
+    public int RunningJobs => _running.Count;
+
+    /// <summary>The Prometheus registry holding this daemon's metrics.</summary>
+    public Prometheus.CollectorRegistry MetricsRegistry => _metrics.Registry;
+
+    internal DaemonMetrics Metrics => _metrics;
+
+    /// <summary>The health and metrics endpoints while the daemon runs (their bound addresses).</summary>
+    internal DaemonEndpoints? Endpoints { get; set; }
+
+    /// <summary>
+    /// Runs the daemon until it is drained or shut down. Canceling <paramref name="cancellationToken"/>
+    /// shuts it down (running jobs are canceled gracefully and reported).
+    /// </summary>
+    /// <exception cref="ProvisionerDaemonException">The daemon cannot run: credentials refused, provisioner unusable. See its ExitCode.</exception>
+    public async Task ExecuteAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _executing, 1) != 0)
+        {
+            throw new InvalidOperationException("ExecuteAsync was already called on this daemon; create a new daemon to run again.");
+        }
+
+        using var shutdownOnCancel = cancellationToken.Register(() => _ = BeginShutdown());
+        DaemonEndpoints? endpoints = null;
+        _alive = true;
+        try
+        {
+            DaemonLog.Starting(_logger, _options.Name, _options.Slots, _options.CoordinatorUrl!);
+            endpoints = await DaemonEndpoints.StartAsync(_options, this, _logger, _drain.Token).ConfigureAwait(false);
+            RemoveLeftoverWorkDirectories();
+            await CheckProvisionerAsync(_drain.Token).ConfigureAwait(false);
+            await RegisterAsync(_drain.Token).ConfigureAwait(false);
+
+            var slots = Enumerable.Range(0, _options.Slots).Select(slot => Task.Run(() => RunSlotAsync(slot))).ToList();
+            await Task.WhenAll(slots).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_drain.IsCancellationRequested)
+        {
+            // Stopped before the first job could be taken.
+        }
+        finally
+        {
+            _alive = false;
+            if (endpoints is not null)
+            {
+                await endpoints.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _stopped.TrySetResult();
+            DaemonLog.Stopped(_logger);
+        }
+    }
+
+    /// <summary>
+    /// Stops taking jobs (waiting acquisitions are canceled) and waits until running jobs finished and
+    /// were reported. Canceling <paramref name="cancellationToken"/> escalates to a shutdown.
+    /// </summary>
+    public async Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_drain.IsCancellationRequested)
+        {
+            DaemonLog.Draining(_logger, _running.Count);
+            await _drain.CancelAsync().ConfigureAwait(false);
+        }
+
+        using var escalate = cancellationToken.Register(() => _ = BeginShutdown());
+        await WaitStoppedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops taking jobs, cancels running jobs gracefully and waits for their terminal reports.
+    /// Canceling <paramref name="cancellationToken"/> gives up on them at once.
+    /// </summary>
+    public async Task ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        await BeginShutdown().ConfigureAwait(false);
+        using var abort = cancellationToken.Register(() => _abort.Cancel());
+        await WaitStoppedAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _drain.Dispose();
+        _cancelJobs.Dispose();
+        _abort.Dispose();
+        _registerGate.Dispose();
+    }
+
+    private Task WaitStoppedAsync() => Volatile.Read(ref _executing) == 0 ? Task.CompletedTask : _stopped.Task;
+
+    private async Task BeginShutdown()
+    {
+        if (_cancelJobs.IsCancellationRequested)
+        {
+            return;
+        }
+
+        DaemonLog.ShuttingDown(_logger, _running.Count);
+        await _drain.CancelAsync().ConfigureAwait(false);
+        await _cancelJobs.CancelAsync().ConfigureAwait(false);
+        _abort.CancelAfter(_options.ShutdownTimeout);
+        _ = _abort.Token.Register(() =>
+        {
+            if (!_stopped.Task.IsCompleted)
+            {
+                DaemonLog.ShutdownTimedOut(_logger, _options.ShutdownTimeout);
+            }
+        });
+    }
+
+    private async Task CheckProvisionerAsync(CancellationToken cancellationToken)
+    {
+        string description;
+        try
+        {
+            description = await _provisioner.CheckAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new ProvisionerDaemonException(
+                $"The {_provisioner.Type} provisioner cannot run, so the daemon did not register: {ex.Message}", ProvisionerDaemonException.ProvisionerExitCode, ex);
+        }
+
+        DaemonLog.ProvisionerChecked(_logger, _provisioner.Type, description);
+    }
+
+    private DaemonInfo Info()
+    {
+        var info = new DaemonInfo
+        {
+            Name = _options.Name,
+            Version = typeof(ProvisionerDaemon).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+            Slots = _options.Slots,
+        };
+        info.Provisioners.Add(_provisioner.Type);
+        info.Tags.Add(_options.Tags);
+        return info;
+    }
+
+    private async Task RegisterAsync(CancellationToken cancellationToken)
+    {
+        await _registerGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_registered)
+            {
+                return;
+            }
+
+            var response = await _connection.RetryAsync(token => _connection.RegisterAsync(new RegisterRequest { Daemon = Info() }, token), cancellationToken).ConfigureAwait(false);
+            DaemonId = response.DaemonId;
+            _connection.SetDaemonId(response.DaemonId);
+            EffectiveTags = new Dictionary<string, string>(response.EffectiveTags, StringComparer.Ordinal);
+            if (response.HeartbeatIntervalSeconds > 0 && TimeSpan.FromSeconds(response.HeartbeatIntervalSeconds) < HeartbeatInterval)
+            {
+                // The coordinator reaps jobs that stay silent longer than it expects; never be slower than it asks.
+                HeartbeatInterval = TimeSpan.FromSeconds(response.HeartbeatIntervalSeconds);
+            }
+
+            _registered = true;
+            DaemonLog.Registered(_logger, response.DaemonId, string.Join(",", response.EffectiveTags.Select(tag => $"{tag.Key}={tag.Value}")));
+        }
+        catch (RpcException ex) when (CoordinatorConnection.IsAuthRefusal(ex))
+        {
+            throw AuthRefused(ex);
+        }
+        finally
+        {
+            _registerGate.Release();
+        }
+    }
+
+    private ProvisionerDaemonException AuthRefused(RpcException exception)
+    {
+        DaemonLog.AuthRefused(_logger, exception.StatusCode, exception.Status.Detail);
+        var credential = string.IsNullOrWhiteSpace(_options.ProvisionerKey) ? "pre-shared key (--psk)" : "provisioner key (--key)";
+        _ = BeginShutdown();
+        return new ProvisionerDaemonException(
+            $"The coordinator at {_options.CoordinatorUrl} refused the daemon's {credential}: {exception.Status.Detail} ({exception.StatusCode}). " +
+            "Check the key (create a new one with 'provisioning provisioner keys create' if it was revoked) and restart the daemon.",
+            ProvisionerDaemonException.AuthenticationExitCode,
+            exception);
+    }
+
+    private async Task RunSlotAsync(int slot)
+    {
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["Daemon"] = _options.Name, ["Slot"] = slot });
+        var backoff = new ReconnectBackoff(_options.ReconnectInitialDelay, _options.ReconnectMaxDelay);
+        while (!_drain.IsCancellationRequested)
+        {
+            AcquiredJob? job;
+            try
+            {
+                await RegisterAsync(_drain.Token).ConfigureAwait(false);
+                job = await AcquireAsync().ConfigureAwait(false);
+                backoff.Reset();
+            }
+            catch (OperationCanceledException) when (_drain.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RpcException ex) when (CoordinatorConnection.IsAuthRefusal(ex))
+            {
+                // The coordinator forgot this daemon (cleaned up as stale) or lost its id: register again,
+                // which ends the daemon for good if the credentials themselves are refused.
+                _registered = false;
+                await DelayAsync(backoff.NextDelay()).ConfigureAwait(false);
+                continue;
+            }
+            catch (RpcException ex)
+            {
+                _connection.MarkDisconnected(ex);
+                if (ex.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition)
+                {
+                    // The coordinator forgot this daemon (e.g. its record was cleaned up): register again.
+                    _registered = false;
+                }
+
+                await DelayAsync(backoff.NextDelay()).ConfigureAwait(false);
+                continue;
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or ProvisionerDaemonException))
+            {
+                // Whatever went wrong with one acquisition, the slot must keep serving: log it and try again.
+                DaemonLog.AcquireFailed(_logger, ex);
+                await DelayAsync(backoff.NextDelay()).ConfigureAwait(false);
+                continue;
+            }
+
+            if (job is null)
+            {
+                continue;
+            }
+
+            await RunJobAsync(job).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, _drain.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Draining: the slot loop ends.
+        }
+    }
+
+    /// <summary>
+    /// Holds one AcquireJob stream until a job arrives; when draining, sends Cancel and takes the
+    /// coordinator's answer (an empty job, or a job it had already handed out, which then still runs).
+    /// </summary>
+    private async Task<AcquiredJob?> AcquireAsync()
+    {
+        using var call = _connection.AcquireJob(_abort.Token);
+        await call.RequestStream.WriteAsync(new AcquireRequest { Ready = new AcquireRequest.Types.Ready { Daemon = Info() } }, _abort.Token).ConfigureAwait(false);
+        _connection.MarkConnected();
+        var next = call.ResponseStream.MoveNext(_abort.Token);
+        var drained = Task.Delay(Timeout.Infinite, _drain.Token);
+        if (await Task.WhenAny(next, drained).ConfigureAwait(false) == drained)
+        {
+            next = AnswerToCancelAsync(next);
+            try
+            {
+                await call.RequestStream.WriteAsync(new AcquireRequest { Cancel = new AcquireRequest.Types.Cancel() }, _abort.Token).ConfigureAwait(false);
+                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
+            {
+                // The stream already ended; its answer (or error) is read below.
+            }
+        }
+
+        if (!await next.ConfigureAwait(false))
+        {
+            if (_drain.IsCancellationRequested)
+            {
+                return null;
+            }
+
+            throw new RpcException(new Status(StatusCode.Unavailable, "The coordinator closed the acquisition stream without a job."));
+        }
+
+        var job = call.ResponseStream.Current;
+        try
+        {
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
+        {
+            // Already completed after a Cancel.
+        }
+
+        return string.IsNullOrEmpty(job.JobId) ? null : job;
+    }
+
+    private static async Task<bool> AnswerToCancelAsync(Task<bool> next)
+    {
+        try
+        {
+            // A coordinator that never answers the Cancel must not hold the drain; disposing the call ends the stream.
+            return await next.WaitAsync(AcquireCancelTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private async Task RunJobAsync(AcquiredJob job)
+    {
+        var runner = new JobRunner(job, _connection, _provisioner, _options, HeartbeatInterval, _logger, _time);
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId });
+        DaemonLog.JobAcquired(_logger, runner.JobType, job.JobId);
+        _running[job.JobId] = runner;
+        _metrics.JobStarted();
+        var started = _time.GetTimestamp();
+        var outcome = JobOutcome.Abandoned;
+        try
+        {
+            outcome = await runner.RunAsync(_cancelJobs.Token, _abort.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Metrics first: a job is off its slot only once it is counted.
+            _metrics.JobFinished(runner.JobType, outcome, _time.GetElapsedTime(started));
+            _running.TryRemove(job.JobId, out _);
+        }
+    }
+
+    private void RemoveLeftoverWorkDirectories()
+    {
+        // Job directories are named after job ids and removed after each job; what is left comes from a crash.
+        var root = _options.JobsDirectory;
+        Directory.CreateDirectory(root);
+        var removed = 0;
+        foreach (var directory in Directory.EnumerateDirectories(root))
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+                removed++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                DaemonLog.CleanupFailed(_logger, ex, directory);
+            }
+        }
+
+        if (removed > 0)
+        {
+            DaemonLog.RemovedLeftovers(_logger, removed, root);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+namespace Provisioning.Daemon;
+
+/// <summary>
+/// Settings of a provisioner daemon (<c>provisioning provisioner start</c>). Bound from the
+/// <c>ProvisionerDaemon</c> configuration section and command-line flags, validated at start by
+/// <see cref="ProvisionerDaemonOptionsValidator"/>.
+/// </summary>
+public sealed class ProvisionerDaemonOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "ProvisionerDaemon";
+
+    /// <summary>The most slots a daemon may run; more belongs on another daemon.</summary>
+    public const int MaxSlots = 64;
+
+    /// <summary>
+    /// The coordinator's gRPC address, e.g. <c>http://coordinator:8081</c> or <c>https://coordinator</c>.
+    /// Required (<c>--url</c>).
+    /// </summary>
+    public Uri? CoordinatorUrl { get; set; }
+
+    /// <summary>
+    /// A provisioner key (<c>--key</c>); the daemon then gets the key's tags. Default: none.
+    /// Exactly one of this and <see cref="PreSharedKey"/> is required.
+    /// </summary>
+    public string? ProvisionerKey { get; set; }
+
+    /// <summary>A pre-shared key (<c>--psk</c>); the daemon then declares <see cref="Tags"/> itself. Default: none.</summary>
+    public string? PreSharedKey { get; set; }
+
+    /// <summary>Tags the daemon declares (<c>--tag key=value</c>); refused together with a provisioner key. Default: none.</summary>
+    public IDictionary<string, string> Tags { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The daemon's name, unique in the fleet (<c>--name</c>). Default: the host name.</summary>
+    public string Name { get; set; } = Environment.MachineName;
+
+    /// <summary>How many jobs run at once (<c>--slots</c>), 1 to <see cref="MaxSlots"/>. Default: 1.</summary>
+    public int Slots { get; set; } = 1;
+
+    /// <summary>
+    /// Where job work directories, installed Terraform and the provider cache live (<c>--cache-dir</c>).
+    /// Default: <c>$XDG_CACHE_HOME/provisioning</c>, usually <c>~/.cache/provisioning</c>.
+    /// </summary>
+    public string CacheDirectory { get; set; } = DefaultCacheDirectory();
+
+    /// <summary>The Terraform (or OpenTofu) executable (<c>--terraform-path</c>). Default: none (<c>terraform</c> on PATH).</summary>
+    public string? TerraformPath { get; set; }
+
+    /// <summary>Whether the daemon's own logs are JSON lines (<c>--log-json</c>). Default: false (human-readable).</summary>
+    public bool LogJson { get; set; }
+
+    /// <summary>Where Prometheus metrics are served, e.g. <c>127.0.0.1:2112</c> (<c>--metrics-address</c>). Default: none (off).</summary>
+    public string? MetricsAddress { get; set; }
+
+    /// <summary>Where <c>/healthz</c> and <c>/readyz</c> are served, e.g. <c>0.0.0.0:8080</c> (<c>--health-address</c>). Default: none (off).</summary>
+    public string? HealthAddress { get; set; }
+
+    /// <summary>How long a running job may go without any UpdateJob before an empty one is sent as a heartbeat. Default: 5 seconds.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Buffered job logs are sent after this much quiet. Default: 250 ms.</summary>
+    public TimeSpan LogFlushInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Buffered job logs are sent as soon as this many lines wait, and no request carries more. Default: 100.</summary>
+    public int LogFlushLines { get; set; } = 100;
+
+    /// <summary>
+    /// How long a canceled job may take to stop before the daemon fails it itself as canceled.
+    /// Should exceed Terraform's interrupt grace period (15 s). Default: 60 seconds.
+    /// </summary>
+    public TimeSpan ForceCancelTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// After a shutdown began, how long running jobs and their terminal reports may take before the
+    /// daemon gives up on them (the coordinator's reaper then fails them). Default: 2 minutes.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The first wait before reconnecting to an unreachable coordinator; doubled per attempt, with jitter. Default: 1 second.</summary>
+    public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between reconnection attempts. Default: 30 seconds.</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many log lines of one job are kept while the coordinator is unreachable; beyond that the
+    /// oldest are dropped and one line says how many. Default: 10,000.
+    /// </summary>
+    public int OfflineLogBufferLines { get; set; } = 10_000;
+
+    /// <summary>States larger than this are sent with UploadFile instead of inline. Default: 1 MiB.</summary>
+    public int InlineStateLimitBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The directory under <see cref="CacheDirectory"/> where each job of this daemon gets its work
+    /// directory; per daemon name, so daemons sharing a cache never remove each other's work.
+    /// </summary>
+    public string JobsDirectory => Path.Combine(CacheDirectory, "jobs", SafeDirectoryName(Name));
+
+    /// <summary>A name made safe as one path segment: other characters become '_', long names a hash.</summary>
+    internal static string SafeDirectoryName(string name)
+    {
+        var safe = new string([.. name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
+        return safe.Length is > 0 and <= 100 && safe.Trim('.').Length > 0
+            ? safe
+            : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)));
+    }
+
+    private static string DefaultCacheDirectory()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var root = string.IsNullOrEmpty(xdg)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")
+            : xdg;
+        return Path.Combine(root, "provisioning");
+    }
+}

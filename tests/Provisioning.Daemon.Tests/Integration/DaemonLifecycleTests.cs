@@ -1,0 +1,277 @@
+using Google.Protobuf;
+
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+using Provisioning.Daemon.Hosting;
+using Provisioning.Daemon.Tests.Support;
+using Provisioning.Sdk.Daemon;
+using Provisioning.Sdk.Protocol;
+using Provisioning.Testing;
+
+namespace Provisioning.Daemon.Tests.Integration;
+
+/// <summary>Connection loss, terminal-report retries, credentials, drain and shutdown, against the <see cref="TestCoordinator"/>.</summary>
+[Collection(DaemonCollection.Name)]
+public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform)
+{
+    private const string SleepTemplate = """
+        resource "terraform_data" "fast" {}
+
+        resource "terraform_data" "slow" {
+          depends_on = [terraform_data.fast]
+          provisioner "local-exec" {
+            command = "echo before; sleep 4; for i in 1 2 3 4 5; do echo after-$i; done"
+          }
+        }
+        """;
+
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_CoordinatorRefusesCompleteTwice_RetriesUntilAcknowledged()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = await InlineAsync("resource \"terraform_data\" \"one\" {}", cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+        coordinator.RefuseTerminalReports(2);
+
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        var completed = (await job.WaitAsync(cancellationToken)).RequireCompleted(job.LogText);
+
+        Assert.Equal(3, job.TerminalCalls);
+        Assert.Contains("terraform_data.one", Templates.StateResources(completed.WorkspaceBuild.State.Inline));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_CoordinatorGoneDuringJob_KeepsLogsAndCompletesAfterReconnect()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = await InlineAsync(SleepTemplate, cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        await Eventually.HoldsAsync(() => job.Logs.Any(log => log.Output.EndsWith("(local-exec): before", StringComparison.Ordinal)), "the local-exec runs", TimeSpan.FromSeconds(60), cancellationToken);
+        var outage = coordinator.GoAwayAsync(TimeSpan.FromSeconds(3));
+        await Eventually.HoldsAsync(() => !daemon.Daemon.IsReady, "the daemon notices the coordinator is gone", TimeSpan.FromSeconds(3), cancellationToken);
+        await outage;
+        var completed = (await job.WaitAsync(cancellationToken)).RequireCompleted(job.LogText);
+
+        Assert.Contains("terraform_data.slow", Templates.StateResources(completed.WorkspaceBuild.State.Inline));
+        var after = job.Logs.Select(log => AfterLine().Match(log.Output)).Where(match => match.Success).Select(match => match.Groups[1].Value).Distinct().ToList();
+        Assert.Equal(["after-1", "after-2", "after-3", "after-4", "after-5"], after);
+        Assert.Equal("Cleaning up", job.Logs[^1].Stage);
+        await Eventually.HoldsAsync(() => daemon.Daemon.IsReady, "the daemon is ready again", TimeSpan.FromSeconds(10), cancellationToken);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_CoordinatorStartsAfterTheDaemon_RegistersAfterBackoffAndRunsJobs()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var port = TestCoordinator.FreePort();
+        await using var daemon = DaemonHarness.Start(new Uri($"http://127.0.0.1:{port}"), terraform.Directory);
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        Assert.False(daemon.Daemon.IsReady);
+        Assert.False(daemon.Run.IsCompleted);
+
+        await using var coordinator = await TestCoordinator.StartAsync(port);
+        var job = coordinator.Enqueue(Templates.Build(await InlineAsync("resource \"terraform_data\" \"one\" {}", cancellationToken), WorkspaceTransition.Start, 1));
+        (await job.WaitAsync(cancellationToken)).RequireCompleted(job.LogText);
+
+        var registration = Assert.Single(coordinator.Registrations);
+        Assert.Equal(daemon.Options.Name, registration.Daemon.Name);
+        Assert.Equal(["terraform"], registration.Daemon.Provisioners);
+        Assert.Equal(1, registration.Daemon.Slots);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_CredentialsRefused_StopsWithAClearErrorAndTheAuthenticationExitCode()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, options => options.PreSharedKey = "wrong");
+
+        var exception = await Assert.ThrowsAsync<ProvisionerDaemonException>(() => daemon.Run.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken));
+
+        Assert.Equal(ProvisionerDaemonException.AuthenticationExitCode, exception.ExitCode);
+        Assert.Contains("refused the daemon's pre-shared key (--psk)", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("PermissionDenied", exception.Message, StringComparison.Ordinal);
+        Assert.Empty(coordinator.Registrations);
+        Assert.False(daemon.Daemon.IsAlive);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_ProvisionerUnusable_StopsBeforeRegisteringWithTheProvisionerExitCode()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var broken = new InProcessDaemonProvisioner("broken", new StubbornProvisioner(), _ => throw new InvalidOperationException("terraform 0.11 is too old; install 1.5 or later"));
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, provisioner: broken);
+
+        var exception = await Assert.ThrowsAsync<ProvisionerDaemonException>(() => daemon.Run.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken));
+
+        Assert.Equal(ProvisionerDaemonException.ProvisionerExitCode, exception.ExitCode);
+        Assert.Contains("The broken provisioner cannot run", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("install 1.5 or later", exception.Message, StringComparison.Ordinal);
+        Assert.Empty(coordinator.Registrations);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task HostedDaemon_CredentialsRefused_StopsTheHostWithTheAuthenticationExitCode()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var cache = Directory.CreateTempSubdirectory("provisioning-daemon-hosted-").FullName;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.AddProvisionerDaemon(options =>
+        {
+            options.CoordinatorUrl = coordinator.Address;
+            options.PreSharedKey = "wrong";
+            options.CacheDirectory = cache;
+            options.TerraformPath = TerraformRequirement.Require();
+        });
+        builder.Logging.ClearProviders();
+        using var host = builder.Build();
+        var daemon = host.Services.GetRequiredService<ProvisionerDaemon>();
+        var previousExitCode = Environment.ExitCode;
+        try
+        {
+            await host.RunAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(45), cancellationToken);
+
+            Assert.Equal(ProvisionerDaemonException.AuthenticationExitCode, Environment.ExitCode);
+            Assert.False(daemon.IsAlive);
+        }
+        finally
+        {
+            Environment.ExitCode = previousExitCode;
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task HostedDaemon_HostStops_DrainsTheDaemonAndCancelsItsWaitingAcquisition()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var cache = Directory.CreateTempSubdirectory("provisioning-daemon-hosted-").FullName;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.AddProvisionerDaemon(options =>
+        {
+            options.CoordinatorUrl = coordinator.Address;
+            options.PreSharedKey = TestCoordinator.Psk;
+            options.CacheDirectory = cache;
+            options.TerraformPath = TerraformRequirement.Require();
+        });
+        using var host = builder.Build();
+        var daemon = host.Services.GetRequiredService<ProvisionerDaemon>();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+            await Eventually.HoldsAsync(() => coordinator.WaitingAcquisitions == 1, "the hosted daemon waits for a job", TimeSpan.FromSeconds(30), cancellationToken);
+
+            await host.StopAsync(cancellationToken);
+
+            Assert.Equal(1, coordinator.CanceledAcquisitions);
+            Assert.False(daemon.IsAlive);
+            Assert.Equal(Environment.MachineName, Assert.Single(coordinator.Registrations).Daemon.Name);
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_DrainDuringJob_FinishesTheJobAndTakesNoNewOne()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = await InlineAsync(SleepTemplate, cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+
+        var running = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        await Eventually.HoldsAsync(() => running.Logs.Any(log => log.Output.EndsWith("(local-exec): before", StringComparison.Ordinal)), "the local-exec runs", TimeSpan.FromSeconds(60), cancellationToken);
+        var drain = daemon.Daemon.DrainAsync(cancellationToken);
+        var waiting = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        await drain;
+
+        Assert.True(daemon.Run.IsCompletedSuccessfully);
+        var completed = (await running.WaitAsync(cancellationToken)).RequireCompleted(running.LogText);
+        Assert.Contains("terraform_data.slow", Templates.StateResources(completed.WorkspaceBuild.State.Inline));
+        Assert.Null(waiting.AcquiredAt);
+        Assert.Equal(0, coordinator.WaitingAcquisitions);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_DrainWhileIdle_CancelsEveryWaitingAcquisitionAndStops()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, options => options.Slots = 2);
+        await Eventually.HoldsAsync(() => coordinator.WaitingAcquisitions == 2, "both slots wait for a job", TimeSpan.FromSeconds(30), cancellationToken);
+        Assert.True(daemon.Daemon.IsReady);
+
+        await daemon.Daemon.DrainAsync(cancellationToken);
+
+        Assert.True(daemon.Run.IsCompletedSuccessfully);
+        Assert.Equal(2, coordinator.CanceledAcquisitions);
+        Assert.Equal(0, coordinator.WaitingAcquisitions);
+        Assert.False(daemon.Daemon.IsReady);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_ShutdownDuringJob_CancelsItAndReportsPartialStateBeforeExiting()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = await InlineAsync(SleepTemplate.Replace("sleep 4", "sleep 60", StringComparison.Ordinal), cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        await Eventually.HoldsAsync(() => job.Logs.Any(log => log.Output.EndsWith("(local-exec): before", StringComparison.Ordinal)), "the local-exec runs", TimeSpan.FromSeconds(60), cancellationToken);
+        await daemon.Daemon.ShutdownAsync(cancellationToken);
+
+        Assert.True(daemon.Run.IsCompletedSuccessfully);
+        Assert.True(job.IsFinished, "the daemon exited before its terminal report was acknowledged");
+        var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
+        Assert.Equal("canceled", failed.ErrorCode);
+        Assert.Contains("terraform_data.fast", Templates.StateResources(failed.WorkspaceBuild.State.Inline));
+        Assert.Empty(daemon.LeftoverWorkDirectories());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_ProvisionerIgnoresCancel_FailsTheJobItselfAfterTheForceTimeout()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var stubborn = new StubbornProvisioner();
+        var archive = await InlineAsync("# nothing", cancellationToken);
+        await using var daemon = DaemonHarness.Start(
+            coordinator.Address, terraform.Directory, options => options.ForceCancelTimeout = TimeSpan.FromSeconds(1), new InProcessDaemonProvisioner("stubborn", stubborn));
+        try
+        {
+            var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+            await Eventually.HoldsAsync(() => job.Logs.Any(log => log.Output == "stuck: ignoring cancellation"), "the apply is stuck", TimeSpan.FromSeconds(30), cancellationToken);
+            job.Cancel();
+            var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
+
+            Assert.Equal("canceled", failed.ErrorCode);
+            Assert.Contains("did not stop within 00:00:01", failed.Error, StringComparison.Ordinal);
+            await Eventually.HoldsAsync(() => daemon.Daemon.RunningJobs == 0, "the job is off the slot", TimeSpan.FromSeconds(10), cancellationToken);
+            Assert.Equal(1, daemon.Daemon.Metrics.JobCount("workspace_build", "canceled"));
+        }
+        finally
+        {
+            stubborn.Release();
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\(local-exec\): (after-\d)$")]
+    private static partial System.Text.RegularExpressions.Regex AfterLine();
+
+    private static async Task<Blob> InlineAsync(string mainTf, CancellationToken cancellationToken) =>
+        new() { Inline = ByteString.CopyFrom(await Templates.PackAsync(mainTf, cancellationToken)) };
+}

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Logging.Abstractions;
+
+using Provisioning.Terraform;
+using Provisioning.Testing;
+
+namespace Provisioning.Daemon.Tests.Support;
+
+/// <summary>
+/// A real <see cref="ProvisionerDaemon"/> with the real in-process Terraform provisioner, running in
+/// the background against a coordinator address, with short intervals so tests are quick.
+/// </summary>
+internal sealed class DaemonHarness : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    private DaemonHarness(ProvisionerDaemon daemon, ProvisionerDaemonOptions options)
+    {
+        Daemon = daemon;
+        Options = options;
+        Run = Task.Run(() => daemon.ExecuteAsync(_stop.Token));
+    }
+
+    public ProvisionerDaemon Daemon { get; }
+
+    public ProvisionerDaemonOptions Options { get; }
+
+    /// <summary>The daemon's ExecuteAsync.</summary>
+    public Task Run { get; }
+
+    public static DaemonHarness Start(Uri coordinator, string terraformCache, Action<ProvisionerDaemonOptions>? configure = null, IDaemonProvisioner? provisioner = null)
+    {
+        var options = new ProvisionerDaemonOptions
+        {
+            CoordinatorUrl = coordinator,
+            PreSharedKey = TestCoordinator.Psk,
+            Name = "test-daemon-" + Guid.NewGuid().ToString("N")[..8],
+            CacheDirectory = Directory.CreateTempSubdirectory("provisioning-daemon-cache-").FullName,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(300),
+            LogFlushInterval = TimeSpan.FromMilliseconds(50),
+            ReconnectInitialDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+            ForceCancelTimeout = TimeSpan.FromSeconds(30),
+            ShutdownTimeout = TimeSpan.FromSeconds(60),
+        };
+        configure?.Invoke(options);
+        var terraform = new TerraformOptions
+        {
+            TerraformPath = TerraformRequirement.Require(),
+            CacheDirectory = terraformCache,
+            InterruptGracePeriod = TimeSpan.FromSeconds(10),
+        };
+        provisioner ??= TerraformDaemonProvisioner.Create(terraform, NullLoggerFactory.Instance);
+        var daemon = new ProvisionerDaemon(options, provisioner, new TestOutputLogger<ProvisionerDaemon>());
+        return new DaemonHarness(daemon, options);
+    }
+
+    /// <summary>Whether any job work directory is left under the daemon's cache.</summary>
+    public IReadOnlyList<string> LeftoverWorkDirectories() =>
+        Directory.Exists(Options.JobsDirectory) ? [.. Directory.EnumerateDirectories(Options.JobsDirectory)] : [];
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await Run.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (Exception ex) when (ex is ProvisionerDaemonException or OperationCanceledException or TimeoutException)
+        {
+            // The test asserted on how the daemon ended already.
+        }
+
+        Daemon.Dispose();
+        _stop.Dispose();
+        try
+        {
+            Directory.Delete(Options.CacheDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
