@@ -37,7 +37,9 @@ public sealed class ProvisionerDaemon : IDisposable
     private readonly CancellationTokenSource _drain = new();
     private readonly CancellationTokenSource _cancelJobs = new();
     private readonly CancellationTokenSource _abort = new();
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Set once _run is assigned, so a drain racing with the start still finds the run to wait for.
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _run;
     private readonly SemaphoreSlim _registerGate = new(1, 1);
     private volatile bool _registered;
     private volatile bool _alive;
@@ -94,13 +96,23 @@ public sealed class ProvisionerDaemon : IDisposable
     /// shuts it down (running jobs are canceled gracefully and reported).
     /// </summary>
     /// <exception cref="ProvisionerDaemonException">The daemon cannot run: credentials refused, provisioner unusable. See its ExitCode.</exception>
-    public async Task ExecuteAsync(CancellationToken cancellationToken = default)
+    public Task ExecuteAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _executing, 1) != 0)
         {
             throw new InvalidOperationException("ExecuteAsync was already called on this daemon; create a new daemon to run again.");
         }
 
+        var run = RunAsync(cancellationToken);
+        _run = run;
+        _started.TrySetResult();
+        return run;
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // Yield so ExecuteAsync hands out this task before anything can wait for it.
+        await Task.Yield();
         using var shutdownOnCancel = cancellationToken.Register(() => _ = BeginShutdown());
         DaemonEndpoints? endpoints = null;
         _alive = true;
@@ -127,7 +139,6 @@ public sealed class ProvisionerDaemon : IDisposable
                 await endpoints.DisposeAsync().ConfigureAwait(false);
             }
 
-            _stopped.TrySetResult();
             DaemonLog.Stopped(_logger);
         }
     }
@@ -168,7 +179,17 @@ public sealed class ProvisionerDaemon : IDisposable
         _registerGate.Dispose();
     }
 
-    private Task WaitStoppedAsync() => Volatile.Read(ref _executing) == 0 ? Task.CompletedTask : _stopped.Task;
+    /// <summary>Waits until the run has ended, however it ended (its exception is ExecuteAsync's to report).</summary>
+    private async Task WaitStoppedAsync()
+    {
+        if (Volatile.Read(ref _executing) == 0)
+        {
+            return;
+        }
+
+        await _started.Task.ConfigureAwait(false);
+        await _run!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
 
     private async Task BeginShutdown()
     {
@@ -183,7 +204,7 @@ public sealed class ProvisionerDaemon : IDisposable
         _abort.CancelAfter(_options.ShutdownTimeout);
         _ = _abort.Token.Register(() =>
         {
-            if (!_stopped.Task.IsCompleted)
+            if (_run is not { IsCompleted: true })
             {
                 DaemonLog.ShutdownTimedOut(_logger, _options.ShutdownTimeout);
             }

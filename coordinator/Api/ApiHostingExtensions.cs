@@ -43,7 +43,17 @@ public static class ApiHostingExtensions
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
         });
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            {
+                StatusCodes.Status400BadRequest => "The request could not be read: send a JSON body in the shape /openapi/v1.json describes, with the required values.",
+                StatusCodes.Status404NotFound => "No such endpoint: see /openapi/v1.json for the API.",
+                StatusCodes.Status405MethodNotAllowed => "This endpoint does not accept that method: see /openapi/v1.json.",
+                _ => null,
+            };
+        });
+        services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, ApiStartupFilter>();
         services.AddOpenApi();
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<ApiAuthenticationFilter>();

@@ -275,14 +275,44 @@ internal sealed class JobRunner
         return plan;
     }
 
-    private Task<Response> RunAsync(IProvisionerSessionClient session, Request request, CancellationToken cancellationToken)
+    private async Task<Response> RunAsync(IProvisionerSessionClient session, Request request, CancellationToken cancellationToken)
     {
         var stage = _stage;
-        return session.SendAndWaitAsync(request, log =>
+        try
         {
-            _reporter.Log(LogSource.Provisioner, log.Level, stage, log.Output);
-            return ValueTask.CompletedTask;
-        }, cancellationToken);
+            return await session.SendAndWaitAsync(request, log =>
+            {
+                _reporter.Log(LogSource.Provisioner, log.Level, stage, log.Output);
+                return ValueTask.CompletedTask;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProvisionerSessionException ex)
+        {
+            // A session that already ended (e.g. its Config was refused) fails the send with "the session has
+            // ended"; the reason why it ended is what the user needs, and the session's responses carry it.
+            throw await SessionEndReasonAsync(session).ConfigureAwait(false) ?? ex;
+        }
+    }
+
+    private static async Task<Exception?> SessionEndReasonAsync(IProvisionerSessionClient session)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await foreach (var unused in session.ReadAllAsync(timeout.Token).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (ProvisionerSessionException reason)
+        {
+            return reason;
+        }
+        catch (OperationCanceledException)
+        {
+            // Still running: the original error stands.
+        }
+
+        return null;
     }
 
     private void ThrowIfFailed(string error, CancellationToken cancellationToken)

@@ -24,7 +24,7 @@ internal static class FileEndpoints
     {
         var files = api.MapGroup("/files").WithTags("Files");
         files.MapPost("/", UploadAsync).WithName("UploadFile").Produces<FileResponse>(StatusCodes.Status201Created);
-        files.MapGet("/{hash}", DownloadAsync).WithName("DownloadFile");
+        files.MapGet("/{hash}", DownloadAsync).WithName("DownloadFile").Produces(StatusCodes.Status200OK, contentType: TarContentType);
     }
 
     private static async Task<IResult> UploadAsync(HttpContext http, ApiUser caller, NpgsqlDataSource dataSource, IOptions<CoordinatorOptions> options, CancellationToken cancellationToken)

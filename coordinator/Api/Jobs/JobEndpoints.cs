@@ -27,10 +27,10 @@ internal static class JobEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapGet("/", ListAsync).WithName("ListJobs");
-        jobs.MapGet("/{id:guid}", GetAsync).WithName("GetJob");
-        jobs.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelJob");
-        jobs.MapGet("/{id:guid}/logs", LogsAsync).WithName("GetJobLogs");
+        jobs.MapGet("/", ListAsync).WithName("ListJobs").Produces<List<JobResponse>>();
+        jobs.MapGet("/{id:guid}", GetAsync).WithName("GetJob").Produces<JobResponse>();
+        jobs.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelJob").Produces<JobResponse>();
+        jobs.MapGet("/{id:guid}/logs", LogsAsync).WithName("GetJobLogs").Produces<List<JobLogResponse>>().Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
     }
 
     private static async Task<IResult> ListAsync(string? status, ApiUser caller, NpgsqlDataSource dataSource, IOptions<CoordinatorOptions> options, CancellationToken cancellationToken)
@@ -98,17 +98,19 @@ internal static class JobEndpoints
         IOptions<JsonOptions> json,
         CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        _ = await JobViews.GetAsync(connection, id, caller, options.Value.JobHangTimeout, cancellationToken).ConfigureAwait(false)
-            ?? throw ApiProblemException.NotFound($"Job {id} does not exist.");
         var cursor = after ?? 0;
-        if (follow != true)
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         {
-            var (logs, _) = await ReadAsync(connection, id, cursor, cancellationToken).ConfigureAwait(false);
-            return TypedResults.Ok(logs);
+            _ = await JobViews.GetAsync(connection, id, caller, options.Value.JobHangTimeout, cancellationToken).ConfigureAwait(false)
+                ?? throw ApiProblemException.NotFound($"Job {id} does not exist.");
+            if (follow != true)
+            {
+                var (logs, _) = await ReadAsync(connection, id, cursor, cancellationToken).ConfigureAwait(false);
+                return TypedResults.Ok(logs);
+            }
         }
 
-        await FollowAsync(http, connection, id, cursor, notifications, json.Value.SerializerOptions, cancellationToken).ConfigureAwait(false);
+        await FollowAsync(http, dataSource, id, cursor, notifications, json.Value.SerializerOptions, cancellationToken).ConfigureAwait(false);
         return TypedResults.Empty;
     }
 
@@ -118,7 +120,7 @@ internal static class JobEndpoints
     /// through any replica arrive here within milliseconds.
     /// </summary>
     private static async Task FollowAsync(
-        HttpContext http, NpgsqlConnection connection, Guid jobId, long cursor, JobLogNotifications notifications, JsonSerializerOptions json, CancellationToken cancellationToken)
+        HttpContext http, NpgsqlDataSource dataSource, Guid jobId, long cursor, JobLogNotifications notifications, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         var response = http.Response;
         response.ContentType = "text/event-stream";
@@ -130,7 +132,15 @@ internal static class JobEndpoints
         {
             // Take the wake-up before reading, so a notification between the read and the wait is not missed.
             var next = notifications.NextAsync(jobId);
-            var (logs, status) = await ReadAsync(connection, jobId, cursor, cancellationToken).ConfigureAwait(false);
+
+            // A connection per read, not per follower: a follower spends most of its life waiting.
+            IReadOnlyList<JobLogResponse> logs;
+            string status;
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+            {
+                (logs, status) = await ReadAsync(connection, jobId, cursor, cancellationToken).ConfigureAwait(false);
+            }
+
             foreach (var log in logs)
             {
                 await response.WriteAsync($"event: log\nid: {log.Id}\ndata: {JsonSerializer.Serialize(log, json)}\n\n", cancellationToken).ConfigureAwait(false);

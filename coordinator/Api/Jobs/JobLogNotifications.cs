@@ -30,9 +30,6 @@ internal sealed partial class JobLogNotifications(CoordinatorDatabase database, 
         return waiter.Task;
     }
 
-    /// <summary>Whether the listener is connected (followers then need no polling).</summary>
-    public bool Listening { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -52,7 +49,7 @@ internal sealed partial class JobLogNotifications(CoordinatorDatabase database, 
                     await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
                 }
 
-                Listening = true;
+                // Lines may have arrived while (re)connecting: everyone re-reads.
                 WakeAll();
                 while (!stoppingToken.IsCancellationRequested)
                 {
@@ -67,14 +64,12 @@ internal sealed partial class JobLogNotifications(CoordinatorDatabase database, 
             catch (Exception exception)
 #pragma warning restore CA1031
             {
-                Listening = false;
                 LogListenFailed(logger, exception);
                 WakeAll();
                 await Task.Delay(ReconnectDelay, stoppingToken).ConfigureAwait(false);
             }
         }
 
-        Listening = false;
         WakeAll();
     }
 

@@ -12,13 +12,15 @@ namespace Provisioning.Coordinator.Api.Metrics;
 /// <summary>
 /// The coordinator's Prometheus metrics, read from the ledger at each scrape: queue depth per tag set (an
 /// autoscaling signal), jobs by status, connected daemons, and histograms of acquisition latency (created →
-/// started) and job duration (started → completed) for jobs that started or ended since the previous scrape.
+/// started) and job duration (started → completed) for jobs that started or ended since the previous scrape (up to two seconds ago, so that
+/// transactions in flight have committed).
 /// Every replica reads the same database, so each reports the whole fleet: scrape one replica (or aggregate
 /// with max, not sum).
 /// </summary>
 internal sealed class CoordinatorMetrics
 {
     private static readonly double[] LatencyBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+    private static readonly TimeSpan CommitLag = TimeSpan.FromSeconds(2);
     private static readonly double[] DurationBuckets = [0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
     private readonly CoordinatorDatabase _database;
@@ -85,7 +87,10 @@ internal sealed class CoordinatorMetrics
                 "SELECT count(*) FROM provisioner_daemons WHERE last_seen_at > now() - @OfflineAfter",
                 new { OfflineAfter = _options.Value.JobHangTimeout }, cancellationToken: cancellationToken)).ConfigureAwait(false));
 
-            var now = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            // Timestamps are set at a transaction's start and become visible at its commit; a window that ends a
+            // little in the past lets short transactions commit before their jobs are counted.
+            var now = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
+                "SELECT now() - @Lag", new { Lag = CommitLag }, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
             // The first scrape only sets the watermarks: history before this process started is not replayed.
             if (_startedWatermark is { } startedSince && _completedWatermark is { } completedSince)

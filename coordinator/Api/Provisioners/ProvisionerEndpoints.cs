@@ -21,11 +21,11 @@ internal static class ProvisionerEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet("/provisioners", ListDaemonsAsync).WithTags("Provisioners").WithName("ListProvisioners");
+        api.MapGet("/provisioners", ListDaemonsAsync).WithTags("Provisioners").WithName("ListProvisioners").Produces<List<ProvisionerDaemonResponse>>();
         var keys = api.MapGroup("/provisioner-keys").WithTags("Provisioners");
-        keys.MapPost("/", CreateKeyAsync).WithName("CreateProvisionerKey");
-        keys.MapGet("/", ListKeysAsync).WithName("ListProvisionerKeys");
-        keys.MapDelete("/{name}", DeleteKeyAsync).WithName("DeleteProvisionerKey");
+        keys.MapPost("/", CreateKeyAsync).WithName("CreateProvisionerKey").Produces<CreatedProvisionerKeyResponse>(StatusCodes.Status201Created);
+        keys.MapGet("/", ListKeysAsync).WithName("ListProvisionerKeys").Produces<List<ProvisionerKeyResponse>>();
+        keys.MapDelete("/{name}", DeleteKeyAsync).WithName("DeleteProvisionerKey").Produces(StatusCodes.Status204NoContent);
     }
 
     private static async Task<IResult> ListDaemonsAsync(ApiUser caller, NpgsqlDataSource dataSource, IOptions<CoordinatorOptions> options, CancellationToken cancellationToken)

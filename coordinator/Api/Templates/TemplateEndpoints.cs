@@ -29,12 +29,12 @@ internal static class TemplateEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var templates = api.MapGroup("/templates").WithTags("Templates");
-        templates.MapGet("/", ListAsync).WithName("ListTemplates");
-        templates.MapGet("/{name}", GetAsync).WithName("GetTemplate");
-        templates.MapPost("/{name}/versions", CreateVersionAsync).WithName("CreateTemplateVersion");
-        templates.MapGet("/{name}/versions", ListVersionsAsync).WithName("ListTemplateVersions");
-        templates.MapGet("/{name}/versions/{version}", GetVersionAsync).WithName("GetTemplateVersion");
-        templates.MapPatch("/{name}/versions/{version}/activate", ActivateAsync).WithName("ActivateTemplateVersion");
+        templates.MapGet("/", ListAsync).WithName("ListTemplates").Produces<List<TemplateResponse>>();
+        templates.MapGet("/{name}", GetAsync).WithName("GetTemplate").Produces<TemplateResponse>();
+        templates.MapPost("/{name}/versions", CreateVersionAsync).WithName("CreateTemplateVersion").Produces<TemplateVersionResponse>(StatusCodes.Status201Created);
+        templates.MapGet("/{name}/versions", ListVersionsAsync).WithName("ListTemplateVersions").Produces<List<TemplateVersionResponse>>();
+        templates.MapGet("/{name}/versions/{version}", GetVersionAsync).WithName("GetTemplateVersion").Produces<TemplateVersionResponse>();
+        templates.MapPatch("/{name}/versions/{version}/activate", ActivateAsync).WithName("ActivateTemplateVersion").Produces<TemplateVersionResponse>();
     }
 
     private const string SelectTemplate =

@@ -22,9 +22,9 @@ internal static partial class UserEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var users = api.MapGroup("/users").WithTags("Users");
-        users.MapPost("/", CreateAsync).WithName("CreateUser");
-        users.MapGet("/me", GetMeAsync).WithName("GetCurrentUser");
-        users.MapPost("/me/tokens", CreateTokenAsync).WithName("CreateToken");
+        users.MapPost("/", CreateAsync).WithName("CreateUser").Produces<CreatedUserResponse>(StatusCodes.Status201Created);
+        users.MapGet("/me", GetMeAsync).WithName("GetCurrentUser").Produces<UserResponse>();
+        users.MapPost("/me/tokens", CreateTokenAsync).WithName("CreateToken").Produces<CreatedTokenResponse>(StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> CreateAsync(CreateUserRequest request, ApiUser caller, NpgsqlDataSource dataSource, CancellationToken cancellationToken)

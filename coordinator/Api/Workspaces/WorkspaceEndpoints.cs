@@ -26,14 +26,14 @@ internal static class WorkspaceEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var workspaces = api.MapGroup("/workspaces").WithTags("Workspaces");
-        workspaces.MapPost("/", CreateAsync).WithName("CreateWorkspace");
-        workspaces.MapGet("/", ListAsync).WithName("ListWorkspaces");
-        workspaces.MapGet("/{name}", GetAsync).WithName("GetWorkspace");
-        workspaces.MapPost("/{name}/builds", CreateBuildAsync).WithName("CreateWorkspaceBuild");
-        workspaces.MapGet("/{name}/builds", ListBuildsAsync).WithName("ListWorkspaceBuilds");
-        workspaces.MapGet("/{name}/builds/{number:int}", GetBuildAsync).WithName("GetWorkspaceBuild");
-        workspaces.MapGet("/{name}/builds/{number:int}/state", GetStateAsync).WithName("GetWorkspaceBuildState");
-        workspaces.MapPut("/{name}/state", PutStateAsync).WithName("PutWorkspaceState");
+        workspaces.MapPost("/", CreateAsync).WithName("CreateWorkspace").Produces<WorkspaceResponse>(StatusCodes.Status201Created);
+        workspaces.MapGet("/", ListAsync).WithName("ListWorkspaces").Produces<List<WorkspaceResponse>>();
+        workspaces.MapGet("/{name}", GetAsync).WithName("GetWorkspace").Produces<WorkspaceResponse>();
+        workspaces.MapPost("/{name}/builds", CreateBuildAsync).WithName("CreateWorkspaceBuild").Produces<BuildResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
+        workspaces.MapGet("/{name}/builds", ListBuildsAsync).WithName("ListWorkspaceBuilds").Produces<List<BuildResponse>>();
+        workspaces.MapGet("/{name}/builds/{number:int}", GetBuildAsync).WithName("GetWorkspaceBuild").Produces<BuildResponse>();
+        workspaces.MapGet("/{name}/builds/{number:int}/state", GetStateAsync).WithName("GetWorkspaceBuildState").Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status204NoContent);
+        workspaces.MapPut("/{name}/state", PutStateAsync).WithName("PutWorkspaceState").Produces<BuildResponse>(StatusCodes.Status201Created);
     }
 
     private const string SelectWorkspace =

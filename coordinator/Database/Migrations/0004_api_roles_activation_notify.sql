@@ -8,8 +8,8 @@ UPDATE users SET role = 'admin' WHERE is_admin;
 ALTER TABLE template_versions ADD COLUMN activate_on_success boolean NOT NULL DEFAULT false;
 
 -- When a job ends, whichever path ends it (daemon report, cancel, reaper):
---  * a successful import activates its version when activation was asked, or when the template has no
---    active version yet (a template is usable as soon as one version imported);
+--  * a successful import activates its version when activation was asked (never otherwise: a version
+--    nobody asked to activate waits for PATCH .../activate);
 --  * a successful delete build marks its workspace deleted;
 --  * log followers on every replica are woken (they LISTEN on provisioner_job_logs), so a follower
 --    learns that the job ended without polling.
@@ -20,7 +20,7 @@ BEGIN
             UPDATE templates t SET active_version_id = v.id, updated_at = now()
             FROM template_versions v
             WHERE v.job_id = NEW.id AND t.id = v.template_id
-              AND (v.activate_on_success OR t.active_version_id IS NULL);
+              AND v.activate_on_success;
         ELSIF NEW.type = 'workspace_build' THEN
             UPDATE workspaces w SET deleted = true, updated_at = now()
             FROM workspace_builds b

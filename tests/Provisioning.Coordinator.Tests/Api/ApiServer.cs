@@ -13,9 +13,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
-using Npgsql;
 
 using Provisioning.Coordinator.Daemons;
 using Provisioning.Sdk.Daemon;
@@ -148,21 +145,6 @@ internal sealed class ApiServer : IAsyncDisposable
         Assert.True(await call.ResponseStream.MoveNext(cancellationToken));
         return call.ResponseStream.Current;
     }
-
-    public async Task ExecuteAsync(string sql, object parameters)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var property in parameters.GetType().GetProperties())
-        {
-            command.Parameters.AddWithValue(property.Name, property.GetValue(parameters)!);
-        }
-
-        await command.ExecuteNonQueryAsync();
-    }
-
-    public CoordinatorOptions Options => _app.Services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
 
     public async ValueTask DisposeAsync()
     {

@@ -46,7 +46,16 @@ public sealed class SystemApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
         var job = await fixture.Server.AcquireAsync(daemon, Token);
         await fixture.Server.Daemons.CompleteJobAsync(
             new Provisioning.Sdk.Daemon.CompletedJob { JobId = job.JobId, TemplateImport = new Provisioning.Sdk.Daemon.CompletedJob.Types.TemplateImport() }, daemon, cancellationToken: Token);
+
+        // Histograms count jobs up to two seconds ago (transactions in flight must commit first): scrape until they show.
         var afterwards = await anonymous.GetStringAsync("/metrics", Token);
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        patience.CancelAfter(TimeSpan.FromSeconds(30));
+        while (!afterwards.Contains("provisioning_job_duration_seconds_count{type=\"template_version_import\",status=\"succeeded\"}", StringComparison.Ordinal))
+        {
+            await Task.Delay(250, patience.Token);
+            afterwards += await anonymous.GetStringAsync("/metrics", patience.Token);
+        }
 
         Assert.Contains($"tags=\"{{\\\"test\\\":\\\"{tag}\\\"}}\"}} 1", whilePending, StringComparison.Ordinal);
         Assert.Contains($"tags=\"{{\\\"test\\\":\\\"{tag}\\\"}}\"}} 0", afterwards, StringComparison.Ordinal);
@@ -65,6 +74,8 @@ public sealed class SystemApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
 
         Assert.Contains("/api/v1/workspaces/{name}/builds", document, StringComparison.Ordinal);
         Assert.Contains("/api/v1/jobs/{id}/logs", document, StringComparison.Ordinal);
+        Assert.Contains("\"latest_build\"", document, StringComparison.Ordinal);
+        Assert.Contains("\"waiting_reason\"", document, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class TemplateApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task PushVersion_NewTemplate_CreatesTemplateAndPendingImportJobCarryingTheValues()
+    public async Task PushVersion_NewTemplate_CreatesTemplateAndImportJobCarryingTheValues_NotActiveWithoutActivate()
     {
         using var admin = await fixture.Server.AdminAsync();
         var name = ApiFixture.UniqueName("t");
@@ -27,6 +27,8 @@ public sealed class TemplateApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
         var template = await ApiFixture.GetJsonAsync(admin, $"/api/v1/templates/{name}", Token);
         var daemon = await fixture.Server.RegisterDaemonAsync(ApiFixture.UniqueName("d"), new Dictionary<string, string> { ["test"] = tag }, Token);
         var job = await fixture.Server.AcquireAsync(daemon, Token);
+        await fixture.Server.Daemons.CompleteJobAsync(new CompletedJob { JobId = job.JobId, TemplateImport = new CompletedJob.Types.TemplateImport() }, daemon, cancellationToken: Token);
+        var afterImport = await ApiFixture.GetJsonAsync(admin, $"/api/v1/templates/{name}/versions/v1", Token);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("v1", version.GetProperty("name").GetString());
@@ -38,6 +40,8 @@ public sealed class TemplateApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
         Assert.Equal(hash, job.TemplateSourceArchive.File.Sha256);
         Assert.Equal("large", Assert.Single(job.TemplateImport.UserVariableValues).Value);
         Assert.Equal(name, job.TemplateImport.Metadata.TemplateName);
+        Assert.Equal("succeeded", afterImport.GetProperty("job").GetProperty("status").GetString());
+        Assert.False(afterImport.GetProperty("active").GetBoolean());
     }
 
     [Fact]
@@ -118,6 +122,31 @@ public sealed class TemplateApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
         var detail = await ApiFixture.AssertProblemAsync(response, HttpStatusCode.BadRequest, "provisioner_tags", Token);
         Assert.Contains("bad key!", detail, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
+    }
+
+    [Fact]
+    public async Task PushVersion_RepeatedVariable_Is400NamingUserVariableValues()
+    {
+        using var admin = await fixture.Server.AdminAsync();
+        var hash = await TemplateTars.UploadAsync(admin, TemplateTars.Unique(), Token);
+
+        using var response = await admin.PostAsJsonAsync(
+            $"/api/v1/templates/{ApiFixture.UniqueName("t")}/versions",
+            new { file_hash = hash, user_variable_values = new[] { new { name = "a", value = "1" }, new { name = "a", value = "2" } } },
+            Token);
+
+        await ApiFixture.AssertProblemAsync(response, HttpStatusCode.BadRequest, "user_variable_values", Token);
+    }
+
+    [Fact]
+    public async Task PushVersion_MalformedJson_Is400Problem()
+    {
+        using var admin = await fixture.Server.AdminAsync();
+
+        using var response = await admin.PostAsync(
+            $"/api/v1/templates/{ApiFixture.UniqueName("t")}/versions", new StringContent("{\"file_hash\": ", System.Text.Encoding.UTF8, "application/json"), Token);
+
+        await ApiFixture.AssertProblemAsync(response, HttpStatusCode.BadRequest, null, Token);
     }
 
     [Fact]

@@ -198,7 +198,7 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
         var waiting = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
         await drain;
 
-        Assert.True(daemon.Run.IsCompletedSuccessfully);
+        await daemon.Run.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
         var completed = (await running.WaitAsync(cancellationToken)).RequireCompleted(running.LogText);
         Assert.Contains("terraform_data.slow", Templates.StateResources(completed.WorkspaceBuild.State.Inline));
         Assert.Null(waiting.AcquiredAt);
@@ -216,7 +216,7 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
 
         await daemon.Daemon.DrainAsync(cancellationToken);
 
-        Assert.True(daemon.Run.IsCompletedSuccessfully);
+        await daemon.Run.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
         Assert.Equal(2, coordinator.CanceledAcquisitions);
         Assert.Equal(0, coordinator.WaitingAcquisitions);
         Assert.False(daemon.Daemon.IsReady);
@@ -234,7 +234,7 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
         await Eventually.HoldsAsync(() => job.Logs.Any(log => log.Output.EndsWith("(local-exec): before", StringComparison.Ordinal)), "the local-exec runs", TimeSpan.FromSeconds(60), cancellationToken);
         await daemon.Daemon.ShutdownAsync(cancellationToken);
 
-        Assert.True(daemon.Run.IsCompletedSuccessfully);
+        await daemon.Run.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
         Assert.True(job.IsFinished, "the daemon exited before its terminal report was acknowledged");
         var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
         Assert.Equal("canceled", failed.ErrorCode);
