@@ -410,7 +410,12 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
                     $"Template variable '{variable.Name}' is required and has no value: push the template again with --variable {variable.Name}=VALUE."));
             }
 
-            resolved.Add(new VariableValue { Name = variable.Name, Value = value, Sensitive = variable.Sensitive });
+            // Only given values go back: Terraform applies a default itself, and a value in the daemon's tfvars file would
+            // override the TF_VAR_workspace_* variables a build sets (and DefaultValue is JSON text, not the value).
+            if (given.ContainsKey(variable.Name))
+            {
+                resolved.Add(new VariableValue { Name = variable.Name, Value = value, Sensitive = variable.Sensitive });
+            }
             if (versionId is not null)
             {
                 await connection.ExecuteAsync(new CommandDefinition(

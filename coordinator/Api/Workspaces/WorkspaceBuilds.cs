@@ -161,7 +161,7 @@ internal static class WorkspaceBuilds
         };
         build.RichParameterValues.AddRange(plan.Parameters.Select(pair => new RichParameterValue { Name = pair.Key, Value = pair.Value }));
         var variables = await connection.QueryAsync<(string Name, string Value, bool Sensitive)>(new CommandDefinition(
-            "SELECT name, value, sensitive FROM template_version_variables WHERE template_version_id = @Id ORDER BY name",
+            "SELECT name, value, sensitive FROM template_version_variables WHERE template_version_id = @Id AND (required OR value <> default_value) ORDER BY name", // given values only, as at import
             new { Id = version.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         build.VariableValues.AddRange(variables.Select(variable => new VariableValue { Name = variable.Name, Value = variable.Value, Sensitive = variable.Sensitive }));
         if (state is { Length: > 0 })
