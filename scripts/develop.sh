@@ -60,7 +60,8 @@ done
 say "Creating a provisioner key and starting a standalone daemon"
 "$cli" provisioner keys delete develop >/dev/null 2>&1 || true
 key="$("$cli" provisioner keys create develop 2>/dev/null)"
-"$cli" provisioner start --url "$url" --key "$key" --name develop --slots 2 --cache-dir "$dev/cache" > >(sed -u 's/^/[provisioner] /') 2>&1 &
+# The key goes through the environment, not the command line, which any user can read in the process list.
+PROVISIONING_PROVISIONER_KEY="$key" "$cli" provisioner start --url "$url" --name develop --slots 2 --cache-dir "$dev/cache" > >(sed -u 's/^/[provisioner] /') 2>&1 &
 pids+=($!)
 
 say "Pushing templates/local as template 'local' (workspaces under $dev/workspaces)"
