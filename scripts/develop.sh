@@ -43,10 +43,12 @@ cleanup() {
     wait "${pids[i]}" 2>/dev/null || true
   done
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 say "Starting provisioning server on $url (built-in PostgreSQL under $PROVISIONING_HOME/postgres)"
-"$cli" server --http-address "localhost:$port" --provisioner-daemons 0 > >(sed -u 's/^/[server] /') 2>&1 &
+"$cli" server --http-address "localhost:$port" --provisioner-daemons 0 > >(trap '' INT; exec sed -u 's/^/[server] /') 2>&1 &
 pids+=($!)
 for (( i=0; ; i++ )); do
   curl -fsS -o /dev/null "$url/readyz" 2>/dev/null && break
@@ -61,7 +63,7 @@ say "Creating a provisioner key and starting a standalone daemon"
 "$cli" provisioner keys delete develop >/dev/null 2>&1 || true
 key="$("$cli" provisioner keys create develop 2>/dev/null)"
 # The key goes through the environment, not the command line, which any user can read in the process list.
-PROVISIONING_PROVISIONER_KEY="$key" "$cli" provisioner start --url "$url" --name develop --slots 2 --cache-dir "$dev/cache" > >(sed -u 's/^/[provisioner] /') 2>&1 &
+PROVISIONING_PROVISIONER_KEY="$key" "$cli" provisioner start --url "$url" --name develop --slots 2 --cache-dir "$dev/cache" > >(trap '' INT; exec sed -u 's/^/[provisioner] /') 2>&1 &
 pids+=($!)
 
 say "Pushing templates/local as template 'local' (workspaces under $dev/workspaces)"
