@@ -69,6 +69,14 @@ internal static class ServerCommand
                 return 2;
             }
 
+            // Checked here too, so a bad flag gets one clear line instead of the host's failure log.
+            var validation = new CoordinatorOptionsValidator().Validate(null, options);
+            if (validation.Failed)
+            {
+                await Console.Error.WriteLineAsync("Invalid settings: " + string.Join(" ", validation.Failures ?? [])).ConfigureAwait(false);
+                return 2;
+            }
+
             return await RunAsync(options, daemonSlots, cancellationToken).ConfigureAwait(false);
         });
         return command;

@@ -124,6 +124,36 @@ public sealed class TemplateApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
         Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
     }
 
+    /// <summary>
+    /// Variables are known only once a daemon parsed the template, so a missing required one cannot be refused
+    /// at push time: the import stops at the daemon's first report, and the job says which value to give.
+    /// </summary>
+    [Fact]
+    public async Task PushVersion_MissingRequiredVariable_ImportFailsNamingTheVariable_AndVersionCannotBeActivated()
+    {
+        using var admin = await fixture.Server.AdminAsync();
+        var name = ApiFixture.UniqueName("t");
+        var tag = ApiFixture.UniqueName("g");
+        var hash = await TemplateTars.UploadAsync(admin, TemplateTars.Unique(), Token);
+        using var pushed = await admin.PostAsJsonAsync(
+            $"/api/v1/templates/{name}/versions", new { file_hash = hash, activate = true, provisioner_tags = new Dictionary<string, string> { ["test"] = tag } }, Token);
+        var daemon = await fixture.Server.RegisterDaemonAsync(ApiFixture.UniqueName("d"), new Dictionary<string, string> { ["test"] = tag }, Token);
+        var job = await fixture.Server.AcquireAsync(daemon, Token);
+
+        var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await fixture.Server.Daemons.UpdateJobAsync(
+            new UpdateJobRequest { JobId = job.JobId, TemplateVariables = { new TemplateVariable { Name = "api_key", Type = "string", Required = true } } },
+            daemon,
+            cancellationToken: Token));
+        await fixture.Server.Daemons.FailJobAsync(
+            new FailedJob { JobId = job.JobId, Error = refused.Status.Detail, TemplateImport = new FailedJob.Types.TemplateImport() }, daemon, cancellationToken: Token);
+        var shown = await ApiFixture.GetJsonAsync(admin, $"/api/v1/jobs/{job.JobId}", Token);
+        var template = await ApiFixture.GetJsonAsync(admin, $"/api/v1/templates/{name}", Token);
+
+        Assert.Equal("failed", shown.GetProperty("status").GetString());
+        Assert.Contains("api_key", shown.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, template.GetProperty("active_version_id").ValueKind);
+    }
+
     [Fact]
     public async Task PushVersion_RepeatedVariable_Is400NamingUserVariableValues()
     {

@@ -15,7 +15,15 @@ internal static class TestHome
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PROVISIONING_HOME")))
         {
-            Environment.SetEnvironmentVariable("PROVISIONING_HOME", Path.Combine(Path.GetTempPath(), $"provisioning-tests-home-{Environment.ProcessId}"));
+            var home = Path.Combine(Path.GetTempPath(), $"provisioning-tests-home-{Environment.ProcessId}");
+            Environment.SetEnvironmentVariable("PROVISIONING_HOME", home);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                if (Directory.Exists(home))
+                {
+                    Directory.Delete(home, recursive: true);
+                }
+            };
         }
     }
 }

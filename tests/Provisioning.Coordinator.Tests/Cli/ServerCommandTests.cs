@@ -79,6 +79,29 @@ public sealed class ServerCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("--max-upload-size", "10KB", "MaxUploadBytes")]
+    [InlineData("--job-hang-timeout", "soon", "not a duration")]
+    [InlineData("--http-address", "nowhere", "not a listen address")]
+    public async Task Server_InvalidFlag_ExitsWith2NamingTheProblemWithoutStarting(string flag, string value, string expected)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TestTimeout);
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "provisioning.exe" : "provisioning"))
+        {
+            ArgumentList = { "server", flag, value },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+
+        var errors = await process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains(expected, errors, StringComparison.Ordinal);
+    }
+
     private static async Task WaitUntilReadyAsync(HttpClient client, Process process, CancellationToken cancellationToken)
     {
         while (true)
