@@ -182,10 +182,92 @@ public sealed class CliEndToEndTests(CliFleetFixture fleet) : IClassFixture<CliF
         await fleet.RunCheckedAsync("create", "stateful", "-t", "local", "-y");
 
         var state = await fleet.RunCheckedAsync("state", "pull", "stateful");
+        var file = Path.Combine(fleet.Home, "stateful.tfstate.json");
+        await File.WriteAllTextAsync(file, state.Stdout, TestContext.Current.CancellationToken);
+        var pushed = await fleet.RunCheckedAsync("state", "push", "stateful", file);
+        var pulledAgain = await fleet.RunCheckedAsync("state", "pull", "stateful", "--build", "2");
         await fleet.RunCheckedAsync("delete", "stateful", "-y");
 
         var resources = JsonDocument.Parse(state.Stdout).RootElement.GetProperty("resources").EnumerateArray();
         Assert.Contains(resources, resource => resource.GetProperty("type").GetString() == "terraform_data");
+        Assert.Contains("Recorded the state as build #2 of 'stateful'", pushed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(state.Stdout, pulledAgain.Stdout);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Login_TokenFromTheServersSessionFile_StoresUrlAndTokenOwnerOnly()
+    {
+        SkipUnlessLinux();
+        var home = Directory.CreateTempSubdirectory("provisioning-login-").FullName;
+        try
+        {
+            var token = (await File.ReadAllTextAsync(Path.Combine(fleet.Home, "session"), TestContext.Current.CancellationToken)).Trim();
+            var environment = new Dictionary<string, string> { ["PROVISIONING_HOME"] = home };
+
+            var notLoggedIn = await fleet.RunAsync(["list"], environment);
+            var refused = await fleet.RunAsync(["login", fleet.Url, "--token", "abcdefghij-0123456789abcdef0123456789abcdef"], environment);
+            var storedAfterRefusal = File.Exists(Path.Combine(home, "session"));
+            var login = await fleet.RunAsync(["login", fleet.Url, "--token", token], environment);
+            var list = await fleet.RunAsync(["list", "-o", "json"], environment);
+            var overridden = await fleet.RunAsync(["list"], new Dictionary<string, string> { ["PROVISIONING_HOME"] = home, ["PROVISIONING_SESSION_TOKEN"] = "abcdefghij-0123456789abcdef0123456789abcdef" });
+
+            Assert.Equal(1, notLoggedIn.ExitCode);
+            Assert.Contains("provisioning login", notLoggedIn.Stderr, StringComparison.Ordinal);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("Unauthorized", refused.Stderr, StringComparison.Ordinal);
+            Assert.False(storedAfterRefusal, "A refused login stored its token.");
+            Assert.Equal(0, login.ExitCode);
+            Assert.Contains("as admin", login.Stdout, StringComparison.Ordinal);
+            Assert.Equal(token, (await File.ReadAllTextAsync(Path.Combine(home, "session"), TestContext.Current.CancellationToken)).Trim());
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(home, "session")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(home, "url")));
+            Assert.Equal(0, list.ExitCode);
+            Assert.Equal(JsonValueKind.Array, JsonDocument.Parse(list.Stdout).RootElement.ValueKind);
+            Assert.Equal(1, overridden.ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TemplatesPush_InterruptedWithoutATerminal_CancelsTheImportJob()
+    {
+        SkipUnlessLinux();
+        using var push = fleet.StartDetached(
+            "templates", "push", "interrupted", "-d", Path.Combine(Provisioning.Testing.SharedFolder.RepositoryRoot, "templates", "local"), "--provisioner-tag", "region=venus", "-y");
+        var stdout = new System.Text.StringBuilder();
+        var firstLines = new TaskCompletionSource();
+        push.OutputDataReceived += (_, line) =>
+        {
+            lock (stdout)
+            {
+                stdout.AppendLine(line.Data);
+                if (line.Data?.StartsWith("==> Queued", StringComparison.Ordinal) == true)
+                {
+                    firstLines.TrySetResult();
+                }
+            }
+        };
+        var stderr = push.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        push.BeginOutputReadLine();
+        await firstLines.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        using (var interrupt = System.Diagnostics.Process.Start("kill", ["-INT", push.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await interrupt.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await push.WaitForExitAsync(timeout.Token);
+        var jobs = JsonDocument.Parse((await fleet.RunCheckedAsync("jobs", "list", "-o", "json")).Stdout).RootElement;
+
+        var job = Assert.Single(jobs.EnumerateArray(), job => job.GetProperty("tags").TryGetProperty("region", out var region) && region.GetString() == "venus");
+        Assert.Equal("canceled", job.GetProperty("status").GetString());
+        Assert.Equal(1, push.ExitCode);
+        Assert.Contains("Canceling the job", await stderr, StringComparison.Ordinal);
     }
 
     private static void SkipUnlessLinux()

@@ -73,9 +73,12 @@ public sealed class CliFleetFixture : IAsyncLifetime
     }
 
     /// <summary>Runs the CLI to its end (bounded by <see cref="CommandTimeout"/>) with this fleet's home.</summary>
-    public async Task<CliResult> RunAsync(params string[] arguments)
+    public Task<CliResult> RunAsync(params string[] arguments) => RunAsync(arguments, null);
+
+    /// <summary>Runs the CLI with extra environment variables (PROVISIONING_HOME among them replaces the fleet's).</summary>
+    public async Task<CliResult> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
     {
-        using var process = Start(arguments, null, redirectInput: true);
+        using var process = Start(arguments, environment, redirectInput: true);
         process.StandardInput.Close();
         return await CollectAsync(process, CommandTimeout);
     }
