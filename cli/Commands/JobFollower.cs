@@ -49,10 +49,10 @@ internal sealed class JobFollower(ProvisioningClient client)
                 }
 
                 Interlocked.Exchange(ref cancelRequested, 1);
+                Console.Error.WriteLine("Canceling the job (Ctrl+C again to stop following)...");
                 try
                 {
                     await client.CancelJobAsync(jobId, CancellationToken.None).ConfigureAwait(false);
-                    Console.Error.WriteLine("Canceling the job (Ctrl+C again to stop following)...");
                 }
                 catch (ProvisioningApiException exception)
                 {

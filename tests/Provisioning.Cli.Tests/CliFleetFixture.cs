@@ -14,7 +14,7 @@ namespace Provisioning.Cli.Tests;
 /// the temporary home. Every wait is bounded; Dispose stops the daemon (SIGTERM), then the server (SIGINT), killing
 /// whatever does not stop in time.
 /// </summary>
-public sealed class CliFleetFixture : IAsyncLifetime
+public class CliFleetFixture : IAsyncLifetime
 {
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
 
@@ -22,12 +22,28 @@ public sealed class CliFleetFixture : IAsyncLifetime
 
     private Process? _server;
     private Process? _daemon;
+    private readonly System.Text.StringBuilder _serverOutput = new();
 
     public string Home { get; } = Path.Combine(Path.GetTempPath(), "provisioning-cli-tests-" + Guid.NewGuid().ToString("N")[..12]);
 
     public string WorkspacesRoot => Path.Combine(Home, "workspaces");
 
     public string Url { get; private set; } = string.Empty;
+
+    /// <summary>What `provisioning server` printed so far.</summary>
+    public string ServerOutput
+    {
+        get
+        {
+            lock (_serverOutput)
+            {
+                return _serverOutput.ToString();
+            }
+        }
+    }
+
+    /// <summary>Slots of the daemon inside the server (--provisioner-daemons); with 0 a standalone daemon is started with a key.</summary>
+    protected virtual int BuiltInDaemonSlots => 0;
 
     public static string Executable => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "provisioning.exe" : "provisioning");
 
@@ -43,22 +59,32 @@ public sealed class CliFleetFixture : IAsyncLifetime
         File.SetUnixFileMode(Home, (UnixFileMode)0b111_101_101); // The built-in PostgreSQL runs as `postgres` under root and must traverse it.
         var (httpPort, grpcPort) = (FreePort(), FreePort());
         Url = $"http://127.0.0.1:{httpPort}";
-        _server = Start(["server", "--http-address", $"127.0.0.1:{httpPort}", "--grpc-address", $"127.0.0.1:{grpcPort}", "--provisioner-daemons", "0"], null);
+        _server = Start(
+            ["server", "--http-address", $"127.0.0.1:{httpPort}", "--grpc-address", $"127.0.0.1:{grpcPort}", "--provisioner-daemons", BuiltInDaemonSlots.ToString(CultureInfo.InvariantCulture)],
+            null,
+            output: _serverOutput);
         using var timeout = new CancellationTokenSource(CommandTimeout);
         await WaitUntilReadyAsync(timeout.Token);
 
         await RunCheckedAsync("login", Url);
-        var key = (await RunCheckedAsync("provisioner", "keys", "create", "cli-tests")).Stdout.Trim();
-        _daemon = Start(
-            ["provisioner", "start", "--url", Url, "--name", "cli-tests", "--slots", "2", "--cache-dir", Path.Combine(Home, "cache")],
-            new Dictionary<string, string> { ["PROVISIONING_PROVISIONER_KEY"] = key });
+        if (BuiltInDaemonSlots == 0)
+        {
+            var key = (await RunCheckedAsync("provisioner", "keys", "create", "cli-tests")).Stdout.Trim();
+            _daemon = Start(
+                ["provisioner", "start", "--url", Url, "--name", "cli-tests", "--slots", "2", "--cache-dir", Path.Combine(Home, "cache")],
+                new Dictionary<string, string> { ["PROVISIONING_PROVISIONER_KEY"] = key });
+        }
+
         await RunCheckedAsync("templates", "push", "local", "-d", Path.Combine(SharedFolder.RepositoryRoot, "templates", "local"), "--variable", $"workspaces_root={WorkspacesRoot}", "-y");
     }
 
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         await StopAsync(_daemon, "TERM");
-        await StopAsync(_server, "INT");
+        ServerExitCode ??= await StopAsync(_server, "INT");
+        _daemon?.Dispose();
+        _server?.Dispose();
         try
         {
             if (Directory.Exists(Home))
@@ -117,7 +143,13 @@ public sealed class CliFleetFixture : IAsyncLifetime
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
-    private Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, bool redirectInput = false)
+    /// <summary>The server's exit code once disposed (null: killed or never started).</summary>
+    public int? ServerExitCode { get; private set; }
+
+    /// <summary>Stops the server as Ctrl+C does and returns its exit code (null when it had to be killed).</summary>
+    public async Task<int?> StopServerAsync() => ServerExitCode = await StopAsync(_server, "INT");
+
+    private Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, bool redirectInput = false, System.Text.StringBuilder? output = null)
     {
         var start = new ProcessStartInfo(Executable)
         {
@@ -142,7 +174,16 @@ public sealed class CliFleetFixture : IAsyncLifetime
         if (!redirectInput)
         {
             // Long-running processes: keep their pipes drained so they never block on a full buffer.
-            process.OutputDataReceived += (_, _) => { };
+            process.OutputDataReceived += (_, line) =>
+            {
+                if (output is not null && line.Data is not null)
+                {
+                    lock (output)
+                    {
+                        output.AppendLine(line.Data);
+                    }
+                }
+            };
             process.ErrorDataReceived += (_, _) => { };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
@@ -174,33 +215,33 @@ public sealed class CliFleetFixture : IAsyncLifetime
         }
     }
 
-    private static async Task StopAsync(Process? process, string signal)
+    private static async Task<int?> StopAsync(Process? process, string signal)
     {
         if (process is null)
         {
-            return;
+            return null;
         }
 
-        using (process)
+        if (!process.HasExited)
         {
-            if (!process.HasExited)
+            using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]))
             {
-                using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]))
-                {
-                    await kill.WaitForExitAsync();
-                }
+                await kill.WaitForExitAsync();
+            }
 
-                using var timeout = new CancellationTokenSource(StopTimeout);
-                try
-                {
-                    await process.WaitForExitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
+            using var timeout = new CancellationTokenSource(StopTimeout);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                return null;
             }
         }
+
+        return process.ExitCode;
     }
 
     private static int FreePort()
