@@ -56,6 +56,8 @@ public sealed class CliEndToEndTests(CliFleetFixture fleet) : IClassFixture<CliF
         var show = JsonDocument.Parse((await fleet.RunCheckedAsync("show", "shapes", "-o", "json")).Stdout).RootElement;
         var jobs = JsonDocument.Parse((await fleet.RunCheckedAsync("jobs", "list", "-o", "json")).Stdout).RootElement;
         var templates = JsonDocument.Parse((await fleet.RunCheckedAsync("templates", "list", "-o", "json")).Stdout).RootElement;
+        var versions = JsonDocument.Parse((await fleet.RunCheckedAsync("templates", "versions", "list", "local", "-o", "json")).Stdout).RootElement;
+        var logs = await fleet.RunCheckedAsync("logs", "shapes", "--build", "1");
         await fleet.RunCheckedAsync("delete", "shapes", "-y");
 
         var listed = Assert.Single(list.EnumerateArray(), workspace => workspace.GetProperty("name").GetString() == "shapes");
@@ -75,6 +77,11 @@ public sealed class CliEndToEndTests(CliFleetFixture fleet) : IClassFixture<CliF
         Assert.True(build.TryGetProperty("waiting_reason", out _));
         var local = Assert.Single(templates.EnumerateArray(), template => template.GetProperty("name").GetString() == "local");
         Assert.Equal("v1", local.GetProperty("active_version_name").GetString());
+        var version = Assert.Single(versions.EnumerateArray());
+        Assert.Equal("succeeded", version.GetProperty("job").GetProperty("status").GetString());
+        Assert.True(version.GetProperty("active").GetBoolean());
+        Assert.Contains("Applying changes", logs.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Apply complete!", logs.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
