@@ -85,6 +85,7 @@ public class CliFleetFixture : IAsyncLifetime
         ServerExitCode ??= await StopAsync(_server, "INT");
         _daemon?.Dispose();
         _server?.Dispose();
+        KillLeftoverWorkspaceProcesses();
         try
         {
             if (Directory.Exists(Home))
@@ -95,6 +96,31 @@ public class CliFleetFixture : IAsyncLifetime
         catch (IOException)
         {
             // A workspace process may still be writing its heartbeat; the temporary folder is the system's to clean.
+        }
+    }
+
+    /// <summary>A test that failed before deleting its workspace leaves that workspace's process running: end it.</summary>
+    private void KillLeftoverWorkspaceProcesses()
+    {
+        if (!Directory.Exists(WorkspacesRoot))
+        {
+            return;
+        }
+
+        foreach (var pidFile in Directory.EnumerateFiles(WorkspacesRoot, "workspace.pid", SearchOption.AllDirectories))
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                try
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill();
+                }
+                catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // Already gone.
+                }
+            }
         }
     }
 
