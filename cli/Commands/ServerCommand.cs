@@ -141,7 +141,9 @@ internal static class ServerCommand
 
         // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop.
         await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
-        return 0;
+
+        // Non-zero only when the built-in daemon stopped the server (e.g. no usable Terraform: exit code 4, with its reason logged).
+        return Environment.ExitCode;
     }
 
     private static void PrintBanner(CoordinatorOptions settings, string? userPsk, int daemonSlots)
