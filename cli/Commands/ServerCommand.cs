@@ -142,8 +142,11 @@ internal static class ServerCommand
         // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop.
         await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
 
-        // Non-zero only when the built-in daemon stopped the server (e.g. no usable Terraform: exit code 4, with its reason logged).
-        return Environment.ExitCode;
+        // Non-zero only when the built-in daemon stopped the server for good (e.g. no usable Terraform: 4, its reason logged).
+        // Not its crash code 1: a Ctrl+C while it registers is still reported as a crash by the daemon, and the server stopped as asked.
+        return Environment.ExitCode is ProvisionerDaemonException.ConfigurationExitCode or ProvisionerDaemonException.AuthenticationExitCode or ProvisionerDaemonException.ProvisionerExitCode
+            ? Environment.ExitCode
+            : 0;
     }
 
     private static void PrintBanner(CoordinatorOptions settings, string? userPsk, int daemonSlots)
