@@ -285,6 +285,7 @@ public sealed class FleetTests(TerraformCacheFixture terraform, FleetCoordinator
 
             // Assert: failed as hung, and a healthy daemon builds the workspace again.
             Assert.Equal("failed", reaped.GetProperty("status").GetString());
+            Assert.Equal("daemon_timeout", reaped.GetProperty("error_code").GetString());
             Assert.False(string.IsNullOrEmpty(reaped.GetProperty("error").GetString()));
             silentDisposed = true;
             await silent.DisposeAsync();
