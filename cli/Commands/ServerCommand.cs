@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -11,6 +12,8 @@ using Microsoft.Extensions.Options;
 
 using Provisioning.Coordinator;
 using Provisioning.Coordinator.Api;
+using Provisioning.Daemon;
+using Provisioning.Daemon.Hosting;
 
 namespace Provisioning.Cli.Commands;
 
@@ -32,14 +35,16 @@ internal static class ServerCommand
         var jobHangTimeout = Flag("--job-hang-timeout", "PROVISIONING_JOB_HANG_TIMEOUT", "A running job without a heartbeat for this long fails as hung.", "5m");
         var jobPendingTimeout = Flag("--job-pending-timeout", "PROVISIONING_JOB_PENDING_TIMEOUT", "A job no daemon took for this long fails.", "30m");
         var provisionerPsk = Flag("--provisioner-psk", "PROVISIONING_PROVISIONER_PSK", "Pre-shared key daemons may authenticate with (at least 16 characters); default: provisioner keys only.", null);
+        var provisionerDaemons = Flag("--provisioner-daemons", "PROVISIONING_PROVISIONER_DAEMONS", "Job slots of the provisioner daemon run inside the server (0 to 64; 0: none, jobs need external daemons).", "3");
 
         var command = new Command("server", "Run the coordinator: REST API, daemon gRPC service and job queue.")
         {
-            httpAddress, grpcAddress, postgresUrl, maxUploadSize, jobHangTimeout, jobPendingTimeout, provisionerPsk,
+            httpAddress, grpcAddress, postgresUrl, maxUploadSize, jobHangTimeout, jobPendingTimeout, provisionerPsk, provisionerDaemons,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CoordinatorOptions options;
+            int daemonSlots;
             try
             {
                 var http = CliValues.ParseAddress(parse.GetValue(httpAddress)!);
@@ -53,6 +58,10 @@ internal static class ServerCommand
                     JobPendingTimeout = CliValues.ParseDuration(parse.GetValue(jobPendingTimeout)!),
                     ProvisionerPsk = parse.GetValue(provisionerPsk),
                 };
+                if (!int.TryParse(parse.GetValue(provisionerDaemons), NumberStyles.None, CultureInfo.InvariantCulture, out daemonSlots) || daemonSlots > ProvisionerDaemonOptions.MaxSlots)
+                {
+                    throw new FormatException($"--provisioner-daemons '{parse.GetValue(provisionerDaemons)}' is not a number of slots from 0 to {ProvisionerDaemonOptions.MaxSlots}.");
+                }
             }
             catch (Exception exception) when (exception is FormatException or OverflowException)
             {
@@ -68,13 +77,17 @@ internal static class ServerCommand
                 return 2;
             }
 
-            return await RunAsync(options, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(options, daemonSlots, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(CoordinatorOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CoordinatorOptions options, int daemonSlots, CancellationToken cancellationToken)
     {
+        // The built-in daemon authenticates with the operator's PSK, else with one made up for this run only (never printed),
+        // so that no credential has to be created before the first job runs.
+        var userPsk = options.ProvisionerPsk;
+        var daemonPsk = daemonSlots == 0 ? null : userPsk ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -84,7 +97,7 @@ internal static class ServerCommand
             [$"{CoordinatorOptions.SectionName}:{nameof(options.MaxUploadBytes)}"] = options.MaxUploadBytes.ToString(CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobHangTimeout)}"] = options.JobHangTimeout.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobPendingTimeout)}"] = options.JobPendingTimeout.ToString("c", CultureInfo.InvariantCulture),
-            [$"{CoordinatorOptions.SectionName}:{nameof(options.ProvisionerPsk)}"] = options.ProvisionerPsk,
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.ProvisionerPsk)}"] = daemonPsk ?? userPsk,
         });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
@@ -93,6 +106,23 @@ internal static class ServerCommand
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         builder.AddCoordinator();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenOnCoordinatorAddresses(options));
+        if (daemonSlots > 0)
+        {
+            var grpc = new UriBuilder(options.HttpAddress.StartsWith("https:", StringComparison.OrdinalIgnoreCase) ? options.HttpAddress : options.GrpcAddress);
+            if (grpc.Host is "0.0.0.0" or "[::]" or "::")
+            {
+                grpc.Host = "127.0.0.1";
+            }
+
+            builder.AddProvisionerDaemon(daemon =>
+            {
+                daemon.CoordinatorUrl = grpc.Uri;
+                daemon.PreSharedKey = daemonPsk;
+                daemon.Slots = daemonSlots;
+                daemon.Name = "built-in@" + Environment.MachineName;
+                daemon.CacheDirectory = Path.Combine(options.HomeDirectory, "cache");
+            });
+        }
 
         await using var app = builder.Build();
         app.MapCoordinator();
@@ -107,14 +137,14 @@ internal static class ServerCommand
         }
 
         var settings = app.Services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
-        PrintBanner(settings);
+        PrintBanner(settings, userPsk, daemonSlots);
 
         // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop.
         await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
         return 0;
     }
 
-    private static void PrintBanner(CoordinatorOptions settings)
+    private static void PrintBanner(CoordinatorOptions settings, string? userPsk, int daemonSlots)
     {
         var grpc = settings.HttpAddress.StartsWith("https:", StringComparison.OrdinalIgnoreCase) ? settings.HttpAddress : settings.GrpcAddress;
         var session = Path.Combine(settings.HomeDirectory, "session");
@@ -122,21 +152,22 @@ internal static class ServerCommand
         var database = string.IsNullOrWhiteSpace(settings.PostgresUrl)
             ? "built-in PostgreSQL under " + Path.Combine(settings.HomeDirectory, "postgres")
             : "the one given by --postgres-url";
-        var pskHint = string.IsNullOrEmpty(settings.ProvisionerPsk)
+        var pskHint = string.IsNullOrEmpty(userPsk)
             ? "(or start the server with --provisioner-psk and pass --psk instead of --key)"
             : "(or pass --psk with the pre-shared key this server was given)";
-        const string KeyRequest = """{"name":"my-fleet","tags":{}}""";
+        var builtIn = daemonSlots > 0 ? $"built-in daemon with {daemonSlots} slot(s), untagged" : "none built in (--provisioner-daemons 0): start one below";
         Console.WriteLine($"""
 
             Provisioning coordinator is running.
               REST API:       {api}  (OpenAPI document: {settings.HttpAddress}/openapi/v1.json)
               Daemons (gRPC): {grpc}
               Database:       {database}
+              Provisioners:   {builtIn}
               Admin token:    {session}  (written on the first start, readable by this user only)
-                              e.g. curl -H "Authorization: Bearer $(cat {session})" {api}/users/me
+                              log in on this machine with: provisioning login {settings.HttpAddress}
 
             Start an external provisioner daemon (on any machine that reaches this one):
-              1. create a key:  curl -X POST -H "Authorization: Bearer $(cat {session})" -H "Content-Type: application/json" -d '{KeyRequest}' {api}/provisioner-keys
+              1. create a key:  provisioning provisioner keys create my-fleet [--tag key=value]
               2. run:           provisioning provisioner start --url {settings.HttpAddress} --key <the key shown once>
                                 {pskHint}
 

@@ -97,9 +97,10 @@ internal static class TerraformEnvironment
 
         // Templates without the coder provider read the build through ordinary variables; Terraform
         // ignores TF_VAR_ variables a template does not declare, so these are always safe to set.
-        environment["TF_VAR_workspace_name"] = metadata.WorkspaceName;
-        environment["TF_VAR_workspace_owner"] = metadata.WorkspaceOwner;
-        environment["TF_VAR_workspace_id"] = metadata.WorkspaceId;
+        // A template import has no workspace: leaving these unset lets the template's defaults (and validations) apply.
+        environment["TF_VAR_workspace_name"] = NullIfEmpty(metadata.WorkspaceName);
+        environment["TF_VAR_workspace_owner"] = NullIfEmpty(metadata.WorkspaceOwner);
+        environment["TF_VAR_workspace_id"] = NullIfEmpty(metadata.WorkspaceId);
         environment["TF_VAR_workspace_transition"] = transition;
         environment["TF_VAR_workspace_build_number"] = metadata.WorkspaceBuildNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -193,4 +194,6 @@ internal static class TerraformEnvironment
 
         return false;
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

@@ -52,6 +52,19 @@ public sealed class TerraformEnvironmentTests
     }
 
     [Fact]
+    public void Build_ImportWithoutWorkspace_LeavesTfVarWorkspaceVariablesUnsetSoDefaultsApply()
+    {
+        var host = new Hashtable { ["TF_VAR_workspace_name"] = "from-the-host" };
+
+        var environment = TerraformEnvironment.Build(new TerraformOptions(), host, new Metadata { WorkspaceTransition = WorkspaceTransition.Start }, [], [], cliConfigFile: null);
+
+        Assert.Null(environment["TF_VAR_workspace_name"]);
+        Assert.Null(environment["TF_VAR_workspace_owner"]);
+        Assert.Null(environment["TF_VAR_workspace_id"]);
+        Assert.Equal("start", environment["TF_VAR_workspace_transition"]);
+    }
+
+    [Fact]
     public void Build_Metadata_SetsCoderAndTfVarVariables()
     {
         var metadata = new Metadata

@@ -1,0 +1,172 @@
+using System.Globalization;
+
+using Provisioning.Cli.Client;
+using Provisioning.Cli.Config;
+
+namespace Provisioning.Cli.Commands;
+
+/// <summary>
+/// Shows a job as it runs: its place in the queue while pending (and why it waits), then its log lines grouped under
+/// their stage, until it ends. Ctrl+C asks whether to cancel the job (without a terminal on stdin it cancels); a second
+/// Ctrl+C after a cancel stops following and leaves the job to end on its own.
+/// </summary>
+internal sealed class JobFollower(ProvisioningClient client)
+{
+    private static readonly TimeSpan QueuePollInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    public async Task<Job> FollowAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        using var detached = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var cancelRequested = 0;
+        var prompting = 0;
+        void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs args)
+        {
+            args.Cancel = true;
+            if (Volatile.Read(ref cancelRequested) == 1 || Volatile.Read(ref prompting) == 1)
+            {
+                Console.Error.WriteLine("Stopped following; the job goes on ending by itself (see `provisioning jobs list`).");
+                detached.Cancel();
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                var cancel = Console.IsInputRedirected;
+                if (!cancel)
+                {
+                    Interlocked.Exchange(ref prompting, 1);
+                    Console.Error.Write("\nCancel the job? [y/N] ");
+                    var answer = Console.ReadLine()?.Trim();
+                    Interlocked.Exchange(ref prompting, 0);
+                    cancel = answer is not null && answer.StartsWith('y');
+                }
+
+                if (!cancel)
+                {
+                    Console.Error.WriteLine("Still following; the job goes on.");
+                    return;
+                }
+
+                Interlocked.Exchange(ref cancelRequested, 1);
+                try
+                {
+                    await client.CancelJobAsync(jobId, CancellationToken.None).ConfigureAwait(false);
+                    Console.Error.WriteLine("Canceling the job (Ctrl+C again to stop following)...");
+                }
+                catch (ProvisioningApiException exception)
+                {
+                    Console.Error.WriteLine("Could not cancel: " + exception.Message);
+                }
+            });
+        }
+
+        Console.CancelKeyPress += OnCancelKeyPress;
+        try
+        {
+            return await FollowCoreAsync(jobId, detached.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (detached.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"Stopped following job {jobId}; it was asked to cancel.", 130);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+        }
+    }
+
+    private async Task<Job> FollowCoreAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        using var stopQueue = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var queue = ShowQueueAsync(jobId, stopQueue.Token);
+        long cursor = 0;
+        string? stage = null;
+        var ended = false;
+        try
+        {
+            while (!ended)
+            {
+                await foreach (var item in client.FollowJobLogsAsync(jobId, cursor, cancellationToken).ConfigureAwait(false))
+                {
+                    if (item is JobEnd)
+                    {
+                        ended = true;
+                        break;
+                    }
+
+                    var log = (JobLog)item;
+                    cursor = log.Id;
+                    if (!queue.IsCompleted)
+                    {
+                        await stopQueue.CancelAsync().ConfigureAwait(false);
+                    }
+
+                    if (log.Stage.Length > 0 && log.Stage != stage)
+                    {
+                        stage = log.Stage;
+                        Console.WriteLine($"==> {stage}");
+                    }
+
+                    if (log.Output != log.Stage)
+                    {
+                        var level = log.Level is "error" or "warn" ? log.Level.ToUpperInvariant() + " " : string.Empty;
+                        Console.WriteLine($"    {level}{log.Output}");
+                    }
+                }
+
+                if (!ended)
+                {
+                    // The stream dropped (a coordinator restart, a proxy timeout): resume after the last line seen.
+                    await Task.Delay(ReconnectDelay, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            await stopQueue.CancelAsync().ConfigureAwait(false);
+            await queue.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        return await client.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>While the job is pending, prints its queue position and waiting reason whenever they change.</summary>
+    private async Task ShowQueueAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        string? shown = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var job = await client.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+            if (job.Status != "pending")
+            {
+                if (job.Status is "running")
+                {
+                    Console.WriteLine("==> Running");
+                }
+
+                return;
+            }
+
+            var text = Describe(job);
+            if (text != shown)
+            {
+                Console.WriteLine($"==> {text}");
+                shown = text;
+            }
+
+            await Task.Delay(QueuePollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public static string Describe(Job job)
+    {
+        var position = job.QueuePosition is { } at ? string.Create(CultureInfo.InvariantCulture, $"Queued: position {at} of {job.QueueSize}") : "Queued";
+        return job.WaitingReason is { Length: > 0 } reason ? $"{position} ({reason})" : position;
+    }
+
+    public static string Duration(Job job) =>
+        job.StartedAt is { } started && job.CompletedAt is { } completed
+            ? string.Create(CultureInfo.InvariantCulture, $" in {(completed - started).TotalSeconds:0.0}s")
+            : string.Empty;
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+
+using Provisioning.Cli.Client;
+using Provisioning.Cli.Config;
+
+namespace Provisioning.Cli.Commands;
+
+/// <summary>
+/// <c>provisioning login URL [--token T]</c>: checks the token against the coordinator and stores both under
+/// $PROVISIONING_HOME. Without --token it uses PROVISIONING_SESSION_TOKEN, else the session file already there
+/// (the one `provisioning server` writes for its admin on this machine).
+/// </summary>
+internal static class LoginCommand
+{
+    public static Command Create()
+    {
+        var url = new Argument<string>("url") { Description = "The coordinator's URL, e.g. http://127.0.0.1:3000." };
+        var token = new Option<string?>("--token") { Description = $"An API token (default: ${CliConfig.TokenVariable}, else {CliConfig.SessionFile})." };
+        var command = new Command("login", "Log in to a coordinator: store its URL and a session token under $PROVISIONING_HOME.") { url, token };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var address = CliConfig.ParseUrl(parse.GetValue(url)!);
+                var secret = parse.GetValue(token)
+                    ?? (Environment.GetEnvironmentVariable(CliConfig.TokenVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null)
+                    ?? (File.Exists(CliConfig.SessionFile) ? (await File.ReadAllTextAsync(CliConfig.SessionFile, cancellationToken).ConfigureAwait(false)).Trim() : null);
+                if (string.IsNullOrEmpty(secret))
+                {
+                    throw new CliException($"No token: pass --token <token> (an admin creates one with POST /api/v1/users), or log in on the server's machine where {CliConfig.SessionFile} exists.");
+                }
+
+                using var client = ProvisioningClient.Create(address, secret);
+                var me = await client.GetMeAsync(cancellationToken).ConfigureAwait(false);
+                CliConfig.Save(address, secret);
+                Console.WriteLine($"Logged in to {address.ToString().TrimEnd('/')} as {me.Username} ({me.Role}); session stored in {CliConfig.SessionFile}.");
+                return 0;
+            }
+            catch (Exception exception) when (exception is CliException or ProvisioningApiException or IOException)
+            {
+                await Console.Error.WriteLineAsync("error: " + exception.Message).ConfigureAwait(false);
+                return 1;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,219 @@
+using System.CommandLine;
+
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+using Provisioning.Cli.Client;
+using Provisioning.Cli.Config;
+using Provisioning.Daemon;
+using Provisioning.Daemon.Hosting;
+
+namespace Provisioning.Cli.Commands;
+
+/// <summary><c>provisioning provisioner start|list|keys</c>: run a daemon, see the fleet, manage provisioner keys.</summary>
+internal static class ProvisionerCommand
+{
+    public static Command Create() => new("provisioner", "Run a provisioner daemon, list the fleet, manage provisioner keys.")
+    {
+        CreateStart(),
+        CreateList(),
+        new Command("keys", "Provisioner keys: credentials daemons start with; a key's tags become its daemons' tags.") { CreateKeysCreate(), CreateKeysList(), CreateKeysDelete() },
+    };
+
+    private static Command CreateStart()
+    {
+        var url = Env(new Option<string?>("--url") { Description = "The coordinator's URL (its REST address; the daemon asks it for the gRPC address) or its gRPC address." }, CliConfig.UrlVariable);
+        var key = Env(new Option<string?>("--key") { Description = "A provisioner key (from `provisioning provisioner keys create`)." }, "PROVISIONING_PROVISIONER_KEY");
+        var psk = Env(new Option<string?>("--psk") { Description = "The coordinator's pre-shared key (its --provisioner-psk), instead of --key." }, "PROVISIONING_PROVISIONER_PSK");
+        var tags = CliCommon.KeyValueOption("--tag", "A tag key=value this daemon offers (repeatable); refused with --key, whose tags apply.");
+        var name = Env(new Option<string?>("--name") { Description = "The daemon's name, unique in the fleet (default: the host name)." }, "PROVISIONING_PROVISIONER_NAME");
+        var slots = new Option<int>("--slots") { Description = "How many jobs run at once (1..64). [env: PROVISIONING_PROVISIONER_SLOTS]", DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("PROVISIONING_PROVISIONER_SLOTS"), out var n) ? n : 1 };
+        var cacheDir = Env(new Option<string?>("--cache-dir") { Description = "Job work directories and Terraform's plugin cache (default: ~/.cache/provisioning)." }, "PROVISIONING_CACHE_DIR");
+        var terraformPath = Env(new Option<string?>("--terraform-path") { Description = "The terraform (or tofu) executable (default: terraform on PATH)." }, "PROVISIONING_TERRAFORM_PATH");
+        var logJson = new Option<bool>("--log-json") { Description = "Log JSON lines. [env: PROVISIONING_LOG_JSON]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PROVISIONING_LOG_JSON") is "1" or "true" };
+        var metrics = Env(new Option<string?>("--metrics-address") { Description = "Serve Prometheus /metrics here, e.g. 127.0.0.1:2112 (default: off)." }, "PROVISIONING_METRICS_ADDRESS");
+        var health = Env(new Option<string?>("--health-address") { Description = "Serve /healthz and /readyz here, e.g. 0.0.0.0:8080 (default: off)." }, "PROVISIONING_HEALTH_ADDRESS");
+        var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish); Ctrl+C cancels running jobs gracefully.")
+        {
+            url, key, psk, tags, name, slots, cacheDir, terraformPath, logJson, metrics, health,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            Uri coordinator;
+            Dictionary<string, string> tagValues;
+            try
+            {
+                var given = parse.GetValue(url) ?? throw new CliException($"Name the coordinator: --url http://host:3000 (or set {CliConfig.UrlVariable}).", 2);
+                tagValues = CliCommon.ParsePairs(parse.GetValue(tags), "--tag");
+                if (tagValues.Count > 0 && !string.IsNullOrEmpty(parse.GetValue(key)))
+                {
+                    throw new CliException("--tag cannot be used with --key: a provisioner key carries its tags (create the key with --tag instead).", 2);
+                }
+
+                coordinator = await ResolveGrpcAddressAsync(CliConfig.ParseUrl(given), cancellationToken).ConfigureAwait(false);
+            }
+            catch (CliException exception)
+            {
+                await Console.Error.WriteLineAsync("error: " + exception.Message).ConfigureAwait(false);
+                return exception.ExitCode;
+            }
+
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+            builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+            builder.AddProvisionerDaemon(options =>
+            {
+                options.CoordinatorUrl = coordinator;
+                options.ProvisionerKey = parse.GetValue(key);
+                options.PreSharedKey = parse.GetValue(psk);
+                foreach (var (tagKey, value) in tagValues)
+                {
+                    options.Tags[tagKey] = value;
+                }
+
+                options.Name = parse.GetValue(name) is { Length: > 0 } daemonName ? daemonName : options.Name;
+                options.Slots = parse.GetValue(slots);
+                options.CacheDirectory = parse.GetValue(cacheDir) is { Length: > 0 } cache ? Path.GetFullPath(cache) : options.CacheDirectory;
+                options.TerraformPath = parse.GetValue(terraformPath);
+                options.LogJson = parse.GetValue(logJson);
+                options.MetricsAddress = parse.GetValue(metrics);
+                options.HealthAddress = parse.GetValue(health);
+            });
+            using var host = builder.Build();
+            try
+            {
+                await host.RunAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (OptionsValidationException exception)
+            {
+                await Console.Error.WriteLineAsync("error: invalid daemon settings: " + string.Join(" ", exception.Failures)).ConfigureAwait(false);
+                return ProvisionerDaemonException.ConfigurationExitCode;
+            }
+
+            if (Environment.ExitCode != 0)
+            {
+                await Console.Error.WriteLineAsync($"error: the provisioner daemon stopped (exit code {Environment.ExitCode}); see the log line above for the reason.").ConfigureAwait(false);
+            }
+
+            return Environment.ExitCode;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// A cleartext coordinator serves gRPC on its own port, which its REST API advertises; so a user passes the one
+    /// URL they know. When the URL does not answer as a REST API (it is the gRPC address already, or the coordinator
+    /// is not up yet), it is used as given and the daemon retries.
+    /// </summary>
+    private static async Task<Uri> ResolveGrpcAddressAsync(Uri url, CancellationToken cancellationToken)
+    {
+        using var client = ProvisioningClient.Create(url, token: null);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            var info = await client.GetBuildInfoAsync(timeout.Token).ConfigureAwait(false);
+            var grpc = new UriBuilder(info.GrpcAddress);
+            if (grpc.Host is "0.0.0.0" or "[::]" or "::" or "*" or "+")
+            {
+                grpc.Host = url.Host;
+            }
+
+            return grpc.Uri;
+        }
+        catch (Exception exception) when (exception is ProvisioningApiException or OperationCanceledException or System.Text.Json.JsonException or HttpRequestException or UriFormatException)
+        {
+            return new Uri(url.ToString().TrimEnd('/'));
+        }
+    }
+
+    private static Command CreateList()
+    {
+        var output = CliCommon.OutputOption();
+        var command = new Command("list", "List the provisioner daemons the coordinator knows, with their tags, status and current jobs.") { output };
+        command.SetClientAction(async (parse, client, cancellationToken) =>
+        {
+            var json = CliCommon.IsJson(parse, output);
+            var daemons = await client.ListProvisionersAsync(cancellationToken).ConfigureAwait(false);
+            if (json)
+            {
+                CliCommon.WriteJson(daemons);
+                return 0;
+            }
+
+            TextTable.Write(
+                ["name", "status", "tags", "slots", "jobs", "key", "last seen"],
+                daemons.Select(daemon => (IReadOnlyList<string>)[
+                    daemon.Name, daemon.Status, TextTable.Tags(daemon.Tags), daemon.Slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    daemon.CurrentJobs.Count == 0 ? "-" : string.Join(",", daemon.CurrentJobs), daemon.KeyName ?? "(psk)", TextTable.Time(daemon.LastSeenAt)]));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateKeysCreate()
+    {
+        var name = new Argument<string>("name") { Description = "The key's name." };
+        var tags = CliCommon.KeyValueOption("--tag", "A tag key=value for daemons started with this key (repeatable).");
+        var output = CliCommon.OutputOption();
+        var command = new Command("create", "Create a provisioner key; it is printed once, keep it.") { name, tags, output };
+        command.SetClientAction(async (parse, client, cancellationToken) =>
+        {
+            var json = CliCommon.IsJson(parse, output);
+            var created = await client.CreateProvisionerKeyAsync(new CreateProvisionerKeyRequest(parse.GetValue(name)!, CliCommon.ParsePairs(parse.GetValue(tags), "--tag")), cancellationToken).ConfigureAwait(false);
+            if (json)
+            {
+                CliCommon.WriteJson(created);
+                return 0;
+            }
+
+            await Console.Error.WriteLineAsync($"Created provisioner key '{created.ProvisionerKey.Name}' (tags {TextTable.Tags(created.ProvisionerKey.Tags)}). It is shown only now:").ConfigureAwait(false);
+            Console.WriteLine(created.Key);
+            await Console.Error.WriteLineAsync($"Start a daemon with it: provisioning provisioner start --url {client.BaseAddress.ToString().TrimEnd('/')} --key <the key>").ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateKeysList()
+    {
+        var output = CliCommon.OutputOption();
+        var command = new Command("list", "List provisioner keys (names and tags; never the secrets).") { output };
+        command.SetClientAction(async (parse, client, cancellationToken) =>
+        {
+            var json = CliCommon.IsJson(parse, output);
+            var keys = await client.ListProvisionerKeysAsync(cancellationToken).ConfigureAwait(false);
+            if (json)
+            {
+                CliCommon.WriteJson(keys);
+                return 0;
+            }
+
+            TextTable.Write(["name", "tags", "created"], keys.Select(key => (IReadOnlyList<string>)[key.Name, TextTable.Tags(key.Tags), TextTable.Time(key.CreatedAt)]));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateKeysDelete()
+    {
+        var name = new Argument<string>("name") { Description = "The key's name." };
+        var command = new Command("delete", "Delete a provisioner key; daemons using it can no longer connect.") { name };
+        command.SetClientAction(async (parse, client, cancellationToken) =>
+        {
+            await client.DeleteProvisionerKeyAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            Console.WriteLine($"Deleted provisioner key '{parse.GetValue(name)}'.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Option<string?> Env(Option<string?> option, string variable)
+    {
+        option.Description += $" [env: {variable}]";
+        option.DefaultValueFactory = _ => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
+        return option;
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# One command, a working local fleet: builds the CLI (Release), starts `provisioning server` on
+# http://localhost:3000 with the built-in PostgreSQL and no built-in daemon, creates a provisioner key,
+# starts one standalone `provisioning provisioner start` daemon with it, pushes templates/local as the
+# activated template `local`, and prints what to try next. Ctrl+C stops everything.
+#
+# State lives in a dev home (PROVISIONING_HOME, default .dev/home in the repository, gitignored), so it
+# never touches ~/.config/provisioning; ./scripts/provisioning-dev.sh runs the CLI against it.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dev="$repo/.dev"
+export PROVISIONING_HOME="${PROVISIONING_HOME:-$dev/home}"
+unset PROVISIONING_URL PROVISIONING_SESSION_TOKEN
+port="${PROVISIONING_DEV_PORT:-3000}"
+url="http://localhost:$port"
+cli="$repo/cli/bin/Release/net10.0/provisioning"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+fail() { printf 'develop.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v dotnet >/dev/null || fail "the .NET SDK 10 is missing: install it from https://dot.net (e.g. apt-get install dotnet-sdk-10.0)."
+command -v terraform >/dev/null || fail "terraform is missing: install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install) and put it on PATH."
+if ! command -v initdb >/dev/null && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  fail "PostgreSQL's server binaries (initdb, pg_ctl) are missing: install them, e.g. 'sudo apt-get install postgresql' (Debian/Ubuntu) or 'brew install postgresql' (macOS)."
+fi
+if command -v curl >/dev/null; then :; else fail "curl is missing: install it (apt-get install curl)."; fi
+if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then
+  fail "something already answers on $url: stop it (an earlier develop.sh?) or set PROVISIONING_DEV_PORT."
+fi
+
+say "Building the CLI (Release)"
+dotnet build "$repo/cli/Provisioning.Cli.csproj" -c Release -nologo -v quiet
+mkdir -p "$PROVISIONING_HOME" "$dev/cache" "$dev/workspaces"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  say "Stopping"
+  # The daemon first (SIGTERM drains: running jobs finish), then the server (it stops PostgreSQL last).
+  for (( i=${#pids[@]}-1; i>=0; i-- )); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+say "Starting provisioning server on $url (built-in PostgreSQL under $PROVISIONING_HOME/postgres)"
+"$cli" server --http-address "localhost:$port" --provisioner-daemons 0 > >(trap '' INT; exec sed -u 's/^/[server] /') 2>&1 &
+pids+=($!)
+for (( i=0; ; i++ )); do
+  curl -fsS -o /dev/null "$url/readyz" 2>/dev/null && break
+  kill -0 "${pids[0]}" 2>/dev/null || fail "provisioning server exited; see its [server] lines above."
+  (( i < 240 )) || fail "provisioning server did not become ready within 2 minutes."
+  sleep 0.5
+done
+
+"$cli" login "$url"
+
+say "Creating a provisioner key and starting a standalone daemon"
+"$cli" provisioner keys delete develop >/dev/null 2>&1 || true
+key="$("$cli" provisioner keys create develop 2>/dev/null)"
+# The key goes through the environment, not the command line, which any user can read in the process list.
+PROVISIONING_PROVISIONER_KEY="$key" "$cli" provisioner start --url "$url" --name develop --slots 2 --cache-dir "$dev/cache" > >(trap '' INT; exec sed -u 's/^/[provisioner] /') 2>&1 &
+pids+=($!)
+
+say "Pushing templates/local as template 'local' (workspaces under $dev/workspaces)"
+"$cli" templates push local -d "$repo/templates/local" --variable "workspaces_root=$dev/workspaces" -m "develop.sh" -y
+
+cat <<TRY
+
+  The fleet is running: coordinator $url, one daemon ("develop"), template "local".
+  In another terminal, from $repo:
+
+    ./scripts/provisioning-dev.sh list
+    ./scripts/provisioning-dev.sh create my-workspace -t local
+    ./scripts/provisioning-dev.sh show my-workspace
+    ./scripts/provisioning-dev.sh stop my-workspace
+    ./scripts/provisioning-dev.sh jobs list
+    ./scripts/provisioning-dev.sh delete my-workspace -y
+    ./scripts/provisioning-dev.sh provisioner list
+
+  Hangfire dashboard: $url/hangfire (send the token in $PROVISIONING_HOME/session)
+  Press Ctrl+C to stop everything.
+
+TRY
+wait "${pids[@]}"

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+using Provisioning.Testing;
+
+namespace Provisioning.Cli.Tests;
+
+/// <summary>
+/// A fleet as a user starts it, all separate processes of the built CLI: `provisioning server` (built-in PostgreSQL,
+/// no built-in daemon) on free ports in a temporary PROVISIONING_HOME, a login, a provisioner key, one
+/// `provisioning provisioner start` daemon with it, and templates/local pushed as `local` with its workspaces under
+/// the temporary home. Every wait is bounded; Dispose stops the daemon (SIGTERM), then the server (SIGINT), killing
+/// whatever does not stop in time.
+/// </summary>
+public sealed class CliFleetFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
+
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
+
+    private Process? _server;
+    private Process? _daemon;
+
+    public string Home { get; } = Path.Combine(Path.GetTempPath(), "provisioning-cli-tests-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public string WorkspacesRoot => Path.Combine(Home, "workspaces");
+
+    public string Url { get; private set; } = string.Empty;
+
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "provisioning.exe" : "provisioning");
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // The tests skip themselves: they read processes from /proc and send signals.
+        }
+
+        TerraformRequirement.Require();
+        Directory.CreateDirectory(Home);
+        File.SetUnixFileMode(Home, (UnixFileMode)0b111_101_101); // The built-in PostgreSQL runs as `postgres` under root and must traverse it.
+        var (httpPort, grpcPort) = (FreePort(), FreePort());
+        Url = $"http://127.0.0.1:{httpPort}";
+        _server = Start(["server", "--http-address", $"127.0.0.1:{httpPort}", "--grpc-address", $"127.0.0.1:{grpcPort}", "--provisioner-daemons", "0"], null);
+        using var timeout = new CancellationTokenSource(CommandTimeout);
+        await WaitUntilReadyAsync(timeout.Token);
+
+        await RunCheckedAsync("login", Url);
+        var key = (await RunCheckedAsync("provisioner", "keys", "create", "cli-tests")).Stdout.Trim();
+        _daemon = Start(
+            ["provisioner", "start", "--url", Url, "--name", "cli-tests", "--slots", "2", "--cache-dir", Path.Combine(Home, "cache")],
+            new Dictionary<string, string> { ["PROVISIONING_PROVISIONER_KEY"] = key });
+        await RunCheckedAsync("templates", "push", "local", "-d", Path.Combine(SharedFolder.RepositoryRoot, "templates", "local"), "--variable", $"workspaces_root={WorkspacesRoot}", "-y");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(_daemon, "TERM");
+        await StopAsync(_server, "INT");
+        try
+        {
+            if (Directory.Exists(Home))
+            {
+                Directory.Delete(Home, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // A workspace process may still be writing its heartbeat; the temporary folder is the system's to clean.
+        }
+    }
+
+    /// <summary>Runs the CLI to its end (bounded by <see cref="CommandTimeout"/>) with this fleet's home.</summary>
+    public Task<CliResult> RunAsync(params string[] arguments) => RunAsync(arguments, null);
+
+    /// <summary>Runs the CLI with extra environment variables (PROVISIONING_HOME among them replaces the fleet's).</summary>
+    public async Task<CliResult> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
+    {
+        using var process = Start(arguments, environment, redirectInput: true);
+        process.StandardInput.Close();
+        return await CollectAsync(process, CommandTimeout);
+    }
+
+    public async Task<CliResult> RunCheckedAsync(params string[] arguments)
+    {
+        var result = await RunAsync(arguments);
+        Assert.True(result.ExitCode == 0, $"provisioning {string.Join(' ', arguments)} failed:\n{result}");
+        return result;
+    }
+
+    /// <summary>Starts the CLI and leaves it running; stdin is closed, as from a script.</summary>
+    public Process StartDetached(params string[] arguments)
+    {
+        var process = Start(arguments, null, redirectInput: true);
+        process.StandardInput.Close();
+        return process;
+    }
+
+    public static async Task<CliResult> CollectAsync(Process process, TimeSpan timeout)
+    {
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new TimeoutException($"`provisioning` did not end within {timeout}:\n{await stdout}\n{await stderr}");
+        }
+
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    private Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, bool redirectInput = false)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["PROVISIONING_HOME"] = Home;
+        start.Environment.Remove("PROVISIONING_URL");
+        start.Environment.Remove("PROVISIONING_SESSION_TOKEN");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start)!;
+        if (!redirectInput)
+        {
+            // Long-running processes: keep their pipes drained so they never block on a full buffer.
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        return process;
+    }
+
+    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(Url) };
+        while (true)
+        {
+            Assert.False(_server!.HasExited, $"`provisioning server` exited early with code {(_server.HasExited ? _server.ExitCode : 0)}.");
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/readyz", UriKind.Relative), cancellationToken);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet: the built-in PostgreSQL starts first.
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    private static async Task StopAsync(Process? process, string signal)
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        using (process)
+        {
+            if (!process.HasExited)
+            {
+                using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]))
+                {
+                    await kill.WaitForExitAsync();
+                }
+
+                using var timeout = new CancellationTokenSource(StopTimeout);
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
