@@ -56,13 +56,15 @@ internal sealed class ApiServer : IAsyncDisposable
 
     public ProvisionerDaemon.ProvisionerDaemonClient Daemons { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     public string SessionPath => Path.Combine(Home, "session");
 
     public static async Task<ApiServer> StartAsync(PostgresServerFixture server, CancellationToken cancellationToken) =>
         await StartOnAsync(await server.CreateDatabaseAsync("api", cancellationToken), cancellationToken);
 
-    /// <summary>Starts a coordinator on an existing database (a second replica when another server uses it).</summary>
-    public static async Task<ApiServer> StartOnAsync(string connectionString, CancellationToken cancellationToken)
+    /// <summary>Starts a coordinator on an existing database (a second replica when another server uses it); <paramref name="settings"/> adds "Coordinator:*" settings.</summary>
+    public static async Task<ApiServer> StartOnAsync(string connectionString, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var home = PostgresServerFixture.CreateTemporaryHome();
         var http = new Uri($"http://127.0.0.1:{FreePort()}");
@@ -77,6 +79,7 @@ internal sealed class ApiServer : IAsyncDisposable
             ["Coordinator:HttpAddress"] = http.ToString().TrimEnd('/'),
             ["Coordinator:GrpcAddress"] = grpc.ToString().TrimEnd('/'),
         });
+        builder.Configuration.AddInMemoryCollection((settings ?? new Dictionary<string, string?>()).Select(setting => KeyValuePair.Create("Coordinator:" + setting.Key, setting.Value)));
         builder.Logging.ClearProviders();
         builder.AddCoordinator();
         var options = new CoordinatorOptions { HttpAddress = http.ToString().TrimEnd('/'), GrpcAddress = grpc.ToString().TrimEnd('/') };
