@@ -34,12 +34,13 @@ internal static class ServerCommand
         var maxUploadSize = Flag("--max-upload-size", "PROVISIONING_MAX_UPLOAD_SIZE", "Largest template or state accepted (e.g. 64MiB).", "64MiB");
         var jobHangTimeout = Flag("--job-hang-timeout", "PROVISIONING_JOB_HANG_TIMEOUT", "A running job without a heartbeat for this long fails as hung.", "5m");
         var jobPendingTimeout = Flag("--job-pending-timeout", "PROVISIONING_JOB_PENDING_TIMEOUT", "A job no daemon took for this long fails.", "30m");
+        var jobLogRetention = Flag("--job-log-retention", "PROVISIONING_JOB_LOG_RETENTION", "Logs of jobs that ended longer ago are deleted (0s keeps them forever).", "30d");
         var provisionerPsk = Flag("--provisioner-psk", "PROVISIONING_PROVISIONER_PSK", "Pre-shared key daemons may authenticate with (at least 16 characters); default: provisioner keys only.", null);
         var provisionerDaemons = Flag("--provisioner-daemons", "PROVISIONING_PROVISIONER_DAEMONS", "Job slots of the provisioner daemon run inside the server (0 to 64; 0: none, jobs need external daemons).", "3");
 
         var command = new Command("server", "Run the coordinator: REST API, daemon gRPC service and job queue.")
         {
-            httpAddress, grpcAddress, postgresUrl, maxUploadSize, jobHangTimeout, jobPendingTimeout, provisionerPsk, provisionerDaemons,
+            httpAddress, grpcAddress, postgresUrl, maxUploadSize, jobHangTimeout, jobPendingTimeout, jobLogRetention, provisionerPsk, provisionerDaemons,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,6 +57,7 @@ internal static class ServerCommand
                     MaxUploadBytes = CliValues.ParseSize(parse.GetValue(maxUploadSize)!),
                     JobHangTimeout = CliValues.ParseDuration(parse.GetValue(jobHangTimeout)!),
                     JobPendingTimeout = CliValues.ParseDuration(parse.GetValue(jobPendingTimeout)!),
+                    JobLogRetention = CliValues.ParseDuration(parse.GetValue(jobLogRetention)!),
                     ProvisionerPsk = parse.GetValue(provisionerPsk),
                 };
                 if (!int.TryParse(parse.GetValue(provisionerDaemons), NumberStyles.None, CultureInfo.InvariantCulture, out daemonSlots) || daemonSlots > ProvisionerDaemonOptions.MaxSlots)
@@ -97,6 +99,7 @@ internal static class ServerCommand
             [$"{CoordinatorOptions.SectionName}:{nameof(options.MaxUploadBytes)}"] = options.MaxUploadBytes.ToString(CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobHangTimeout)}"] = options.JobHangTimeout.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobPendingTimeout)}"] = options.JobPendingTimeout.ToString("c", CultureInfo.InvariantCulture),
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.JobLogRetention)}"] = options.JobLogRetention.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.ProvisionerPsk)}"] = daemonPsk ?? userPsk,
         });
         builder.Logging.ClearProviders();
