@@ -131,6 +131,10 @@ public sealed class ProvisionerDaemon : IDisposable
         {
             // Stopped before the first job could be taken.
         }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && _drain.IsCancellationRequested)
+        {
+            // Stopped while registering: gRPC reports the canceled call as an RpcException, not as a crash.
+        }
         finally
         {
             _alive = false;

@@ -222,6 +222,37 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
         Assert.False(daemon.Daemon.IsReady);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_DrainWhileRegisterCallHangs_StopsCleanlyWithoutAnError()
+    {
+        // Arrange: a "coordinator" that accepts TCP connections and never answers, so Register stays in flight.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<System.Net.Sockets.Socket>();
+        var accepting = Task.Run(async () =>
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                accepted.Add(await silent.AcceptSocketAsync(cancellationToken));
+            }
+        }, cancellationToken);
+        var address = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}");
+        await using var daemon = DaemonHarness.Start(address, terraform.Directory);
+        await Eventually.HoldsAsync(() => accepted.Count > 0, "the daemon connects to register", TimeSpan.FromSeconds(30), cancellationToken);
+
+        // Act
+        await daemon.Daemon.DrainAsync(cancellationToken);
+
+        // Assert: the run ends without an exception (a canceled Register is a stop, not a crash).
+        await daemon.Run.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        Assert.False(daemon.Daemon.IsReady);
+        foreach (var socket in accepted)
+        {
+            socket.Dispose();
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Daemon_ShutdownDuringJob_CancelsItAndReportsPartialStateBeforeExiting()
     {
