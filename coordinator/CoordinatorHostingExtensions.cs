@@ -63,7 +63,7 @@ public static class CoordinatorHostingExtensions
     }
 
     /// <summary>
-    /// Listens on <see cref="CoordinatorOptions.HttpAddress"/> (REST, HTTP/1.1 and HTTP/2) and, for
+    /// Listens on <see cref="CoordinatorOptions.HttpAddress"/> (REST: HTTP/1.1 in cleartext, HTTP/1.1 and HTTP/2 with TLS) and, for
     /// cleartext, on <see cref="CoordinatorOptions.GrpcAddress"/> with HTTP/2 only: Kestrel speaks cleartext
     /// HTTP/2 only on an HTTP/2-only endpoint (DESIGN.md §2.1).
     /// </summary>
@@ -72,7 +72,9 @@ public static class CoordinatorHostingExtensions
         ArgumentNullException.ThrowIfNull(kestrel);
         ArgumentNullException.ThrowIfNull(options);
         var http = new Uri(options.HttpAddress);
-        Listen(kestrel, http, HttpProtocols.Http1AndHttp2);
+        // Cleartext HTTP/2 needs prior knowledge, which browsers and curl do not use on a mixed endpoint:
+        // offering it there only makes Kestrel warn at start. With TLS, ALPN picks HTTP/2 for gRPC.
+        Listen(kestrel, http, http.Scheme == Uri.UriSchemeHttps ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1);
         var grpc = new Uri(options.GrpcAddress);
         if (http.Scheme == Uri.UriSchemeHttp && !(grpc.Host == http.Host && grpc.Port == http.Port))
         {

@@ -52,6 +52,12 @@ public sealed class CoordinatorOptionsValidator : IValidateOptions<CoordinatorOp
 
         RequireAddress(failures, nameof(options.HttpAddress), options.HttpAddress);
         RequireAddress(failures, nameof(options.GrpcAddress), options.GrpcAddress);
+        if (Uri.TryCreate(options.HttpAddress, UriKind.Absolute, out var http) && http.Scheme == Uri.UriSchemeHttp
+            && Uri.TryCreate(options.GrpcAddress, UriKind.Absolute, out var grpc) && grpc.Host == http.Host && grpc.Port == http.Port)
+        {
+            // Kestrel speaks cleartext HTTP/2 only on an HTTP/2-only endpoint, so gRPC cannot share the REST port.
+            failures.Add($"{nameof(options.GrpcAddress)} is the same as {nameof(options.HttpAddress)} ({options.HttpAddress}) without TLS: give gRPC its own port (e.g. the HTTP port + 1), or serve both over https.");
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -217,7 +217,17 @@ public sealed class JobAcquirer : IAsyncDisposable
             catch (Exception exception)
 #pragma warning restore CA1031
             {
-                JobAcquirerLog.RefreshFailed(_logger, exception);
+                if (exception is Npgsql.PostgresException { SqlState: "57P01" })
+                {
+                    // The server is shutting down or restarting (e.g. the built-in PostgreSQL stopping with
+                    // the coordinator): expected, and the reconnect below handles a restart.
+                    JobAcquirerLog.ListenerClosedByServer(_logger);
+                }
+                else
+                {
+                    JobAcquirerLog.RefreshFailed(_logger, exception);
+                }
+
                 try
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(false);
@@ -265,7 +275,17 @@ public sealed class JobAcquirer : IAsyncDisposable
             catch (Exception exception)
 #pragma warning restore CA1031
             {
-                JobAcquirerLog.RefreshFailed(_logger, exception);
+                if (exception is Npgsql.PostgresException { SqlState: "57P01" })
+                {
+                    // The server is shutting down or restarting (e.g. the built-in PostgreSQL stopping with
+                    // the coordinator): expected, and the reconnect below handles a restart.
+                    JobAcquirerLog.ListenerClosedByServer(_logger);
+                }
+                else
+                {
+                    JobAcquirerLog.RefreshFailed(_logger, exception);
+                }
+
             }
         }
     }

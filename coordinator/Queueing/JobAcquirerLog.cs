@@ -21,4 +21,7 @@ internal static partial class JobAcquirerLog
 
     [LoggerMessage(EventId = 305, Level = LogLevel.Information, Message = "Job {JobId} handed back: daemon {Daemon} stopped waiting before it received the job")]
     public static partial void Released(ILogger logger, Guid jobId, string daemon);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Debug, Message = "The database closed the queue listener (server shutting down or restarting); reconnecting")]
+    public static partial void ListenerClosedByServer(ILogger logger);
 }

@@ -52,4 +52,15 @@ public sealed class CoordinatorOptionsValidatorTests
             Assert.Contains(setting, result.FailureMessage, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void Validate_CleartextGrpcOnTheRestPort_FailsNamingGrpcAddress()
+    {
+        var options = new CoordinatorOptions { HttpAddress = "http://127.0.0.1:3000", GrpcAddress = "http://127.0.0.1:3000" };
+
+        var result = new CoordinatorOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, failure => failure.StartsWith("GrpcAddress is the same as HttpAddress", StringComparison.Ordinal));
+    }
 }
