@@ -41,6 +41,7 @@ public static class CoordinatorHostingExtensions
         services.AddSingleton(new JobAcquirerOptions());
         services.AddSingleton<JobAcquirer>();
         services.AddSingleton<ProvisionerKeyStore>();
+        services.AddSingleton<DaemonAuthenticator>();
         services.AddSingleton<CoordinatorMaintenance>();
         services.AddHostedService<CoordinatorMaintenanceService>();
         services.AddGrpc(grpc =>

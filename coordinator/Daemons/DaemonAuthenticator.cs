@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -14,12 +16,22 @@ using Provisioning.Sdk.Daemon;
 
 namespace Provisioning.Coordinator.Daemons;
 
-/// <summary>Checks a call's credentials (provisioner key or pre-shared key) and resolves the registered daemon making it.</summary>
-internal sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, ProvisionerKeyStore keys, IOptions<CoordinatorOptions> options)
+/// <summary>
+/// Checks a call's credentials (provisioner key or pre-shared key) and resolves the registered daemon making
+/// it. One per process: it remembers the daemons it resolved, so a daemon's calls (two or more per job) do
+/// not each write its last-seen time; that is refreshed at most every <see cref="LastSeenRefresh"/>, well
+/// inside the time after which a daemon is shown offline.
+/// </summary>
+public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, ProvisionerKeyStore keys, IOptions<CoordinatorOptions> options)
 {
     private const int MaxSlots = 256;
 
-    public async Task<DaemonCredential> AuthenticateAsync(ServerCallContext context)
+    private readonly ConcurrentDictionary<Guid, (DaemonRecord Daemon, long SeenAt)> _seen = new();
+
+    /// <summary>How stale a daemon's last-seen time may get while it calls: a tenth of the hang timeout (which is also the offline threshold), at most 5 s.</summary>
+    public TimeSpan LastSeenRefresh { get; } = TimeSpan.FromTicks(Math.Clamp(options.Value.JobHangTimeout.Ticks / 10, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(5).Ticks));
+
+    internal async Task<DaemonCredential> AuthenticateAsync(ServerCallContext context)
     {
         var key = context.RequestHeaders.GetValue(ProvisionerDaemonMetadata.ProvisionerKey);
         if (!string.IsNullOrEmpty(key))
@@ -52,7 +64,7 @@ internal sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provision
     }
 
     /// <summary>Records (or updates) the daemon named in <paramref name="info"/> under <paramref name="credential"/>.</summary>
-    public async Task<(DaemonRecord Daemon, IReadOnlyDictionary<string, string> Tags)> RegisterAsync(DaemonCredential credential, DaemonInfo info, CancellationToken cancellationToken)
+    internal async Task<(DaemonRecord Daemon, IReadOnlyDictionary<string, string> Tags)> RegisterAsync(DaemonCredential credential, DaemonInfo info, CancellationToken cancellationToken)
     {
         var name = info.Name.Trim();
         if (name.Length is 0 or > 128)
@@ -101,11 +113,12 @@ internal sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provision
                 Slots = Math.Max(1, info.Slots),
             },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        _seen[daemon.Id] = (daemon, Stopwatch.GetTimestamp());
         return (daemon, tags);
     }
 
     /// <summary>Authenticates the call and returns the registered daemon it names, which must belong to the same credential.</summary>
-    public async Task<DaemonRecord> RequireDaemonAsync(ServerCallContext context)
+    internal async Task<DaemonRecord> RequireDaemonAsync(ServerCallContext context)
     {
         var credential = await AuthenticateAsync(context).ConfigureAwait(false);
         var header = context.RequestHeaders.GetValue(ProvisionerDaemonMetadata.DaemonId);
@@ -116,24 +129,40 @@ internal sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provision
                 $"Call Register first and send the daemon_id it returns in '{ProvisionerDaemonMetadata.DaemonId}' on every later call."));
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(context.CancellationToken).ConfigureAwait(false);
-        var daemon = await connection.QuerySingleOrDefaultAsync<DaemonRecord>(new CommandDefinition(
-            """
-            UPDATE provisioner_daemons SET last_seen_at = now() WHERE id = @Id
-            RETURNING id, name, key_id, tags::text AS tags, provisioners
-            """,
-            new { Id = daemonId },
-            cancellationToken: context.CancellationToken)).ConfigureAwait(false);
-        if (daemon is null)
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"Daemon {daemonId} is not registered (or was cleaned up as stale): call Register again."));
-        }
+        var daemon = await SeeAsync(daemonId, context.CancellationToken).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, $"Daemon {daemonId} is not registered (or was cleaned up as stale): call Register again."));
 
         if (daemon.KeyId != credential.KeyId)
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Daemon {daemonId} was registered with other credentials."));
         }
 
+        return daemon;
+    }
+
+    /// <summary>The registered daemon, with its last-seen time refreshed when this process last did so more than <see cref="LastSeenRefresh"/> ago.</summary>
+    private async Task<DaemonRecord?> SeeAsync(Guid daemonId, CancellationToken cancellationToken)
+    {
+        if (_seen.TryGetValue(daemonId, out var seen) && Stopwatch.GetElapsedTime(seen.SeenAt) < LastSeenRefresh)
+        {
+            return seen.Daemon;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var daemon = await connection.QuerySingleOrDefaultAsync<DaemonRecord>(new CommandDefinition(
+            """
+            UPDATE provisioner_daemons SET last_seen_at = now() WHERE id = @Id
+            RETURNING id, name, key_id, tags::text AS tags, provisioners
+            """,
+            new { Id = daemonId },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (daemon is null)
+        {
+            _seen.TryRemove(daemonId, out _);
+            return null;
+        }
+
+        _seen[daemonId] = (daemon, Stopwatch.GetTimestamp());
         return daemon;
     }
 }

@@ -40,7 +40,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         NpgsqlDataSource dataSource,
         ProvisionerJobQueue queue,
         JobAcquirer acquirer,
-        ProvisionerKeyStore keys,
+        DaemonAuthenticator authenticator,
         IOptions<CoordinatorOptions> options,
         IHostApplicationLifetime lifetime,
         ILogger<ProvisionerDaemonService> logger)
@@ -49,7 +49,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         _dataSource = dataSource;
         _queue = queue;
         _acquirer = acquirer;
-        _authenticator = new DaemonAuthenticator(dataSource, keys, options);
+        _authenticator = authenticator;
         _options = options.Value;
         _lifetime = lifetime;
         _logger = logger;
@@ -194,13 +194,13 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
             {
                 RequireMatchingType(result.Job, request.TypeCase.ToString());
                 await JobResultWriter.WriteCompletedAsync(connection, transaction, jobId, request, cancellationToken).ConfigureAwait(false);
+                await ProvisionerJobQueue.MarkEndedAsync(connection, transaction, result, cancellationToken).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return result;
         }).ConfigureAwait(false);
 
-        _queue.MarkEnded(completion.Job);
         ProvisionerDaemonServiceLog.Ended(_logger, jobId, daemon.Name, completion.Job.Status.ToText());
         return new Sdk.Daemon.Empty();
     }
@@ -220,13 +220,13 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
             if (result.Outcome == CompletionOutcome.Completed)
             {
                 await JobResultWriter.WriteFailedAsync(connection, transaction, jobId, request, cancellationToken).ConfigureAwait(false);
+                await ProvisionerJobQueue.MarkEndedAsync(connection, transaction, result, cancellationToken).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return result;
         }).ConfigureAwait(false);
 
-        _queue.MarkEnded(completion.Job);
         ProvisionerDaemonServiceLog.Ended(_logger, jobId, daemon.Name, completion.Job.Status.ToText());
         return new Sdk.Daemon.Empty();
     }

@@ -41,7 +41,12 @@ public sealed class CoordinatorDatabase(IOptions<CoordinatorOptions> options, IL
         }
 
         DatabaseMigrator.Migrate(_connectionString, _logger);
-        _dataSource = NpgsqlDataSource.Create(_connectionString);
+        var builder = new NpgsqlDataSourceBuilder(_connectionString);
+        // The queue's hot statements (enqueue, claim, complete) run hundreds of times a second with large CTEs:
+        // prepared once per connection, PostgreSQL skips parsing and planning them on every call.
+        builder.ConnectionStringBuilder.MaxAutoPrepare = Math.Max(builder.ConnectionStringBuilder.MaxAutoPrepare, 64);
+        builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        _dataSource = builder.Build();
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -109,14 +109,42 @@ public sealed class ProvisionerJobLedger
         return row.ToJob();
     }
 
-    /// <summary>Records which Hangfire job carries a ledger job through the queue.</summary>
-    public async Task SetHangfireJobIdAsync(Guid jobId, string hangfireJobId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The insert of <see cref="InsertAsync(NpgsqlConnection, NpgsqlTransaction?, NewProvisionerJob, CancellationToken)"/> as a
+    /// batch command (positional parameters), for callers that send it with other statements in one round
+    /// trip; its result is read with <see cref="ReadJobAsync"/>. The job's queue must exist.
+    /// </summary>
+    public static NpgsqlBatchCommand InsertCommand(NewProvisionerJob job)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE provisioner_jobs SET hangfire_job_id = @HangfireJobId WHERE id = @JobId",
-            new { JobId = jobId, HangfireJobId = hangfireJobId },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(job);
+        var tags = ProvisionerTags.Canonicalize(job.Tags);
+        var command = new NpgsqlBatchCommand(
+            $"""
+            INSERT INTO provisioner_jobs (id, type, provisioner, tags, queue, input, file_hash, initiator_id)
+            VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7, $8)
+            RETURNING {ProvisionerJobRow.Columns}
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = job.Id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Type.ToText() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Provisioner });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ProvisionerTags.ToJson(tags) });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ProvisionerTags.QueueName(job.Provisioner, tags) });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Input });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)job.FileHash ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)job.InitiatorId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        return command;
+    }
+
+    /// <summary>Reads the job row at the reader's current result (null when it has none).</summary>
+    public static async Task<ProvisionerJob?> ReadJobAsync(NpgsqlDataReader reader, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return reader.GetRowParser<ProvisionerJobRow>()(reader).ToJob();
     }
 
     public async Task<ProvisionerJob?> GetAsync(Guid jobId, CancellationToken cancellationToken = default)
@@ -150,6 +178,12 @@ public sealed class ProvisionerJobLedger
     public async Task<ProvisionerJob?> ReleaseAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReleaseAsync(connection, null, jobId, daemonId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ProvisionerJob?> ReleaseAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
             $"""
             UPDATE provisioner_jobs SET
@@ -163,6 +197,7 @@ public sealed class ProvisionerJobLedger
             RETURNING {ProvisionerJobRow.Columns}
             """,
             new { JobId = jobId, DaemonId = daemonId },
+            transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return row?.ToJob();
     }
@@ -217,6 +252,13 @@ public sealed class ProvisionerJobLedger
     public async Task<ProvisionerJob> CancelAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return (await CancelAsync(connection, null, jobId, cancellationToken).ConfigureAwait(false)).Job;
+    }
+
+    /// <summary>Cancels a job in the caller's transaction; <c>Changed</c> is false when it had ended or was canceled already.</summary>
+    public async Task<(ProvisionerJob Job, bool Changed)> CancelAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
             $"""
             UPDATE provisioner_jobs SET
@@ -229,10 +271,16 @@ public sealed class ProvisionerJobLedger
             RETURNING {ProvisionerJobRow.Columns}
             """,
             new { JobId = jobId },
+            transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row?.ToJob()
-            ?? await GetAsync(connection, null, jobId, cancellationToken).ConfigureAwait(false)
+        if (row is not null)
+        {
+            return (row.ToJob(), true);
+        }
+
+        var job = await GetAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false)
             ?? throw new ProvisionerJobNotFoundException(jobId);
+        return (job, false);
     }
 
     /// <summary>
@@ -243,6 +291,12 @@ public sealed class ProvisionerJobLedger
     public async Task<IReadOnlyList<ProvisionerJob>> ReapAsync(TimeSpan hangTimeout, TimeSpan pendingTimeout, CancellationToken cancellationToken = default)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReapAsync(connection, null, hangTimeout, pendingTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<ProvisionerJob>> ReapAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, TimeSpan hangTimeout, TimeSpan pendingTimeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         var hung = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
             $"""
             UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error_code = 'daemon_timeout',
@@ -251,6 +305,7 @@ public sealed class ProvisionerJobLedger
             RETURNING {ProvisionerJobRow.Columns}
             """,
             new { HangTimeout = hangTimeout },
+            transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         var stale = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
             $"""
@@ -261,6 +316,7 @@ public sealed class ProvisionerJobLedger
             RETURNING {ProvisionerJobRow.Columns}
             """,
             new { PendingTimeout = pendingTimeout },
+            transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return [.. hung.Concat(stale).Select(row => row.ToJob())];
     }

@@ -1,11 +1,15 @@
 namespace Provisioning.Coordinator.Jobs;
 
 /// <summary>What Dapper reads from provisioner_jobs (snake_case columns, timestamps as UTC DateTime), before mapping.</summary>
-internal sealed class ProvisionerJobRow
+internal class ProvisionerJobRow
 {
     public const string Columns =
         "id, type, provisioner, tags::text AS tags, queue, input::text AS input, file_hash, initiator_id, worker_id, hangfire_job_id, "
         + "created_at, updated_at, started_at, canceled_at, completed_at, error, error_code, logs_length, logs_overflowed, status";
+
+    /// <summary><see cref="Columns"/> qualified by <paramref name="alias"/>, for statements that join provisioner_jobs with other tables.</summary>
+    public static string QualifiedColumns(string alias) =>
+        string.Join(", ", Columns.Split(", ").Select(column => $"{alias}.{column}"));
 
     public Guid Id { get; set; }
 

@@ -1,35 +1,41 @@
-using Hangfire;
-using Hangfire.Storage;
-
 using Microsoft.Extensions.Logging;
 
-using Provisioning.Coordinator.Jobs;
+using Npgsql;
 
 namespace Provisioning.Coordinator.Queueing;
 
 /// <summary>
-/// The daemons (slots) whose eligible queue sets are equal. One fetch loop per domain takes jobs from
-/// exactly those Hangfire queues and hands each to one waiting slot, so a job is fetched only when a slot
-/// that can run it is waiting, and daemons that serve the same queues never compete with each other's fetches.
+/// The daemons (slots) whose eligible queue sets are equal. One loop per domain takes jobs from exactly
+/// those Hangfire queues for the slots waiting in it: one statement claims a job for each of up to
+/// <see cref="MaxBatch"/> waiting slots, so a burst of jobs costs one round trip per batch, not several
+/// per job. The loop sleeps while the queues are empty and is woken by the acquirer's listener when a job
+/// is enqueued on one of them (on any replica); a poll every <see cref="PollInterval"/> covers a lost notification.
 /// </summary>
 internal sealed class AcquisitionDomain : IAsyncDisposable
 {
-    private readonly JobStorage _storage;
-    private readonly ProvisionerJobQueue _queue;
+    /// <summary>The most slots served by one claim statement.</summary>
+    public const int MaxBatch = 32;
+
+    /// <summary>How long an idle loop waits for a notification before it looks at its queues anyway.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
     private readonly LinkedList<AcquisitionWaiter> _waiters = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _sync = new();
+    private readonly HashSet<string> _queueSet;
     private TaskCompletionSource _waiterAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private CancellationTokenSource? _fetch;
+    private TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _wakeups;
     private AcquisitionOutcome? _stoppedOutcome;
     private Task? _loop;
 
-    public AcquisitionDomain(string[] queues, JobStorage storage, ProvisionerJobQueue queue, ILogger logger)
+    public AcquisitionDomain(string[] queues, NpgsqlDataSource dataSource, ILogger logger)
     {
         Queues = queues;
-        _storage = storage;
-        _queue = queue;
+        _queueSet = new HashSet<string>(queues, StringComparer.Ordinal);
+        _dataSource = dataSource;
         _logger = logger;
     }
 
@@ -38,6 +44,18 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
     public string Key => string.Join(',', Queues);
 
     public void Start() => _loop = Task.Run(RunAsync);
+
+    public bool Serves(string queue) => _queueSet.Contains(queue);
+
+    /// <summary>Says that one of this domain's queues may have a new entry: an idle loop looks at once.</summary>
+    public void Wake()
+    {
+        lock (_sync)
+        {
+            _wakeups++;
+            _woken.TrySetResult();
+        }
+    }
 
     /// <summary>Adds a waiting slot; false when the domain is stopping (the caller re-routes).</summary>
     public bool TryAdd(AcquisitionWaiter waiter)
@@ -55,7 +73,7 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
         }
     }
 
-    /// <summary>Cancels a waiting slot; when it was the last one, the fetch in flight is abandoned.</summary>
+    /// <summary>Cancels a waiting slot (a slot a claim is running for is answered by that claim).</summary>
     public void Cancel(AcquisitionWaiter waiter)
     {
         if (!waiter.TryFinish(AcquisitionOutcome.Canceled))
@@ -66,10 +84,6 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
         lock (_sync)
         {
             _waiters.Remove(waiter);
-            if (!HasWaitingLocked())
-            {
-                _fetch?.Cancel();
-            }
         }
     }
 
@@ -118,7 +132,16 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
                     await Task.Delay(Timeout.Infinite, stopping).ConfigureAwait(false);
                 }
 
-                await FetchAndDispatchAsync(stopping).ConfigureAwait(false);
+                long seen;
+                lock (_sync)
+                {
+                    seen = _wakeups;
+                }
+
+                if (await ClaimAndDispatchAsync().ConfigureAwait(false))
+                {
+                    await WaitForWakeAsync(seen, stopping).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -178,140 +201,113 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
         }
     }
 
-    private async Task FetchAndDispatchAsync(CancellationToken stopping)
+    /// <summary>Waits until a wake-up newer than <paramref name="seen"/> arrives, or the poll interval passes.</summary>
+    private async Task WaitForWakeAsync(long seen, CancellationToken stopping)
     {
-        using var fetch = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        Task woken;
         lock (_sync)
         {
-            if (!HasWaitingLocked())
+            if (_wakeups != seen)
             {
                 return;
             }
 
-            _fetch = fetch;
+            if (_woken.Task.IsCompleted)
+            {
+                _woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            woken = _woken.Task;
         }
 
-        using var connection = _storage.GetConnection();
-        IFetchedJob fetched;
         try
         {
-            // FetchNextJob blocks its thread until a job arrives (woken by LISTEN/NOTIFY) or the token fires.
-            fetched = await Task.Factory.StartNew(
-                () => connection.FetchNextJob(Queues, fetch.Token),
-                CancellationToken.None,
-                TaskCreationOptions.LongRunning,
-                TaskScheduler.Default).ConfigureAwait(false);
+            await woken.WaitAsync(PollInterval, stopping).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (fetch.IsCancellationRequested)
+        catch (TimeoutException)
         {
-            // The last slot left (or the domain stops); the outer loop decides which.
-            return;
-        }
-        finally
-        {
-            lock (_sync)
-            {
-                _fetch = null;
-            }
-        }
-
-        // Disposing a fetched job that was neither removed nor requeued puts it back in its queue, so an
-        // exception below loses nothing. A claimed job's entry is handed over (and disposed) with the claim.
-        var handedOver = false;
-        try
-        {
-            handedOver = await DispatchAsync(connection, fetched, stopping).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (!handedOver)
-            {
-                fetched.Dispose();
-            }
+            // The fallback poll: look at the queues even though nobody said anything arrived.
         }
     }
 
-    /// <summary>True when the fetched entry was handed over with a claimed job (its removal is then done in the background).</summary>
-    private async Task<bool> DispatchAsync(IStorageConnection connection, IFetchedJob fetched, CancellationToken stopping)
+    /// <summary>Claims jobs for the waiting slots and hands them over; true when the queues had fewer jobs than waiting slots (drained).</summary>
+    private async Task<bool> ClaimAndDispatchAsync()
     {
-        var jobData = connection.GetJobData(fetched.JobId);
-        if (jobData?.Job?.Args is not [Guid jobId])
+        var taken = TakeWaiters();
+        if (taken.Count == 0)
         {
-            JobAcquirerLog.ForeignJob(_logger, fetched.JobId, Key);
-            fetched.RemoveFromQueue();
             return false;
         }
 
-        var waiter = TakeWaiter();
-        if (waiter is null)
-        {
-            fetched.Requeue();
-            return false;
-        }
-
-        ProvisionerJob? claimed;
+        ClaimBatch batch;
         try
         {
-            claimed = await _queue.Ledger.TryClaimAsync(jobId, waiter.Daemon.Id, stopping).ConfigureAwait(false);
+            // Not cancelable: a claim committed but not read back would leave jobs held by slots that never get them.
+            batch = await HangfireJobRows.ClaimAsync(_dataSource, Queues, [.. taken.Select(waiter => waiter.Daemon)], CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
-            ReturnWaiter(waiter);
+            ReturnWaiters(taken);
             throw;
         }
 
-        if (claimed is null)
+        var delivered = new bool[taken.Count];
+        foreach (var (slot, job) in batch.Claimed)
         {
-            // Canceled, ended or held already: the ledger says no, so this queue entry is dead.
-            ReturnWaiter(waiter);
-            fetched.RemoveFromQueue();
-            var current = await _queue.Ledger.GetAsync(jobId, stopping).ConfigureAwait(false);
-            _queue.MarkUnclaimable(fetched.JobId, current);
-            JobAcquirerLog.Unclaimable(_logger, jobId, current?.Status.ToText() ?? "missing");
-            return false;
+            var waiter = taken[slot];
+            waiter.Deliver(job);
+            delivered[slot] = true;
+            JobAcquirerLog.Acquired(_logger, job.Id, waiter.Daemon.Name, Key);
         }
 
-        // The ledger row is the daemon's now: deliver it first, then the queue bookkeeping, which the daemon
-        // does not wait for (an entry left behind is fetched again later and found unclaimable).
-        waiter.Deliver(claimed with { HangfireJobId = fetched.JobId });
-        _queue.FinishFetched(fetched, waiter.Daemon);
-        JobAcquirerLog.Acquired(_logger, jobId, waiter.Daemon.Name, Key);
-        return true;
+        if (batch.Picked > batch.Claimed.Count)
+        {
+            JobAcquirerLog.Unclaimable(_logger, batch.Picked - batch.Claimed.Count, Key);
+        }
+
+        ReturnWaiters([.. taken.Where((_, index) => !delivered[index])]);
+        return batch.Picked < taken.Count;
     }
 
-    private AcquisitionWaiter? TakeWaiter()
+    private List<AcquisitionWaiter> TakeWaiters()
     {
+        var taken = new List<AcquisitionWaiter>();
         lock (_sync)
         {
-            while (_waiters.First is { } first)
+            while (taken.Count < MaxBatch && _waiters.First is { } first)
             {
                 _waiters.RemoveFirst();
                 if (first.Value.TryTake())
                 {
-                    return first.Value;
+                    taken.Add(first.Value);
                 }
             }
-
-            return null;
         }
+
+        return taken;
     }
 
-    private void ReturnWaiter(AcquisitionWaiter waiter)
+    /// <summary>Puts slots that got no job back at the head of the line, in their order.</summary>
+    private void ReturnWaiters(List<AcquisitionWaiter> waiters)
     {
-        if (!waiter.Return())
+        for (var index = waiters.Count - 1; index >= 0; index--)
         {
-            return;
-        }
-
-        lock (_sync)
-        {
-            if (_stoppedOutcome is { } outcome)
+            var waiter = waiters[index];
+            if (!waiter.Return())
             {
-                waiter.TryFinish(outcome);
-                return;
+                continue;
             }
 
-            _waiters.AddFirst(waiter);
+            lock (_sync)
+            {
+                if (_stoppedOutcome is { } outcome)
+                {
+                    waiter.TryFinish(outcome);
+                    continue;
+                }
+
+                _waiters.AddFirst(waiter);
+            }
         }
     }
 }

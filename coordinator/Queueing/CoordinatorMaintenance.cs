@@ -7,8 +7,9 @@ namespace Provisioning.Coordinator.Queueing;
 
 /// <summary>
 /// The coordinator's housekeeping, run as a Hangfire recurring job on <see cref="QueueName"/> (a queue no
-/// daemon serves): fail hung and never-taken jobs, remove daemons gone for good, delete logs past their retention, and enqueue ledger jobs whose Hangfire enqueue never
-/// happened (the enqueue is outside the ledger's transaction; this closes that gap).
+/// daemon serves): fail hung and never-taken jobs, remove daemons gone for good, delete logs past their
+/// retention, and enqueue ledger jobs that were committed without their Hangfire job (a caller that did not
+/// publish in its transaction, or a coordinator version that enqueued after the insert).
 /// </summary>
 public sealed class CoordinatorMaintenance(ProvisionerJobQueue queue, IOptions<CoordinatorOptions> options, ILogger<CoordinatorMaintenance> logger)
 {
@@ -23,10 +24,9 @@ public sealed class CoordinatorMaintenance(ProvisionerJobQueue queue, IOptions<C
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
         var settings = options.Value;
-        var reaped = await queue.Ledger.ReapAsync(settings.JobHangTimeout, settings.JobPendingTimeout, cancellationToken).ConfigureAwait(false);
+        var reaped = await queue.ReapAsync(settings.JobHangTimeout, settings.JobPendingTimeout, cancellationToken).ConfigureAwait(false);
         foreach (var job in reaped)
         {
-            queue.MarkEnded(job);
             CoordinatorMaintenanceLog.Reaped(logger, job.Id, job.ErrorCode ?? string.Empty);
         }
 

@@ -1,7 +1,5 @@
 using Dapper;
 
-using Hangfire;
-
 using Microsoft.Extensions.Logging;
 
 using Provisioning.Coordinator.Jobs;
@@ -11,12 +9,13 @@ namespace Provisioning.Coordinator.Queueing;
 /// <summary>
 /// The broker between Hangfire's queues and remote daemons: a daemon slot calls <see cref="AcquireAsync"/>
 /// and gets exactly one job it may run (T ⊆ D, untagged jobs only on untagged daemons), or null when it
-/// stops waiting. Slots whose eligible queue sets are equal share one domain and one fetch loop; when the
-/// set of queues changes (a new tag set appears), every waiting slot is re-routed to its new domain.
+/// stops waiting. Slots whose eligible queue sets are equal share one domain and one claim loop; when the
+/// set of queues changes (a new tag set appears), every waiting slot is re-routed to its new domain. One
+/// database connection per process listens for enqueued jobs (on any replica) and wakes the domains that
+/// serve their queue.
 /// </summary>
 public sealed class JobAcquirer : IAsyncDisposable
 {
-    private readonly JobStorage _storage;
     private readonly ProvisionerJobQueue _queue;
     private readonly JobAcquirerOptions _options;
     private readonly ILogger<JobAcquirer> _logger;
@@ -30,13 +29,11 @@ public sealed class JobAcquirer : IAsyncDisposable
     private Task? _listenLoop;
     private bool _disposed;
 
-    public JobAcquirer(JobStorage storage, ProvisionerJobQueue queue, JobAcquirerOptions options, ILogger<JobAcquirer> logger)
+    public JobAcquirer(ProvisionerJobQueue queue, JobAcquirerOptions options, ILogger<JobAcquirer> logger)
     {
-        ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
-        _storage = storage;
         _queue = queue;
         _options = options;
         _logger = logger;
@@ -146,7 +143,7 @@ public sealed class JobAcquirer : IAsyncDisposable
                 var key = string.Join(',', eligible);
                 if (!_domains.TryGetValue(key, out domain!))
                 {
-                    domain = new AcquisitionDomain(eligible, _storage, _queue, _logger);
+                    domain = new AcquisitionDomain(eligible, _queue.Ledger.DataSource, _logger);
                     _domains.Add(key, domain);
                     domain.Start();
                 }
@@ -190,7 +187,11 @@ public sealed class JobAcquirer : IAsyncDisposable
         }
     }
 
-    /// <summary>Refreshes at once when any replica creates a queue (the database NOTIFYs on insert).</summary>
+    /// <summary>
+    /// Wakes the domains serving a queue when any replica enqueues on it, wakes every domain when Hangfire's
+    /// own API enqueued something (a requeue from the dashboard), and refreshes at once when any replica
+    /// creates a queue (the database NOTIFYs on insert).
+    /// </summary>
     private async Task ListenForNewQueuesAsync()
     {
         var stopping = _stopping.Token;
@@ -199,11 +200,13 @@ public sealed class JobAcquirer : IAsyncDisposable
             try
             {
                 await using var connection = await _queue.Ledger.DataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
-                connection.Notification += (_, _) => RequestRefresh();
-                await connection.ExecuteAsync($"LISTEN {ProvisionerJobLedger.QueuesChannel}").ConfigureAwait(false);
+                connection.Notification += (_, notification) => OnNotification(notification.Channel, notification.Payload);
+                await connection.ExecuteAsync(
+                    $"LISTEN {ProvisionerJobLedger.QueuesChannel}; LISTEN {HangfireJobRows.EnqueuedChannel}; LISTEN {HangfireJobRows.HangfireChannel}").ConfigureAwait(false);
 
-                // Queues created while the listener was down are picked up by this refresh.
+                // Queues created and jobs enqueued while the listener was down are picked up now.
                 RequestRefresh();
+                WakeDomains(queue: null);
                 while (true)
                 {
                     await connection.WaitAsync(stopping).ConfigureAwait(false);
@@ -235,6 +238,37 @@ public sealed class JobAcquirer : IAsyncDisposable
                 catch (OperationCanceledException)
                 {
                     break;
+                }
+            }
+        }
+    }
+
+    private void OnNotification(string channel, string payload)
+    {
+        switch (channel)
+        {
+            case ProvisionerJobLedger.QueuesChannel:
+                RequestRefresh();
+                break;
+            case HangfireJobRows.EnqueuedChannel:
+                WakeDomains(payload);
+                break;
+            default:
+                WakeDomains(queue: null);
+                break;
+        }
+    }
+
+    /// <summary>Wakes the domains that serve <paramref name="queue"/>, or all of them when it is null.</summary>
+    private void WakeDomains(string? queue)
+    {
+        lock (_sync)
+        {
+            foreach (var domain in _domains.Values)
+            {
+                if (queue is null || domain.Serves(queue))
+                {
+                    domain.Wake();
                 }
             }
         }

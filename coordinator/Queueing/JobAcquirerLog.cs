@@ -7,11 +7,8 @@ internal static partial class JobAcquirerLog
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Job {JobId} acquired by daemon {Daemon} (queues {Queues})")]
     public static partial void Acquired(ILogger logger, Guid jobId, string daemon, string queues);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "Job {JobId} was fetched but cannot be claimed ({Status}); removed from its queue")]
-    public static partial void Unclaimable(ILogger logger, Guid jobId, string status);
-
-    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Hangfire job {HangfireJobId} on queues {Queues} is not a provisioner job; removed from the queue")]
-    public static partial void ForeignJob(ILogger logger, string hangfireJobId, string queues);
+    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "{Count} queue entries on {Queues} named jobs that cannot be claimed (canceled, ended, held, or not provisioner jobs); removed")]
+    public static partial void Unclaimable(ILogger logger, int count, string queues);
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Fetching jobs for queues {Queues} failed; retrying")]
     public static partial void FetchFailed(ILogger logger, Exception exception, string queues);

@@ -1,9 +1,8 @@
 using Hangfire;
-using Hangfire.Common;
-using Hangfire.States;
-using Hangfire.Storage;
 
 using Microsoft.Extensions.Logging;
+
+using Npgsql;
 
 using Provisioning.Coordinator.Jobs;
 
@@ -12,18 +11,16 @@ namespace Provisioning.Coordinator.Queueing;
 /// <summary>
 /// Puts ledger jobs into Hangfire and keeps each Hangfire job's state in step with the ledger
 /// (Enqueued → Processing → Succeeded/Failed/Deleted), so the Hangfire dashboard is a live view of the
-/// fleet. The ledger decides; a Hangfire state that could not be written is only a stale view.
-/// Hangfire's synchronous storage calls run on the dedicated threads of a <see cref="HangfireWriter"/>.
+/// fleet. Every Hangfire write happens in the transaction of the ledger change it shows
+/// (<see cref="HangfireJobRows"/>): the view can never disagree with the ledger, and a job is enqueued
+/// exactly when its ledger row is published.
 /// </summary>
-public sealed class ProvisionerJobQueue : IDisposable
+public sealed class ProvisionerJobQueue
 {
-    private const int WriterLanes = 4;
-
     private readonly ProvisionerJobLedger _ledger;
-    private readonly IBackgroundJobClient _client;
     private readonly ILogger<ProvisionerJobQueue> _logger;
-    private readonly HangfireWriter _writer = new(WriterLanes);
 
+    /// <param name="storage">Hangfire's storage; creating it installs (or upgrades) the schema whose rows this queue writes.</param>
     public ProvisionerJobQueue(JobStorage storage, ProvisionerJobLedger ledger, ILogger<ProvisionerJobQueue> logger)
     {
         ArgumentNullException.ThrowIfNull(storage);
@@ -31,37 +28,65 @@ public sealed class ProvisionerJobQueue : IDisposable
         ArgumentNullException.ThrowIfNull(logger);
         _ledger = ledger;
         _logger = logger;
-        _client = new BackgroundJobClient(storage);
+        HangfireJobRows.RequireCompatibleSchemaAsync(ledger.DataSource, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     public ProvisionerJobLedger Ledger => _ledger;
 
-    /// <summary>Inserts the job into the ledger and enqueues it on the Hangfire queue of its (provisioner, tags).</summary>
+    /// <summary>Inserts the job into the ledger and enqueues it on the Hangfire queue of its (provisioner, tags): one round trip, one transaction.</summary>
     public async Task<ProvisionerJob> EnqueueAsync(NewProvisionerJob job, CancellationToken cancellationToken = default)
     {
-        var inserted = await _ledger.InsertAsync(job, cancellationToken).ConfigureAwait(false);
-        return await PublishAsync(inserted, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(job);
+        await _ledger.EnsureQueueAsync(job.Provisioner, job.Tags, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection);
+        var queue = ProvisionerTags.QueueName(job.Provisioner, ProvisionerTags.Canonicalize(job.Tags));
+        batch.BatchCommands.Add(ProvisionerJobLedger.InsertCommand(job));
+        batch.BatchCommands.Add(HangfireJobRows.PublishCommand(job.Id, queue));
+        batch.BatchCommands.Add(HangfireJobRows.NotifyCommand(queue));
+        ProvisionerJob? inserted = null;
+        string? hangfireJobId = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            inserted = await ProvisionerJobLedger.ReadJobAsync(reader, cancellationToken).ConfigureAwait(false);
+            if (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                hangfireJobId = reader.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        if (inserted is null || hangfireJobId is null)
+        {
+            throw new InvalidOperationException($"Enqueueing job {job.Id} returned no row.");
+        }
+
+        ProvisionerJobQueueLog.Enqueued(_logger, inserted.Id, inserted.Queue, hangfireJobId);
+        return inserted with { HangfireJobId = hangfireJobId };
     }
 
     /// <summary>
-    /// Enqueues a ledger job that was inserted (e.g. in a caller's transaction) but is not in Hangfire yet.
-    /// The enqueue is not part of the ledger's transaction; <see cref="PublishMissingAsync"/> catches up
-    /// with jobs whose enqueue never happened.
+    /// Enqueues a ledger job inserted in the caller's transaction, in that same transaction: the job is in
+    /// its queue exactly when the caller commits, and daemons are woken at the commit.
     /// </summary>
-    public async Task<ProvisionerJob> PublishAsync(ProvisionerJob job, CancellationToken cancellationToken = default)
+    public async Task<ProvisionerJob> PublishAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, ProvisionerJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var jobId = job.Id;
-        var queue = job.Queue;
-        // Not abandoned on cancellation: a Hangfire job created but not recorded in the ledger would be published a second time.
-        var hangfireJobId = await _writer.RunAsync(null, () => _client.Create(Job.FromExpression<ProvisionerJobMarker>(marker => marker.Run(jobId)), new EnqueuedState(queue)))
-            .ConfigureAwait(false);
-        await _ledger.SetHangfireJobIdAsync(job.Id, hangfireJobId, cancellationToken).ConfigureAwait(false);
+        var hangfireJobId = await HangfireJobRows.PublishAsync(connection, transaction, job, cancellationToken).ConfigureAwait(false);
         ProvisionerJobQueueLog.Enqueued(_logger, job.Id, job.Queue, hangfireJobId);
         return job with { HangfireJobId = hangfireJobId };
     }
 
-    /// <summary>Enqueues pending jobs whose Hangfire job was never created (the coordinator stopped between insert and enqueue).</summary>
+    /// <summary>Enqueues a ledger job that was inserted and committed but is not in Hangfire yet (see <see cref="PublishMissingAsync"/>).</summary>
+    public async Task<ProvisionerJob> PublishAsync(ProvisionerJob job, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await PublishAsync(connection, null, job, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Enqueues pending jobs that have no Hangfire job: rows inserted by a caller that committed without
+    /// publishing them, or by a coordinator older than the single-transaction enqueue.
+    /// </summary>
     public async Task<int> PublishMissingAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
     {
         var missing = await _ledger.ListUnpublishedAsync(olderThan, cancellationToken).ConfigureAwait(false);
@@ -73,143 +98,84 @@ public sealed class ProvisionerJobQueue : IDisposable
         return missing.Count;
     }
 
-    /// <summary>Ends a held job as succeeded in the ledger, then in Hangfire.</summary>
-    public async Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
+    /// <summary>Ends a held job as succeeded, in the ledger and in Hangfire.</summary>
+    public Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default) =>
+        InTransactionAsync((connection, transaction) => _ledger.CompleteAsync(connection, transaction, jobId, daemonId, cancellationToken), cancellationToken);
+
+    /// <summary>Ends a held job as failed (canceled, when a user canceled it), in the ledger and in Hangfire.</summary>
+    public Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, CancellationToken cancellationToken = default) =>
+        InTransactionAsync((connection, transaction) => _ledger.FailAsync(connection, transaction, jobId, daemonId, error, errorCode, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Shows an ended job's outcome in Hangfire, in the transaction that ended it in the ledger. Call it only
+    /// when the ledger change happened in this transaction (a repeated report must not count twice).
+    /// </summary>
+    public static Task MarkEndedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, JobCompletion completion, CancellationToken cancellationToken = default)
     {
-        var completion = await _ledger.CompleteAsync(jobId, daemonId, cancellationToken).ConfigureAwait(false);
-        await MarkEndedAsync(completion.Job).ConfigureAwait(false);
-        return completion;
+        ArgumentNullException.ThrowIfNull(completion);
+        return completion.Outcome == CompletionOutcome.Completed
+            ? HangfireJobRows.EndAsync(connection, transaction, [completion.Job], cancellationToken)
+            : Task.CompletedTask;
     }
 
-    /// <summary>Ends a held job as failed (canceled, when a user canceled it) in the ledger, then in Hangfire.</summary>
-    public async Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, CancellationToken cancellationToken = default)
-    {
-        var completion = await _ledger.FailAsync(jobId, daemonId, error, errorCode, cancellationToken).ConfigureAwait(false);
-        await MarkEndedAsync(completion.Job).ConfigureAwait(false);
-        return completion;
-    }
-
-    /// <summary>Cancels a job (see <see cref="ProvisionerJobLedger.CancelAsync"/>); a pending one leaves its Hangfire queue at once.</summary>
+    /// <summary>Cancels a job (see <see cref="ProvisionerJobLedger.CancelAsync(NpgsqlConnection, NpgsqlTransaction?, Guid, CancellationToken)"/>); a pending one leaves its Hangfire queue in the same transaction.</summary>
     public async Task<ProvisionerJob> CancelAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
-        var job = await _ledger.CancelAsync(jobId, cancellationToken).ConfigureAwait(false);
-        await MarkEndedAsync(job).ConfigureAwait(false);
+        await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var (job, changed) = await _ledger.CancelAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false);
+        if (changed)
+        {
+            await HangfireJobRows.EndAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return job;
     }
 
     /// <summary>Gives a claimed job back (its daemon went away before receiving it): it is enqueued again, or stays canceled.</summary>
     public async Task<ProvisionerJob?> ReleaseAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
     {
-        var job = await _ledger.ReleaseAsync(jobId, daemonId, cancellationToken).ConfigureAwait(false);
-        if (job is null)
+        await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var job = await _ledger.ReleaseAsync(connection, transaction, jobId, daemonId, cancellationToken).ConfigureAwait(false);
+        if (job is not null)
         {
-            return null;
+            if (job.Status == ProvisionerJobStatus.Pending)
+            {
+                await HangfireJobRows.RequeueAsync(connection, transaction, job, "Released: its daemon went away before receiving it", cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await HangfireJobRows.EndAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        if (job.Status == ProvisionerJobStatus.Pending && job.HangfireJobId is { } hangfireJobId)
-        {
-            await ChangeStateAsync(hangfireJobId, new EnqueuedState(job.Queue) { Reason = "Released: its daemon went away before receiving it" }, ProcessingState.StateName).ConfigureAwait(false);
-        }
-        else
-        {
-            await MarkEndedAsync(job).ConfigureAwait(false);
-        }
-
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return job;
     }
 
     /// <summary>
-    /// Removes a claimed job's entry from its Hangfire queue and shows it as processing on its daemon, after
-    /// the daemon has it: neither is on the way from the claim to the daemon. An entry that could not be
-    /// removed is fetched again later and found unclaimable.
+    /// Ends the jobs nobody will finish (see <see cref="ProvisionerJobLedger.ReapAsync(NpgsqlConnection, NpgsqlTransaction?, TimeSpan, TimeSpan, CancellationToken)"/>)
+    /// and shows them as failed in Hangfire, in one transaction; returns the jobs it ended.
     /// </summary>
-    internal void FinishFetched(IFetchedJob fetched, DaemonIdentity daemon) =>
-        _writer.Post(fetched.JobId, () =>
-        {
-            using (fetched)
-            {
-                try
-                {
-                    fetched.RemoveFromQueue();
-                }
-#pragma warning disable CA1031 // The ledger holds the claim; a queue entry left behind is only found unclaimable later.
-                catch (Exception exception)
-#pragma warning restore CA1031
-                {
-                    ProvisionerJobQueueLog.StateChangeFailed(_logger, exception, fetched.JobId, "removed from its queue");
-                }
-            }
-
-            TryChangeState(fetched.JobId, new DaemonProcessingState(daemon.Name, daemon.Id), EnqueuedState.StateName);
-        });
-
-    /// <summary>
-    /// Moves the Hangfire job of an ended ledger job to the matching final state (no change when the job has
-    /// not ended). Written in the background, after the job's earlier state changes; the caller does not wait.
-    /// </summary>
-    public void MarkEnded(ProvisionerJob job)
+    public async Task<IReadOnlyList<ProvisionerJob>> ReapAsync(TimeSpan hangTimeout, TimeSpan pendingTimeout, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(job);
-        if (EndedState(job) is ({ } hangfireJobId, { } state))
-        {
-            _writer.Post(hangfireJobId, () => TryChangeState(hangfireJobId, state, expectedState: null));
-        }
+        await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var reaped = await _ledger.ReapAsync(connection, transaction, hangTimeout, pendingTimeout, cancellationToken).ConfigureAwait(false);
+        await HangfireJobRows.EndAsync(connection, transaction, reaped, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return reaped;
     }
 
-    public void Dispose() => _writer.Dispose();
-
-    private Task MarkEndedAsync(ProvisionerJob job) =>
-        EndedState(job) is ({ } hangfireJobId, { } state)
-            ? ChangeStateAsync(hangfireJobId, state, expectedState: null)
-            : Task.CompletedTask;
-
-    private static (string? HangfireJobId, IState? State) EndedState(ProvisionerJob job)
+    private async Task<JobCompletion> InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task<JobCompletion>> end, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(job);
-        if (job.HangfireJobId is not { } hangfireJobId || !job.Status.IsTerminal())
-        {
-            return (null, null);
-        }
-
-        IState state = job.Status switch
-        {
-            ProvisionerJobStatus.Succeeded => new DaemonSucceededState((job.CompletedAt ?? job.UpdatedAt) - (job.StartedAt ?? job.CreatedAt)),
-            ProvisionerJobStatus.Failed => new FailedState(new ProvisionerJobFailedException(job.Error ?? "failed")) { Reason = job.ErrorCode },
-            _ => new DeletedState { Reason = "Canceled" },
-        };
-        return (hangfireJobId, state);
-    }
-
-    /// <summary>Takes a Hangfire job that names a ledger job which cannot be claimed (canceled, ended, or held already) out of view.</summary>
-    internal void MarkUnclaimable(string hangfireJobId, ProvisionerJob? job)
-    {
-        if (job is not null && job.HangfireJobId == hangfireJobId && job.Status.IsTerminal())
-        {
-            MarkEnded(job);
-            return;
-        }
-
-        _writer.Post(hangfireJobId, () => TryChangeState(hangfireJobId, new DeletedState { Reason = "Its ledger job could not be claimed" }, EnqueuedState.StateName));
-    }
-
-    private Task ChangeStateAsync(string hangfireJobId, IState state, string? expectedState) =>
-        _writer.RunAsync(hangfireJobId, () =>
-        {
-            TryChangeState(hangfireJobId, state, expectedState);
-            return true;
-        });
-
-    private void TryChangeState(string hangfireJobId, IState state, string? expectedState)
-    {
-        try
-        {
-            _client.ChangeState(hangfireJobId, state, expectedState);
-        }
-#pragma warning disable CA1031 // The ledger already holds the truth; a Hangfire state that could not be written must not fail the caller.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            ProvisionerJobQueueLog.StateChangeFailed(_logger, exception, hangfireJobId, state.Name);
-        }
+        await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var completion = await end(connection, transaction).ConfigureAwait(false);
+        await MarkEndedAsync(connection, transaction, completion, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return completion;
     }
 }

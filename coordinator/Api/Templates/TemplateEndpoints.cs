@@ -179,8 +179,9 @@ internal static class TemplateEndpoints
             new { Id = versionId, TemplateId = template.Id, Name = versionName, Message = request.Message ?? string.Empty, JobId = job.Id, CreatedBy = caller.Id, Activate = request.Activate ?? false },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        // In the same transaction: the job is in its queue exactly when the request's rows exist.
+        await queue.PublishAsync(connection, transaction, job, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        await queue.PublishAsync(job, cancellationToken).ConfigureAwait(false);
 
         var version = await RequireVersionAsync(connection, name, versionName, options.Value.JobHangTimeout, cancellationToken).ConfigureAwait(false);
         return TypedResults.Created($"/api/v1/templates/{name}/versions/{versionName}", version);

@@ -88,8 +88,9 @@ internal static class WorkspaceEndpoints
         var workspace = new WorkspaceRecord(workspaceId, name, caller.Id, caller.Username, caller.Email, template.Id, template.Name, DateTime.UtcNow);
         var (_, job) = await WorkspaceBuilds.InsertAsync(
             connection, transaction, queue.Ledger, new WorkspaceBuilds.Plan(workspace, versionId, "start", values), caller, cancellationToken).ConfigureAwait(false);
+        // In the same transaction: the job is in its queue exactly when the request's rows exist.
+        await queue.PublishAsync(connection, transaction, job, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        await queue.PublishAsync(job, cancellationToken).ConfigureAwait(false);
 
         var created = await RequireAsync(connection, caller, name, null, cancellationToken).ConfigureAwait(false);
         return TypedResults.Created($"/api/v1/workspaces/{name}", await ToResponseAsync(connection, created, options.Value.JobHangTimeout, cancellationToken).ConfigureAwait(false));
@@ -160,8 +161,9 @@ internal static class WorkspaceEndpoints
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var (_, job) = await WorkspaceBuilds.InsertAsync(
             connection, transaction, queue.Ledger, new WorkspaceBuilds.Plan(workspace, versionId, transition, values), caller, cancellationToken).ConfigureAwait(false);
+        // In the same transaction: the job is in its queue exactly when the request's rows exist.
+        await queue.PublishAsync(connection, transaction, job, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        await queue.PublishAsync(job, cancellationToken).ConfigureAwait(false);
 
         var build = await LoadBuildsAsync(connection, workspace, null, options.Value.JobHangTimeout, cancellationToken).ConfigureAwait(false);
         return TypedResults.Created($"/api/v1/workspaces/{workspace.Name}/builds/{build[0].BuildNumber}", build[0]);

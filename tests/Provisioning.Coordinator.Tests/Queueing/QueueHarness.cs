@@ -20,7 +20,7 @@ internal sealed class QueueHarness : IAsyncDisposable
         Ledger = new ProvisionerJobLedger(DataSource);
         Storage = HangfireStorageFactory.Create(connectionString);
         Queue = new ProvisionerJobQueue(Storage, Ledger, NullLogger<ProvisionerJobQueue>.Instance);
-        Acquirer = new JobAcquirer(Storage, Queue, options ?? new JobAcquirerOptions(), NullLogger<JobAcquirer>.Instance);
+        Acquirer = new JobAcquirer(Queue, options ?? new JobAcquirerOptions(), NullLogger<JobAcquirer>.Instance);
     }
 
     public string ConnectionString { get; }
@@ -57,23 +57,9 @@ internal sealed class QueueHarness : IAsyncDisposable
         return connection.GetStateData(hangfireJobId)?.Name;
     }
 
-    /// <summary>The Hangfire state once it is <paramref name="expected"/> (states are written in the background), or the last one seen when the token fires.</summary>
-    public async Task<string?> WaitForHangfireStateAsync(string hangfireJobId, string expected, CancellationToken cancellationToken)
-    {
-        var state = HangfireState(hangfireJobId);
-        while (state != expected && !cancellationToken.IsCancellationRequested)
-        {
-            await Task.Delay(20, CancellationToken.None);
-            state = HangfireState(hangfireJobId);
-        }
-
-        return state;
-    }
-
     public async ValueTask DisposeAsync()
     {
         await Acquirer.DisposeAsync();
-        Queue.Dispose();
         await DataSource.DisposeAsync();
     }
 }
