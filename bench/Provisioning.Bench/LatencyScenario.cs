@@ -5,10 +5,10 @@ using Dapper;
 namespace Provisioning.Bench;
 
 /// <summary>
-/// Enqueue-to-acquire latency: D daemons wait idle; one job at a time is enqueued (ledger insert, then
-/// publish to Hangfire, which is what ProvisionerJobQueue.EnqueueAsync does) and timed from the enqueue's
-/// return (the build request's answer) to the daemon holding the job. The ledger's started_at (the claim)
-/// splits the wait into its phases.
+/// Enqueue-to-acquire latency: D daemons wait idle; one job at a time is enqueued as a build request does
+/// it (ledger insert and Hangfire publish in the request's transaction, then commit) and timed from the
+/// commit's return (the build request's answer) to the daemon holding the job. The ledger's started_at
+/// (the claim) splits the wait into its phases.
 /// </summary>
 internal static class LatencyScenario
 {
@@ -37,13 +37,23 @@ internal static class LatencyScenario
             {
                 var t0 = Stopwatch.GetTimestamp();
                 var wall0 = DateTime.UtcNow;
-                var inserted = await coordinator.Queue.Ledger.InsertAsync(NoOpJobs.Create(), bounded.Token).ConfigureAwait(false);
-                var t1 = Stopwatch.GetTimestamp();
-                await coordinator.Queue.PublishAsync(inserted, bounded.Token).ConfigureAwait(false);
-                var t2 = Stopwatch.GetTimestamp();
-                var t3 = await fleet.ArrivalOf(inserted.Id).WaitAsync(bounded.Token).ConfigureAwait(false);
-                fleet.Forget(inserted.Id);
-                samples.Add(new Sample(inserted.Id, wall0, t0, t1, t2, t3));
+                var job = NoOpJobs.Create();
+                await coordinator.Queue.Ledger.EnsureQueueAsync(job.Provisioner, job.Tags, bounded.Token).ConfigureAwait(false);
+                long t1, t2, t3;
+                await using (var connection = await coordinator.DataSource.OpenConnectionAsync(bounded.Token).ConfigureAwait(false))
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(bounded.Token).ConfigureAwait(false);
+                    var inserted = await coordinator.Queue.Ledger.InsertAsync(connection, transaction, job, bounded.Token).ConfigureAwait(false);
+                    t1 = Stopwatch.GetTimestamp();
+                    await coordinator.Queue.PublishAsync(connection, transaction, inserted, bounded.Token).ConfigureAwait(false);
+                    t2 = Stopwatch.GetTimestamp();
+                    await transaction.CommitAsync(bounded.Token).ConfigureAwait(false);
+                    t3 = Stopwatch.GetTimestamp();
+                }
+
+                var t4 = await fleet.ArrivalOf(job.Id).WaitAsync(bounded.Token).ConfigureAwait(false);
+                fleet.Forget(job.Id);
+                samples.Add(new Sample(job.Id, wall0, t0, t1, t2, t3, t4));
                 await fleet.WaitForCompletedAsync(WarmUp + i + 1, bounded.Token).ConfigureAwait(false);
 
                 // One job at a time, and the daemon that ran it back in line before the next.
@@ -57,11 +67,12 @@ internal static class LatencyScenario
 
         var loadAfter = Load.Now();
         var claims = await ReadClaimTimesAsync(coordinator, [.. samples.Select(sample => sample.JobId)], cancellationToken).ConfigureAwait(false);
-        var answerToHeld = Percentiles.Of([.. samples.Select(sample => Milliseconds(sample.Published, sample.Held))]);
+        var answerToHeld = Percentiles.Of([.. samples.Select(sample => Milliseconds(sample.Answered, sample.Held))]);
         var requestToHeld = Percentiles.Of([.. samples.Select(sample => Milliseconds(sample.Start, sample.Held))]);
         var insert = Percentiles.Of([.. samples.Select(sample => Milliseconds(sample.Start, sample.Inserted))]);
         var publish = Percentiles.Of([.. samples.Select(sample => Milliseconds(sample.Inserted, sample.Published))]);
-        var publishStartToClaim = Percentiles.Of([.. samples.Where(sample => claims.ContainsKey(sample.JobId)).Select(sample => (claims[sample.JobId] - sample.WallAt(sample.Inserted)).TotalMilliseconds)]);
+        var commit = Percentiles.Of([.. samples.Select(sample => Milliseconds(sample.Published, sample.Answered))]);
+        var commitStartToClaim = Percentiles.Of([.. samples.Where(sample => claims.ContainsKey(sample.JobId)).Select(sample => (claims[sample.JobId] - sample.WallAt(sample.Published)).TotalMilliseconds)]);
         var claimToHeld = Percentiles.Of([.. samples.Where(sample => claims.ContainsKey(sample.JobId)).Select(sample => (sample.WallAt(sample.Held) - claims[sample.JobId]).TotalMilliseconds)]);
 
         List<Metric> metrics =
@@ -71,10 +82,11 @@ internal static class LatencyScenario
         ];
         metrics.AddRange(Describe("enqueue answer -> daemon holds job", answerToHeld));
         metrics.AddRange(Describe("enqueue call -> daemon holds job", requestToHeld));
-        metrics.AddRange(Describe("phase: ledger insert (queue upsert + insert)", insert));
-        metrics.AddRange(Describe("phase: publish (Hangfire Create + hangfire_job_id)", publish));
-        metrics.AddRange(Describe("phase: publish start -> ledger claim (create, NOTIFY, fetch)", publishStartToClaim));
-        metrics.AddRange(Describe("phase: ledger claim -> daemon holds job (queue bookkeeping, stream write)", claimToHeld));
+        metrics.AddRange(Describe("phase: open, begin, ledger insert", insert));
+        metrics.AddRange(Describe("phase: publish (Hangfire rows + link + NOTIFY, one statement)", publish));
+        metrics.AddRange(Describe("phase: commit (the answer)", commit));
+        metrics.AddRange(Describe("phase: commit start -> ledger claim (NOTIFY, wake-up, claim statement)", commitStartToClaim));
+        metrics.AddRange(Describe("phase: ledger claim -> daemon holds job (hand-over, stream write)", claimToHeld));
         return new ScenarioResult(
             "latency",
             startedAt,
@@ -110,7 +122,7 @@ internal static class LatencyScenario
     }
 
     /// <summary>Stopwatch timestamps of one job; <see cref="WallAt"/> maps them onto the wall clock the database's now() also reads.</summary>
-    private sealed record Sample(Guid JobId, DateTime WallStart, long Start, long Inserted, long Published, long Held)
+    private sealed record Sample(Guid JobId, DateTime WallStart, long Start, long Inserted, long Published, long Answered, long Held)
     {
         public DateTime WallAt(long timestamp) => WallStart + Stopwatch.GetElapsedTime(Start, timestamp);
     }
