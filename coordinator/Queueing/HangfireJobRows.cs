@@ -202,15 +202,15 @@ internal static class HangfireJobRows
     }
 
     /// <summary>Fails with a clear message when Hangfire.PostgreSql's schema is not the one these statements were written for.</summary>
-    public static async Task RequireCompatibleSchemaAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    public static void RequireCompatibleSchema(NpgsqlDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        await using var command = dataSource.CreateCommand($"SELECT max(version) FROM {Schema}.schema");
-        var version = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        using var command = dataSource.CreateCommand($"SELECT max(version) FROM {Schema}.schema");
+        var version = command.ExecuteScalar();
         if (version is not int found || found != SchemaVersion)
         {
             throw new InvalidOperationException(
-                $"Hangfire's schema in \"{Schema}\" has version {version ?? "none"}, but the coordinator writes its rows for version {SchemaVersion} "
+                $"Hangfire's schema in \"{Schema}\" has version {(version is int number ? number.ToString(CultureInfo.InvariantCulture) : "none")}, but the coordinator writes its rows for version {SchemaVersion} "
                 + "(Hangfire.PostgreSql 1.21). Use the Hangfire.PostgreSql version this coordinator was built with, "
                 + "or update coordinator/Queueing/HangfireJobRows.cs for the new schema and its tests.");
         }

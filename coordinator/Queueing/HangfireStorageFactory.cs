@@ -15,15 +15,12 @@ public static class HangfireStorageFactory
         {
             SchemaName = SchemaName,
             PrepareSchemaIfNecessary = true,
-            // FetchNextJob LISTENs for the NOTIFY that every enqueue sends, so a job enqueued on any replica
-            // wakes a waiting daemon at once; the poll interval is only the fallback for a lost notification.
+            // Only the coordinator's own recurring job is fetched through Hangfire (daemons' jobs are claimed by
+            // JobAcquirer with its own statement and listener): long polling lets that worker wake on a NOTIFY,
+            // the poll interval is the fallback.
             EnableLongPolling = true,
             QueuePollInterval = TimeSpan.FromSeconds(2),
-            // Fetch with SELECT ... FOR UPDATE SKIP LOCKED in a transaction: concurrent fetch loops never
-            // receive the same queue entry.
             UseNativeDatabaseTransactions = true,
-            // A fetched entry is removed (or requeued) within milliseconds, once the ledger claim is done; an
-            // entry left fetched by a coordinator that crashed in between becomes visible again after this.
             InvisibilityTimeout = TimeSpan.FromMinutes(5),
         };
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);

@@ -28,7 +28,7 @@ public sealed class ProvisionerJobQueue
         ArgumentNullException.ThrowIfNull(logger);
         _ledger = ledger;
         _logger = logger;
-        HangfireJobRows.RequireCompatibleSchemaAsync(ledger.DataSource, CancellationToken.None).GetAwaiter().GetResult();
+        HangfireJobRows.RequireCompatibleSchema(ledger.DataSource);
     }
 
     public ProvisionerJobLedger Ledger => _ledger;
