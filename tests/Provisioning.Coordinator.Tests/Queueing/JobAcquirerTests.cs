@@ -115,6 +115,32 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task AcquireAsync_BacklogLargerThanABatchAndMoreWaitersThanABatch_EachJobGoesToOneDaemonOldestFirst()
+    {
+        await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
+        using var timeout = Timeout();
+        var waiterCount = AcquisitionDomain.MaxBatch + 8;
+        var jobs = new List<ProvisionerJob>();
+        for (var index = 0; index < waiterCount + 10; index++)
+        {
+            jobs.Add(await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken));
+        }
+
+        var daemons = Enumerable.Range(0, waiterCount).Select(index => QueueHarness.Daemon($"d{index}")).ToList();
+        var results = await Task.WhenAll(daemons.Select(daemon => harness.Acquirer.AcquireAsync(daemon, timeout.Token)));
+
+        Assert.All(results, Assert.NotNull);
+        // The oldest jobs go first; the ten newest are still pending and still enqueued in Hangfire.
+        Assert.Equal(jobs.Take(waiterCount).Select(job => job.Id).Order(), results.Select(result => result!.Id).Order());
+        Assert.Equal(waiterCount, results.Select(result => result!.WorkerId).Distinct().Count());
+        Assert.Equal(10, harness.Storage.GetMonitoringApi().EnqueuedCount(jobs[0].Queue));
+        foreach (var job in jobs.Skip(waiterCount))
+        {
+            Assert.Equal(ProvisionerJobStatus.Pending, (await harness.Ledger.GetAsync(job.Id, TestContext.Current.CancellationToken))!.Status);
+        }
+    }
+
+    [Fact]
     public async Task AcquireAsync_TwoReplicasOnOneDatabase_EachJobGoesToExactlyOneDaemon()
     {
         // No periodic refresh within the test: a queue one replica creates reaches the other by NOTIFY only.
