@@ -185,21 +185,15 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
         var jobId = ParseJobId(request.JobId);
         var cancellationToken = context.CancellationToken;
-        var completion = await MapErrorsAsync(async () =>
-        {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await Ledger.CompleteAsync(connection, transaction, jobId, daemon.Id, cancellationToken).ConfigureAwait(false);
-            if (result.Outcome == CompletionOutcome.Completed)
+        var completion = await MapErrorsAsync(() => _queue.CompleteAsync(
+            jobId,
+            daemon.Id,
+            (connection, transaction, job) =>
             {
-                RequireMatchingType(result.Job, request.TypeCase.ToString());
-                await JobResultWriter.WriteCompletedAsync(connection, transaction, jobId, request, cancellationToken).ConfigureAwait(false);
-                await ProvisionerJobQueue.MarkEndedAsync(connection, transaction, result, cancellationToken).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return result;
-        }).ConfigureAwait(false);
+                RequireMatchingType(job, request.TypeCase.ToString());
+                return JobResultWriter.WriteCompletedAsync(connection, transaction, jobId, request, cancellationToken);
+            },
+            cancellationToken)).ConfigureAwait(false);
 
         ProvisionerDaemonServiceLog.Ended(_logger, jobId, daemon.Name, completion.Job.Status.ToText());
         return new Sdk.Daemon.Empty();
@@ -212,20 +206,13 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
         var jobId = ParseJobId(request.JobId);
         var cancellationToken = context.CancellationToken;
-        var completion = await MapErrorsAsync(async () =>
-        {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await Ledger.FailAsync(connection, transaction, jobId, daemon.Id, request.Error, NullIfEmpty(request.ErrorCode), cancellationToken).ConfigureAwait(false);
-            if (result.Outcome == CompletionOutcome.Completed)
-            {
-                await JobResultWriter.WriteFailedAsync(connection, transaction, jobId, request, cancellationToken).ConfigureAwait(false);
-                await ProvisionerJobQueue.MarkEndedAsync(connection, transaction, result, cancellationToken).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return result;
-        }).ConfigureAwait(false);
+        var completion = await MapErrorsAsync(() => _queue.FailAsync(
+            jobId,
+            daemon.Id,
+            request.Error,
+            NullIfEmpty(request.ErrorCode),
+            (connection, transaction, _) => JobResultWriter.WriteFailedAsync(connection, transaction, jobId, request, cancellationToken),
+            cancellationToken)).ConfigureAwait(false);
 
         ProvisionerDaemonServiceLog.Ended(_logger, jobId, daemon.Name, completion.Job.Status.ToText());
         return new Sdk.Daemon.Empty();

@@ -98,25 +98,25 @@ public sealed class ProvisionerJobQueue
         return missing.Count;
     }
 
-    /// <summary>Ends a held job as succeeded, in the ledger and in Hangfire.</summary>
-    public Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default) =>
-        InTransactionAsync((connection, transaction) => _ledger.CompleteAsync(connection, transaction, jobId, daemonId, cancellationToken), cancellationToken);
-
-    /// <summary>Ends a held job as failed (canceled, when a user canceled it), in the ledger and in Hangfire.</summary>
-    public Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, CancellationToken cancellationToken = default) =>
-        InTransactionAsync((connection, transaction) => _ledger.FailAsync(connection, transaction, jobId, daemonId, error, errorCode, cancellationToken), cancellationToken);
-
     /// <summary>
-    /// Shows an ended job's outcome in Hangfire, in the transaction that ended it in the ledger. Call it only
-    /// when the ledger change happened in this transaction (a repeated report must not count twice).
+    /// Ends a held job as succeeded, in the ledger and in Hangfire, in one transaction. <paramref name="whenEnded"/>
+    /// stores the job's results in that transaction; it runs only when this call ended the job, not for a
+    /// repeated report (which returns <see cref="CompletionOutcome.AlreadyCompleted"/> and changes nothing).
     /// </summary>
-    public static Task MarkEndedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, JobCompletion completion, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(completion);
-        return completion.Outcome == CompletionOutcome.Completed
-            ? HangfireJobRows.EndAsync(connection, transaction, [completion.Job], cancellationToken)
-            : Task.CompletedTask;
-    }
+    public Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, Func<NpgsqlConnection, NpgsqlTransaction, ProvisionerJob, Task>? whenEnded, CancellationToken cancellationToken) =>
+        EndAsync((connection, transaction) => _ledger.CompleteAsync(connection, transaction, jobId, daemonId, cancellationToken), whenEnded, cancellationToken);
+
+    /// <summary>Ends a held job as succeeded, with no results to store.</summary>
+    public Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default) =>
+        CompleteAsync(jobId, daemonId, whenEnded: null, cancellationToken);
+
+    /// <summary>Ends a held job as failed (canceled, when a user canceled it), with no results to store.</summary>
+    public Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, CancellationToken cancellationToken = default) =>
+        FailAsync(jobId, daemonId, error, errorCode, whenEnded: null, cancellationToken);
+
+    /// <summary>Ends a held job as failed (canceled, when a user canceled it), like <see cref="CompleteAsync(Guid, Guid, Func{NpgsqlConnection, NpgsqlTransaction, ProvisionerJob, Task}?, CancellationToken)"/>.</summary>
+    public Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, Func<NpgsqlConnection, NpgsqlTransaction, ProvisionerJob, Task>? whenEnded, CancellationToken cancellationToken) =>
+        EndAsync((connection, transaction) => _ledger.FailAsync(connection, transaction, jobId, daemonId, error, errorCode, cancellationToken), whenEnded, cancellationToken);
 
     /// <summary>Cancels a job (see <see cref="ProvisionerJobLedger.CancelAsync(NpgsqlConnection, NpgsqlTransaction?, Guid, CancellationToken)"/>); a pending one leaves its Hangfire queue in the same transaction.</summary>
     public async Task<ProvisionerJob> CancelAsync(Guid jobId, CancellationToken cancellationToken = default)
@@ -169,12 +169,25 @@ public sealed class ProvisionerJobQueue
         return reaped;
     }
 
-    private async Task<JobCompletion> InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task<JobCompletion>> end, CancellationToken cancellationToken)
+    private async Task<JobCompletion> EndAsync(
+        Func<NpgsqlConnection, NpgsqlTransaction, Task<JobCompletion>> end,
+        Func<NpgsqlConnection, NpgsqlTransaction, ProvisionerJob, Task>? whenEnded,
+        CancellationToken cancellationToken)
     {
         await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var completion = await end(connection, transaction).ConfigureAwait(false);
-        await MarkEndedAsync(connection, transaction, completion, cancellationToken).ConfigureAwait(false);
+        if (completion.Outcome == CompletionOutcome.Completed)
+        {
+            if (whenEnded is not null)
+            {
+                await whenEnded(connection, transaction, completion.Job).ConfigureAwait(false);
+            }
+
+            // Counted once: a repeated report changed nothing in the ledger and changes nothing here.
+            await HangfireJobRows.EndAsync(connection, transaction, [completion.Job], cancellationToken).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return completion;
     }

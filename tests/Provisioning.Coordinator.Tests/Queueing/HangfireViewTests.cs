@@ -17,14 +17,7 @@ namespace Provisioning.Coordinator.Tests.Queueing;
 /// </summary>
 public sealed class HangfireViewTests(PostgresServerFixture server)
 {
-    private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(60);
-
-    private static CancellationTokenSource Timeout(TimeSpan? after = null)
-    {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        source.CancelAfter(after ?? TestTimeout);
-        return source;
-    }
+    private static CancellationTokenSource Timeout() => QueueHarness.Timeout();
 
     [Fact]
     public async Task EnqueueAsync_HangfireReadsAnEnqueuedMarkerJobForTheLedgerJob()

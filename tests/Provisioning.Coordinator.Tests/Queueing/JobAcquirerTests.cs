@@ -9,14 +9,10 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
 {
     // Long enough for a slow CI machine to hand a job over; a wait that must end empty is canceled after it.
     private static readonly TimeSpan NegativeWait = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(60);
 
-    private static CancellationTokenSource Timeout(TimeSpan? after = null)
-    {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        source.CancelAfter(after ?? TestTimeout);
-        return source;
-    }
+    private static readonly TimeSpan TestTimeout = QueueHarness.TestTimeout;
+
+    private static CancellationTokenSource Timeout(TimeSpan? after = null) => QueueHarness.Timeout(after);
 
     [Fact]
     public async Task AcquireAsync_JobAlreadyQueued_ReturnsItRunningOnTheDaemon()

@@ -45,6 +45,17 @@ internal sealed class QueueHarness : IAsyncDisposable
     /// <summary>A second coordinator process on the same database (another replica).</summary>
     public QueueHarness CreateReplica(JobAcquirerOptions? options = null) => new(ConnectionString, options);
 
+    /// <summary>Long enough for a slow CI machine to hand a job over.</summary>
+    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The test's token, canceled after <paramref name="after"/> (default <see cref="TestTimeout"/>).</summary>
+    public static CancellationTokenSource Timeout(TimeSpan? after = null)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        source.CancelAfter(after ?? TestTimeout);
+        return source;
+    }
+
     public static DaemonIdentity Daemon(string name, params (string Key, string Value)[] tags) =>
         new(Guid.NewGuid(), name, ["terraform"], tags.ToDictionary(tag => tag.Key, tag => tag.Value));
 
