@@ -58,7 +58,7 @@ internal static class TemplatesCommand
             var uploaded = await client.UploadFileAsync(bytes, cancellationToken).ConfigureAwait(false);
             var version = await client.CreateTemplateVersionAsync(
                 template,
-                new CreateTemplateVersionRequest(uploaded.Hash, null, parse.GetValue(message), [.. values.Select(pair => new NameValue(pair.Key, pair.Value))], provisionerTags, parse.GetValue(activate)),
+                new CreateTemplateVersionRequest(uploaded.Hash, null, parse.GetValue(message), [.. values.Select(pair => new NameValue(pair.Key, pair.Value))], provisionerTags, parse.GetValue(activate), Provisioner: null),
                 cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"Importing version {version.Name} of template '{template}' (job {version.Job.Id}).");
             await WarnWithoutMatchingDaemonAsync(client, provisionerTags, cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,7 @@ internal static class WorkspaceCommands
                 throw new CliException("Delete canceled.");
             }
 
-            var build = await client.CreateBuildAsync(workspace, new CreateBuildRequest(transition, null), cancellationToken).ConfigureAwait(false);
+            var build = await client.CreateBuildAsync(workspace, new CreateBuildRequest(transition, null, null), cancellationToken).ConfigureAwait(false);
             return await FollowBuildAsync(client, build, cancellationToken).ConfigureAwait(false);
         });
         return command;
