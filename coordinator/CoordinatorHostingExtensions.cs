@@ -16,6 +16,7 @@ using Npgsql;
 using Provisioning.Coordinator.Api;
 using Provisioning.Coordinator.Daemons;
 using Provisioning.Coordinator.Database;
+using Provisioning.Coordinator.Files;
 using Provisioning.Coordinator.Jobs;
 using Provisioning.Coordinator.Queueing;
 
@@ -42,6 +43,12 @@ public static class CoordinatorHostingExtensions
         services.AddSingleton<JobAcquirer>();
         services.AddSingleton<ProvisionerKeyStore>();
         services.AddSingleton<DaemonAuthenticator>();
+        services.AddSingleton<DaemonStreams>();
+        services.AddHostedService(provider => provider.GetRequiredService<DaemonStreams>());
+        services.AddSingleton<DaemonRevocation>();
+        services.AddSingleton<FileStore>();
+        services.AddSingleton<JobReports>();
+        services.AddHostedService<CoordinatorLiveness>();
         services.AddSingleton<CoordinatorMaintenance>();
         services.AddHostedService<CoordinatorMaintenanceService>();
         services.AddGrpc(grpc =>

@@ -36,6 +36,12 @@ public sealed class CoordinatorOptions
     public TimeSpan JobLogRetention { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>
+    /// A stored file (template archive, state) that no job, version or unfinished build refers to is deleted once
+    /// it is older than this. Default: 1 day (an upload waits that long for the version that will use it).
+    /// </summary>
+    public TimeSpan UnreferencedFileRetention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
     /// Log output kept per job, in bytes; lines past it are dropped and the job is marked as having
     /// overflowed, never failed. Default: 16 MiB.
     /// </summary>

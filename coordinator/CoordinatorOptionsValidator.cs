@@ -31,6 +31,7 @@ public sealed class CoordinatorOptionsValidator : IValidateOptions<CoordinatorOp
         RequirePositive(failures, nameof(options.JobHangTimeout), options.JobHangTimeout);
         RequirePositive(failures, nameof(options.JobPendingTimeout), options.JobPendingTimeout);
         RequirePositive(failures, nameof(options.DaemonRetention), options.DaemonRetention);
+        RequirePositive(failures, nameof(options.UnreferencedFileRetention), options.UnreferencedFileRetention);
         if (options.JobLogRetention < TimeSpan.Zero)
         {
             failures.Add($"{nameof(options.JobLogRetention)} is {options.JobLogRetention}: use a positive duration, or zero to keep logs forever (default 30 days).");

@@ -256,7 +256,7 @@ public sealed class ProvisionerDaemon : IDisposable
 
             var response = await _connection.RetryAsync(token => _connection.RegisterAsync(new RegisterRequest { Daemon = Info() }, token), cancellationToken).ConfigureAwait(false);
             DaemonId = response.DaemonId;
-            _connection.SetDaemonId(response.DaemonId);
+            _connection.SetSession(response.SessionToken);
             EffectiveTags = new Dictionary<string, string>(response.EffectiveTags, StringComparer.Ordinal);
             if (response.HeartbeatIntervalSeconds > 0 && TimeSpan.FromSeconds(response.HeartbeatIntervalSeconds) < HeartbeatInterval)
             {

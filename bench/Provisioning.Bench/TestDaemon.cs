@@ -43,11 +43,11 @@ internal sealed class TestDaemon : IDisposable
             new Metadata { { ProvisionerDaemonMetadata.ProvisionerPsk, BenchCoordinator.Psk } },
             cancellationToken: cancellationToken);
 
-        // Every call after Register names the daemon: job calls carry only a job id.
+        // Every call after Register presents the daemon's session: job calls carry only a job id.
         _headers = new Metadata
         {
             { ProvisionerDaemonMetadata.ProvisionerPsk, BenchCoordinator.Psk },
-            { ProvisionerDaemonMetadata.DaemonId, response.DaemonId },
+            { ProvisionerDaemonMetadata.DaemonSession, response.SessionToken },
         };
     }
 

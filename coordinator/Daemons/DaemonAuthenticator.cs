@@ -17,8 +17,8 @@ using Provisioning.Sdk.Daemon;
 namespace Provisioning.Coordinator.Daemons;
 
 /// <summary>
-/// Checks a call's credentials (provisioner key or pre-shared key) and resolves the registered daemon making
-/// it. One per process: it remembers the daemons it resolved, so a daemon's calls (two or more per job) do
+/// Checks Register's credentials (provisioner key or pre-shared key), opens daemon sessions, and resolves the
+/// daemon whose session a later call presents. One per process: it remembers the daemons it resolved, so a daemon's calls (two or more per job) do
 /// not each write its last-seen time; that is refreshed at most every <see cref="LastSeenRefresh"/>, well
 /// inside the time after which a daemon is shown offline.
 /// </summary>
@@ -63,8 +63,12 @@ public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provisioner
             $"No credentials: send a provisioner key in '{ProvisionerDaemonMetadata.ProvisionerKey}' or the pre-shared key in '{ProvisionerDaemonMetadata.ProvisionerPsk}'."));
     }
 
-    /// <summary>Records (or updates) the daemon named in <paramref name="info"/> under <paramref name="credential"/>.</summary>
-    internal async Task<(DaemonRecord Daemon, IReadOnlyDictionary<string, string> Tags)> RegisterAsync(DaemonCredential credential, DaemonInfo info, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records (or updates) the daemon named in <paramref name="info"/> under <paramref name="credential"/> and
+    /// opens a new session for it: the returned token (<c>{daemon id}.{secret}</c>) is what every later call
+    /// presents. Only the secret's SHA-256 is stored; a new Register replaces the previous session.
+    /// </summary>
+    internal async Task<(DaemonRecord Daemon, IReadOnlyDictionary<string, string> Tags, string SessionToken)> RegisterAsync(DaemonCredential credential, DaemonInfo info, CancellationToken cancellationToken)
     {
         var name = info.Name.Trim();
         if (name.Length is 0 or > 128)
@@ -93,15 +97,16 @@ public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provisioner
             throw new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));
         }
 
+        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var daemon = await connection.QuerySingleAsync<DaemonRecord>(new CommandDefinition(
-            """
-            INSERT INTO provisioner_daemons (name, key_id, tags, provisioners, version, slots, last_seen_at)
-            VALUES (@Name, @KeyId, @Tags::jsonb, @Provisioners, @Version, @Slots, now())
-            ON CONFLICT (name, (coalesce(key_id, '00000000-0000-0000-0000-000000000000'::uuid)))
+            $"""
+            INSERT INTO provisioner_daemons (name, key_id, tags, provisioners, version, slots, last_seen_at, session_hash)
+            VALUES (@Name, @KeyId, @Tags::jsonb, @Provisioners, @Version, @Slots, now(), @SessionHash)
+            ON CONFLICT (name, (coalesce(key_id, '00000000-0000-0000-0000-000000000000'::uuid))) WHERE revoked_at IS NULL
             DO UPDATE SET tags = EXCLUDED.tags, provisioners = EXCLUDED.provisioners, version = EXCLUDED.version,
-                          slots = EXCLUDED.slots, last_seen_at = now()
-            RETURNING id, name, key_id, tags::text AS tags, provisioners
+                          slots = EXCLUDED.slots, last_seen_at = now(), session_hash = EXCLUDED.session_hash
+            RETURNING {DaemonColumns}
             """,
             new
             {
@@ -111,34 +116,86 @@ public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provisioner
                 Provisioners = provisioners,
                 info.Version,
                 Slots = Math.Max(1, info.Slots),
+                SessionHash = HashSecret(secret),
             },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         _seen[daemon.Id] = (daemon, Stopwatch.GetTimestamp());
-        return (daemon, tags);
+        return (daemon, tags, $"{daemon.Id:N}.{secret}");
     }
 
-    /// <summary>Authenticates the call and returns the registered daemon it names, which must belong to the same credential.</summary>
-    internal async Task<DaemonRecord> RequireDaemonAsync(ServerCallContext context)
+    /// <summary>
+    /// Returns the daemon whose session the call presents. <paramref name="access"/> says what the call
+    /// does: a daemon whose key was revoked may still report (and upload for) the jobs it holds, so that
+    /// their states are not lost, but may take no new work.
+    /// </summary>
+    internal async Task<DaemonRecord> RequireDaemonAsync(ServerCallContext context, DaemonAccess access = DaemonAccess.Work)
     {
-        var credential = await AuthenticateAsync(context).ConfigureAwait(false);
-        var header = context.RequestHeaders.GetValue(ProvisionerDaemonMetadata.DaemonId);
-        if (!Guid.TryParse(header, out var daemonId))
+        var header = context.RequestHeaders.GetValue(ProvisionerDaemonMetadata.DaemonSession);
+        if (string.IsNullOrEmpty(header))
         {
             throw new RpcException(new Status(
                 StatusCode.Unauthenticated,
-                $"Call Register first and send the daemon_id it returns in '{ProvisionerDaemonMetadata.DaemonId}' on every later call."));
+                $"Call Register first and send the session_token it returns in '{ProvisionerDaemonMetadata.DaemonSession}' on every later call."));
+        }
+
+        var separator = header.IndexOf('.', StringComparison.Ordinal);
+        if (separator <= 0 || !Guid.TryParseExact(header[..separator], "N", out var daemonId))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"'{ProvisionerDaemonMetadata.DaemonSession}' is not a session token that Register issued: call Register again."));
         }
 
         var daemon = await SeeAsync(daemonId, context.CancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(new Status(StatusCode.Unauthenticated, $"Daemon {daemonId} is not registered (or was cleaned up as stale): call Register again."));
 
-        if (daemon.KeyId != credential.KeyId)
+        if (daemon.SessionHash is null || !CryptographicOperations.FixedTimeEquals(daemon.SessionHash, HashSecret(header[(separator + 1)..])))
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Daemon {daemonId} was registered with other credentials."));
+            throw new RpcException(new Status(
+                StatusCode.Unauthenticated,
+                $"The session of daemon {daemon.Name} is not valid (another process registered under the same name since, or the token is wrong): call Register again."));
+        }
+
+        if (daemon.IsRevoked && access == DaemonAccess.Work)
+        {
+            throw new RpcException(new Status(
+                StatusCode.PermissionDenied,
+                $"The provisioner key of daemon {daemon.Name} was revoked: it takes no more jobs. Start it again with a valid key."));
         }
 
         return daemon;
     }
+
+    /// <summary>Drops what this process remembers of <paramref name="daemonIds"/>, so that their next call reads their row (after a revocation).</summary>
+    internal void Forget(IEnumerable<Guid> daemonIds)
+    {
+        foreach (var id in daemonIds)
+        {
+            _seen.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Whether the session a stream was opened with is still the daemon's current one and not revoked; reads the row.</summary>
+    internal async Task<IReadOnlySet<Guid>> StillValidAsync(IReadOnlyCollection<(Guid DaemonId, byte[] SessionHash)> sessions, CancellationToken cancellationToken)
+    {
+        if (sessions.Count == 0)
+        {
+            return new HashSet<Guid>();
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(Guid Id, byte[]? SessionHash)>(new CommandDefinition(
+            "SELECT id, session_hash FROM provisioner_daemons WHERE id = ANY(@Ids) AND revoked_at IS NULL",
+            new { Ids = sessions.Select(session => session.DaemonId).Distinct().ToArray() },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var current = rows.Where(row => row.SessionHash is not null).ToDictionary(row => row.Id, row => row.SessionHash!);
+        return sessions
+            .Where(session => current.TryGetValue(session.DaemonId, out var hash) && CryptographicOperations.FixedTimeEquals(hash, session.SessionHash))
+            .Select(session => session.DaemonId)
+            .ToHashSet();
+    }
+
+    private const string DaemonColumns = "id, name, key_id, tags::text AS tags, provisioners, slots, session_hash, revoked_at";
+
+    private static byte[] HashSecret(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
     /// <summary>The registered daemon, with its last-seen time refreshed when this process last did so more than <see cref="LastSeenRefresh"/> ago.</summary>
     private async Task<DaemonRecord?> SeeAsync(Guid daemonId, CancellationToken cancellationToken)
@@ -150,9 +207,9 @@ public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provisioner
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var daemon = await connection.QuerySingleOrDefaultAsync<DaemonRecord>(new CommandDefinition(
-            """
+            $"""
             UPDATE provisioner_daemons SET last_seen_at = now() WHERE id = @Id
-            RETURNING id, name, key_id, tags::text AS tags, provisioners
+            RETURNING {DaemonColumns}
             """,
             new { Id = daemonId },
             cancellationToken: cancellationToken)).ConfigureAwait(false);

@@ -12,4 +12,14 @@ internal sealed class DaemonRecord
     public string Tags { get; set; } = "{}";
 
     public string[] Provisioners { get; set; } = [];
+
+    public int Slots { get; set; } = 1;
+
+    /// <summary>SHA-256 of the secret of the daemon's current session (null before its first Register under sessions).</summary>
+    public byte[]? SessionHash { get; set; }
+
+    /// <summary>When the daemon's provisioner key was revoked: it may report the jobs it holds, nothing else.</summary>
+    public DateTime? RevokedAt { get; set; }
+
+    public bool IsRevoked => RevokedAt is not null;
 }

@@ -85,4 +85,20 @@ internal static class JobLogWriter
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return createdAt.Count;
     }
+
+    /// <summary>
+    /// Appends one line the coordinator itself writes into a job's log (why the reaper failed it, what became of a
+    /// late report), even when the job has ended and past the cap: such a line explains the job's end and is never
+    /// left out. Stage "Coordinator", source provisioner_daemon (the log's sources are the daemon side and the provisioner).
+    /// </summary>
+    public static Task AppendNoticeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, string level, string output, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO provisioner_job_logs (job_id, source, level, stage, output) VALUES (@JobId, 'provisioner_daemon', @Level, 'Coordinator', @Output);
+            UPDATE provisioner_jobs SET logs_length = logs_length + octet_length(@Output) WHERE id = @JobId;
+            SELECT pg_notify(@Channel, @JobId::text);
+            """,
+            new { JobId = jobId, Level = level, Output = output, Channel = NotifyChannel },
+            transaction,
+            cancellationToken: cancellationToken));
 }

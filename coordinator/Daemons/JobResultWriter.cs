@@ -16,22 +16,16 @@ internal static class JobResultWriter
 {
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default);
 
+    /// <summary>
+    /// Stores the resources, parameters and timings a CompletedJob carries. The state is not written here: it
+    /// goes through <see cref="Workspaces.WorkspaceStates"/>, the one writer of build states.
+    /// </summary>
     public static async Task WriteCompletedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, CompletedJob completed, CancellationToken cancellationToken)
     {
         switch (completed.TypeCase)
         {
             case CompletedJob.TypeOneofCase.WorkspaceBuild:
                 var build = completed.WorkspaceBuild;
-                if (build.State is not null)
-                {
-                    var state = await ReadBlobAsync(connection, transaction, build.State, cancellationToken).ConfigureAwait(false);
-                    await SetBuildStateAsync(connection, transaction, jobId, state, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await KeepPreviousStateAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false);
-                }
-
                 var transition = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
                     "SELECT transition FROM workspace_builds WHERE job_id = @JobId", new { JobId = jobId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await InsertResourcesAsync(connection, transaction, jobId, transition ?? "start", build.Resources, cancellationToken).ConfigureAwait(false);
@@ -52,64 +46,19 @@ internal static class JobResultWriter
         }
     }
 
+    /// <summary>Stores the timings a FailedJob carries (its partial state goes through <see cref="Workspaces.WorkspaceStates"/>).</summary>
     public static async Task WriteFailedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, FailedJob failed, CancellationToken cancellationToken)
     {
-        if (failed.TypeCase != FailedJob.TypeOneofCase.WorkspaceBuild)
+        if (failed.TypeCase == FailedJob.TypeOneofCase.WorkspaceBuild)
         {
-            return;
-        }
-
-        // Invariant 3: the partial state Terraform wrote is kept; a build that wrote none keeps the previous one.
-        var state = failed.WorkspaceBuild.State is { } blob
-            ? await ReadBlobAsync(connection, transaction, blob, cancellationToken).ConfigureAwait(false)
-            : [];
-        if (state.Length > 0)
-        {
-            await SetBuildStateAsync(connection, transaction, jobId, state, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await KeepPreviousStateAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false);
-        }
-
-        await InsertTimingsAsync(connection, transaction, jobId, failed.WorkspaceBuild.Timings, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The bytes of a blob: inline, or a stored file (which must exist and match its SHA-256 name).</summary>
-    public static async Task<byte[]> ReadBlobAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Blob blob, CancellationToken cancellationToken)
-    {
-        switch (blob.ContentCase)
-        {
-            case Blob.ContentOneofCase.Inline:
-                return blob.Inline.ToByteArray();
-            case Blob.ContentOneofCase.File:
-                var data = await connection.ExecuteScalarAsync<byte[]?>(new CommandDefinition(
-                    "SELECT data FROM files WHERE hash = @Hash", new { Hash = blob.File.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                return data ?? throw new ArgumentException($"File {blob.File.Id} is not stored: upload it with UploadFile before referring to it.");
-            default:
-                return [];
+            await InsertTimingsAsync(connection, transaction, jobId, failed.WorkspaceBuild.Timings, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static Task SetBuildStateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, byte[] state, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE workspace_builds SET provisioner_state = @State, updated_at = now() WHERE job_id = @JobId",
-            new { JobId = jobId, State = state },
-            transaction,
-            cancellationToken: cancellationToken));
-
-    private static Task KeepPreviousStateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE workspace_builds build SET provisioner_state = (
-                SELECT previous.provisioner_state FROM workspace_builds previous
-                WHERE previous.workspace_id = build.workspace_id AND previous.build_number < build.build_number
-                ORDER BY previous.build_number DESC LIMIT 1), updated_at = now()
-            WHERE build.job_id = @JobId AND build.provisioner_state IS NULL
-            """,
-            new { JobId = jobId },
-            transaction,
-            cancellationToken: cancellationToken));
+    /// <summary>Whether resources were stored for the job already (a late report must not store them twice).</summary>
+    public static Task<bool> HasResourcesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM workspace_resources WHERE job_id = @JobId)", new { JobId = jobId }, transaction, cancellationToken: cancellationToken));
 
     private static async Task InsertResourcesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, string transition, IEnumerable<Resource> resources, CancellationToken cancellationToken)

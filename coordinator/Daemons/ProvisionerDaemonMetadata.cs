@@ -10,8 +10,9 @@ public static class ProvisionerDaemonMetadata
     public const string ProvisionerPsk = "provisioning-provisioner-psk";
 
     /// <summary>
-    /// The daemon id that Register returned; required on every call after Register, because job calls
-    /// carry only a job id and are checked against the job's owner.
+    /// The session token that Register returned (<c>{daemon id}.{secret}</c>); required on every call after
+    /// Register. Job calls carry only a job id and are checked against the job's owner, so the owner must be
+    /// proven by a secret, not named by a bare id that any other daemon could send.
     /// </summary>
-    public const string DaemonId = "provisioning-daemon-id";
+    public const string DaemonSession = "provisioning-daemon-session";
 }

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Options;
 
 using Npgsql;
 
+using Provisioning.Coordinator.Files;
 using Provisioning.Coordinator.Jobs;
 using Provisioning.Coordinator.Queueing;
 using Provisioning.Sdk.Daemon;
@@ -32,6 +33,9 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
     private readonly ProvisionerJobQueue _queue;
     private readonly JobAcquirer _acquirer;
     private readonly DaemonAuthenticator _authenticator;
+    private readonly DaemonStreams _streams;
+    private readonly JobReports _reports;
+    private readonly FileStore _files;
     private readonly CoordinatorOptions _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<ProvisionerDaemonService> _logger;
@@ -41,6 +45,9 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         ProvisionerJobQueue queue,
         JobAcquirer acquirer,
         DaemonAuthenticator authenticator,
+        DaemonStreams streams,
+        JobReports reports,
+        FileStore files,
         IOptions<CoordinatorOptions> options,
         IHostApplicationLifetime lifetime,
         ILogger<ProvisionerDaemonService> logger)
@@ -50,6 +57,9 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         _queue = queue;
         _acquirer = acquirer;
         _authenticator = authenticator;
+        _streams = streams;
+        _reports = reports;
+        _files = files;
         _options = options.Value;
         _lifetime = lifetime;
         _logger = logger;
@@ -62,12 +72,13 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var credential = await _authenticator.AuthenticateAsync(context).ConfigureAwait(false);
-        var (daemon, tags) = await _authenticator.RegisterAsync(credential, request.Daemon ?? new DaemonInfo(), context.CancellationToken).ConfigureAwait(false);
+        var (daemon, tags, sessionToken) = await _authenticator.RegisterAsync(credential, request.Daemon ?? new DaemonInfo(), context.CancellationToken).ConfigureAwait(false);
         ProvisionerDaemonServiceLog.Registered(_logger, daemon.Name, daemon.Id, string.Join(',', daemon.Provisioners), Math.Max(1, request.Daemon?.Slots ?? 1));
         var response = new RegisterResponse
         {
             DaemonId = daemon.Id.ToString(),
             HeartbeatIntervalSeconds = (int)Math.Clamp(_options.JobHangTimeout.TotalSeconds / 10, 1, 60),
+            SessionToken = sessionToken,
         };
         foreach (var (key, value) in tags)
         {
@@ -82,7 +93,9 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var daemon = await _authenticator.RequireDaemonAsync(context, DaemonAccess.Work).ConfigureAwait(false);
+        await RequireFreeSlotAsync(daemon, context.CancellationToken).ConfigureAwait(false);
+        using var lease = _streams.Open(daemon);
         if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
         {
             return;
@@ -102,7 +115,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         var identity = new DaemonIdentity(daemon.Id, daemon.Name, daemon.Provisioners, ProvisionerTags.FromJson(daemon.Tags));
         // A coordinator that shuts down answers every waiting slot with an empty job at once, so daemons move to
         // another replica instead of holding the shutdown until their streams time out.
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _lifetime.ApplicationStopping);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _lifetime.ApplicationStopping, lease.Ended);
         var watcher = WatchForCancelAsync(requestStream, wait);
         ProvisionerJob? job;
         try
@@ -113,6 +126,14 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         {
             await wait.CancelAsync().ConfigureAwait(false);
             await watcher.ConfigureAwait(false);
+        }
+
+        if (job is null && lease.Ended.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            ProvisionerDaemonServiceLog.StreamEnded(_logger, daemon.Name);
+            throw new RpcException(new Status(
+                StatusCode.PermissionDenied,
+                $"The session of daemon {daemon.Name} ended: its provisioner key was revoked, or another process registered under its name. Start it again with a valid key."));
         }
 
         if (job is null)
@@ -149,7 +170,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var daemon = await _authenticator.RequireDaemonAsync(context, DaemonAccess.Report).ConfigureAwait(false);
         var jobId = ParseJobId(request.JobId);
         var cancellationToken = context.CancellationToken;
         return await MapErrorsAsync(async () =>
@@ -178,51 +199,33 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         }).ConfigureAwait(false);
     }
 
-    public override async Task<Sdk.Daemon.Empty> CompleteJob(CompletedJob request, ServerCallContext context)
+    public override async Task<ReportJobResponse> CompleteJob(CompletedJob request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var daemon = await _authenticator.RequireDaemonAsync(context, DaemonAccess.Report).ConfigureAwait(false);
         var jobId = ParseJobId(request.JobId);
-        var cancellationToken = context.CancellationToken;
-        var completion = await MapErrorsAsync(() => _queue.CompleteAsync(
-            jobId,
-            daemon.Id,
-            (connection, transaction, job) =>
-            {
-                RequireMatchingType(job, request.TypeCase.ToString());
-                return JobResultWriter.WriteCompletedAsync(connection, transaction, jobId, request, cancellationToken);
-            },
-            cancellationToken)).ConfigureAwait(false);
-
-        ProvisionerDaemonServiceLog.Ended(_logger, jobId, daemon.Name, completion.Job.Status.ToText());
-        return new Sdk.Daemon.Empty();
+        var response = await MapErrorsAsync(() => _reports.CompleteAsync(daemon.Id, jobId, request, context.CancellationToken)).ConfigureAwait(false);
+        ProvisionerDaemonServiceLog.Reported(_logger, jobId, daemon.Name, response.Outcome.ToString(), response.Message);
+        return response;
     }
 
-    public override async Task<Sdk.Daemon.Empty> FailJob(FailedJob request, ServerCallContext context)
+    public override async Task<ReportJobResponse> FailJob(FailedJob request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var daemon = await _authenticator.RequireDaemonAsync(context, DaemonAccess.Report).ConfigureAwait(false);
         var jobId = ParseJobId(request.JobId);
-        var cancellationToken = context.CancellationToken;
-        var completion = await MapErrorsAsync(() => _queue.FailAsync(
-            jobId,
-            daemon.Id,
-            request.Error,
-            NullIfEmpty(request.ErrorCode),
-            (connection, transaction, _) => JobResultWriter.WriteFailedAsync(connection, transaction, jobId, request, cancellationToken),
-            cancellationToken)).ConfigureAwait(false);
-
-        ProvisionerDaemonServiceLog.Ended(_logger, jobId, daemon.Name, completion.Job.Status.ToText());
-        return new Sdk.Daemon.Empty();
+        var response = await MapErrorsAsync(() => _reports.FailAsync(daemon.Id, jobId, request, context.CancellationToken)).ConfigureAwait(false);
+        ProvisionerDaemonServiceLog.Reported(_logger, jobId, daemon.Name, response.Outcome.ToString(), response.Message);
+        return response;
     }
 
     public override async Task<FileReference> UploadFile(IAsyncStreamReader<FileChunk> requestStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(context);
-        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
+        var daemon = await _authenticator.RequireDaemonAsync(context, DaemonAccess.Report).ConfigureAwait(false);
         var cancellationToken = context.CancellationToken;
         if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false) || requestStream.Current.TypeCase != FileChunk.TypeOneofCase.Header)
         {
@@ -231,7 +234,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
 
         var header = requestStream.Current.Header;
         var jobId = ParseJobId(header.JobId);
-        await RequireHeldAsync(jobId, daemon.Id, cancellationToken).ConfigureAwait(false);
+        await RequireHeldAsync(jobId, daemon.Id, allowUnreported: true, cancellationToken).ConfigureAwait(false);
         if (header.Size < 0 || header.Size > _options.MaxUploadBytes)
         {
             throw new RpcException(new Status(
@@ -245,8 +248,71 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The header's sha256 must be the 64 hex digits of the whole file's SHA-256."));
         }
 
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var data = new byte[header.Size];
+        StoredFile stored;
+        try
+        {
+            stored = await _files.StoreAsync(
+                ReadChunksAsync(requestStream, header.Size, cancellationToken),
+                new FileUpload(header.Kind.Length > 0 ? header.Kind : "application/octet-stream", _options.MaxUploadBytes, ExpectedSize: header.Size, ExpectedSha256: expectedHash),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileStoreException exception)
+        {
+            throw new RpcException(new Status(
+                exception.Kind switch
+                {
+                    FileStoreFailure.HashMismatch => StatusCode.DataLoss,
+                    FileStoreFailure.TooLarge => StatusCode.ResourceExhausted,
+                    _ => StatusCode.InvalidArgument,
+                },
+                exception.Message));
+        }
+
+        // The job's own files: what a terminal report of this daemon may name as the build's state.
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO provisioner_job_files (job_id, hash, daemon_id) VALUES (@JobId, @Hash, @DaemonId) ON CONFLICT (job_id, hash) DO NOTHING",
+            new { JobId = jobId, stored.Hash, DaemonId = daemon.Id },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return new FileReference { Id = stored.Hash, Sha256 = stored.Hash, Size = stored.Size };
+    }
+
+    public override async Task DownloadFile(DownloadFileRequest request, IServerStreamWriter<FileChunk> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var daemon = await _authenticator.RequireDaemonAsync(context, DaemonAccess.Report).ConfigureAwait(false);
+        var cancellationToken = context.CancellationToken;
+        var jobId = ParseJobId(request.JobId);
+        var job = await RequireHeldAsync(jobId, daemon.Id, allowUnreported: false, cancellationToken).ConfigureAwait(false);
+        var fileId = request.FileId.ToLowerInvariant();
+
+        // A daemon may read only the files its job refers to (its archive, its previous state): the exact list.
+        if (!ProvisionerJobInputs.ReferencedFiles(job).Contains(fileId))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Job {jobId} does not refer to file {request.FileId}."));
+        }
+
+        var file = await _files.GetInfoAsync(fileId, cancellationToken).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"File {fileId} is not stored on the coordinator."));
+        await responseStream.WriteAsync(
+            new FileChunk { Header = new FileChunk.Types.Header { JobId = request.JobId, Kind = file.Mimetype, Size = file.Size, Sha256 = fileId } },
+            cancellationToken).ConfigureAwait(false);
+        await foreach (var chunk in _files.ReadAsync(fileId, cancellationToken).ConfigureAwait(false))
+        {
+            for (var offset = 0; offset < chunk.Length; offset += ChunkSize)
+            {
+                var piece = chunk.Slice(offset, Math.Min(ChunkSize, chunk.Length - offset));
+                await responseStream.WriteAsync(new FileChunk { Data = ByteString.CopyFrom(piece.Span) }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The data chunks after an upload's header, checked against the announced size as they arrive.</summary>
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadChunksAsync(
+        IAsyncStreamReader<FileChunk> requestStream, long size, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         long received = 0;
         while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
         {
@@ -256,69 +322,41 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "Only data chunks may follow the header."));
             }
 
-            if (received + chunk.Data.Length > header.Size)
+            received += chunk.Data.Length;
+            if (received > size)
             {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, $"More data arrived than the header's size of {header.Size} bytes."));
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"More data arrived than the header's size of {size} bytes."));
             }
 
-            chunk.Data.Span.CopyTo(data.AsSpan((int)received));
-            hash.AppendData(chunk.Data.Span);
-            received += chunk.Data.Length;
+            yield return chunk.Data.Memory;
         }
-
-        if (received != header.Size)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"The upload ended after {received} of {header.Size} bytes; send the whole file again."));
-        }
-
-        var actualHash = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (actualHash != expectedHash)
-        {
-            throw new RpcException(new Status(StatusCode.DataLoss, $"The received bytes have SHA-256 {actualHash}, not {expectedHash} as the header said; the upload was corrupted, send it again."));
-        }
-
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO files (hash, mimetype, size, data) VALUES (@Hash, @Mimetype, @Size, @Data) ON CONFLICT (hash) DO NOTHING",
-            new { Hash = actualHash, Mimetype = header.Kind.Length > 0 ? header.Kind : "application/octet-stream", header.Size, Data = data },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return new FileReference { Id = actualHash, Sha256 = actualHash, Size = header.Size };
     }
 
-    public override async Task DownloadFile(DownloadFileRequest request, IServerStreamWriter<FileChunk> responseStream, ServerCallContext context)
+    /// <summary>
+    /// Refuses a stream beyond the daemon's declared slots (its unfinished jobs plus its waiting streams on this
+    /// process). The claim statement enforces the same count across replicas; this answers the daemon clearly.
+    /// </summary>
+    private async Task RequireFreeSlotAsync(DaemonRecord daemon, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(responseStream);
-        ArgumentNullException.ThrowIfNull(context);
-        var daemon = await _authenticator.RequireDaemonAsync(context).ConfigureAwait(false);
-        var cancellationToken = context.CancellationToken;
-        var jobId = ParseJobId(request.JobId);
-        var job = await RequireHeldAsync(jobId, daemon.Id, cancellationToken).ConfigureAwait(false);
-        var fileId = request.FileId.ToLowerInvariant();
-
-        // A daemon may read only the files its job refers to (its archive, its previous state).
-        if (fileId.Length != 64 || (job.FileHash != fileId && !job.Input.Contains(fileId, StringComparison.Ordinal)))
+        var waiting = _streams.CountOpen(daemon);
+        if (waiting < daemon.Slots)
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Job {jobId} does not refer to file {request.FileId}."));
+            var held = await Ledger.CountUnfinishedAsync(daemon.Id, cancellationToken).ConfigureAwait(false);
+            if (held + waiting < daemon.Slots)
+            {
+                return;
+            }
+
+            throw SlotsExhausted(daemon, held, waiting);
         }
 
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var file = await connection.QuerySingleOrDefaultAsync<(string Mimetype, byte[] Data)>(new CommandDefinition(
-            "SELECT mimetype, data FROM files WHERE hash = @Hash", new { Hash = fileId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (file.Data is null)
-        {
-            throw new RpcException(new Status(StatusCode.NotFound, $"File {fileId} is not stored on the coordinator."));
-        }
-
-        await responseStream.WriteAsync(
-            new FileChunk { Header = new FileChunk.Types.Header { JobId = request.JobId, Kind = file.Mimetype, Size = file.Data.Length, Sha256 = fileId } },
-            cancellationToken).ConfigureAwait(false);
-        for (var offset = 0; offset < file.Data.Length; offset += ChunkSize)
-        {
-            var length = Math.Min(ChunkSize, file.Data.Length - offset);
-            await responseStream.WriteAsync(new FileChunk { Data = ByteString.CopyFrom(file.Data, offset, length) }, cancellationToken).ConfigureAwait(false);
-        }
+        throw SlotsExhausted(daemon, held: null, waiting);
     }
+
+    private static RpcException SlotsExhausted(DaemonRecord daemon, long? held, int waiting) => new(new Status(
+        StatusCode.ResourceExhausted,
+        $"Daemon {daemon.Name} declared {daemon.Slots} slot(s) and already uses them ({(held is { } count ? $"{count} job(s) held, " : string.Empty)}{waiting} acquisition stream(s) open): "
+        + "finish a job or close a stream first, or register with more --slots."));
 
     private static async Task WatchForCancelAsync(IAsyncStreamReader<AcquireRequest> requestStream, CancellationTokenSource wait)
     {
@@ -360,8 +398,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         if (acquired.TemplateSourceArchive is null && job.FileHash is { } hash)
         {
-            var size = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "SELECT size FROM files WHERE hash = @Hash", new { Hash = hash }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var size = (await FileStore.GetInfoAsync(connection, null, hash, cancellationToken).ConfigureAwait(false))?.Size;
             acquired.TemplateSourceArchive = new Blob { File = new FileReference { Id = hash, Sha256 = hash, Size = size ?? 0 } };
         }
 
@@ -422,7 +459,12 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         return resolved;
     }
 
-    private async Task<ProvisionerJob> RequireHeldAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The job, when this daemon holds it and it has not ended. With <paramref name="allowUnreported"/>, also a job
+    /// that ended without this daemon's report (reaped, canceled while the daemon was away): its daemon may still
+    /// upload the state it has, for the late report that follows (invariant 3).
+    /// </summary>
+    private async Task<ProvisionerJob> RequireHeldAsync(Guid jobId, Guid daemonId, bool allowUnreported, CancellationToken cancellationToken)
     {
         var job = await Ledger.GetAsync(jobId, cancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Job {jobId} does not exist."));
@@ -431,27 +473,12 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Job {jobId} is not held by this daemon."));
         }
 
-        if (job.Status.IsTerminal())
+        if (job.Status.IsTerminal() && !(allowUnreported && !await Ledger.WasReportedAsync(jobId, cancellationToken).ConfigureAwait(false)))
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Job {jobId} has already ended ({job.Status.ToText()})."));
         }
 
         return job;
-    }
-
-    private static void RequireMatchingType(ProvisionerJob job, string reportedType)
-    {
-        var expected = job.Type switch
-        {
-            ProvisionerJobType.WorkspaceBuild => nameof(CompletedJob.TypeOneofCase.WorkspaceBuild),
-            ProvisionerJobType.TemplateVersionImport => nameof(CompletedJob.TypeOneofCase.TemplateImport),
-            ProvisionerJobType.TemplateVersionDryRun => nameof(CompletedJob.TypeOneofCase.TemplateDryRun),
-            _ => reportedType,
-        };
-        if (reportedType != expected)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Job {job.Id} is a {job.Type.ToText()} job; complete it with `{expected}` results, not `{reportedType}`."));
-        }
     }
 
     private static Guid ParseJobId(string value) =>

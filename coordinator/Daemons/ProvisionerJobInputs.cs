@@ -47,4 +47,35 @@ public static class ProvisionerJobInputs
         }
         return acquired;
     }
+
+    /// <summary>
+    /// The exact set of stored files a job's daemon may download: the job's template archive and the previous
+    /// state its input names (DESIGN.md §8: a daemon reads only its own job's files).
+    /// </summary>
+    public static IReadOnlySet<string> ReferencedFiles(ProvisionerJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var acquired = ToAcquiredJob(job);
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        if (job.FileHash is { Length: > 0 } archive)
+        {
+            files.Add(archive.ToLowerInvariant());
+        }
+
+        AddFile(files, acquired.TemplateSourceArchive);
+        if (acquired.TypeCase == AcquiredJob.TypeOneofCase.WorkspaceBuild)
+        {
+            AddFile(files, acquired.WorkspaceBuild.State);
+        }
+
+        return files;
+    }
+
+    private static void AddFile(HashSet<string> files, Blob? blob)
+    {
+        if (blob?.ContentCase == Blob.ContentOneofCase.File && blob.File.Id.Length > 0)
+        {
+            files.Add(blob.File.Id.ToLowerInvariant());
+        }
+    }
 }

@@ -287,6 +287,10 @@ public sealed class ProvisionerJobLedger
     /// Ends the jobs nobody will finish: running jobs whose daemon has not reported for
     /// <paramref name="hangTimeout"/> (failed, "daemon_timeout"), and pending jobs no daemon took within
     /// <paramref name="pendingTimeout"/> (failed, "pending_timeout"). Returns the jobs it ended.
+    /// Both clocks run only while a coordinator was able to receive a report (<see cref="CoordinatorLiveness"/>'s
+    /// intervals in coordinator_liveness): an outage of every coordinator, or of the database, longer than the
+    /// timeout never makes a job look hung, because no daemon could have reported during it. Each ended job keeps
+    /// its build's previous state (nothing is written to the build) and gets a log line saying why it ended.
     /// </summary>
     public async Task<IReadOnlyList<ProvisionerJob>> ReapAsync(TimeSpan hangTimeout, TimeSpan pendingTimeout, CancellationToken cancellationToken = default)
     {
@@ -297,28 +301,67 @@ public sealed class ProvisionerJobLedger
     public async Task<IReadOnlyList<ProvisionerJob>> ReapAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, TimeSpan hangTimeout, TimeSpan pendingTimeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        var window = (hangTimeout > pendingTimeout ? hangTimeout : pendingTimeout) + TimeSpan.FromHours(1);
         var hung = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
             $"""
+            WITH {LivenessCte}
             UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error_code = 'daemon_timeout',
-                error = 'The daemon running this job stopped reporting for ' || @HangTimeout::text || '; the job was failed as hung. Check that daemon''s logs and connectivity.'
+                error = 'The daemon running this job stopped reporting for ' || @HangTimeout::text || ' while a coordinator was up to receive its reports; '
+                        || 'the job was failed as hung and the workspace keeps its previous state. Check that daemon''s logs and connectivity.'
+            FROM up
             WHERE started_at IS NOT NULL AND completed_at IS NULL AND updated_at < now() - @HangTimeout
-            RETURNING {ProvisionerJobRow.Columns}
+              AND {CoveredSince("provisioner_jobs.updated_at")} >= @HangTimeout
+            RETURNING {ProvisionerJobRow.QualifiedColumns("provisioner_jobs")}
             """,
-            new { HangTimeout = hangTimeout },
+            new { HangTimeout = hangTimeout, Window = window },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         var stale = await connection.QueryAsync<ProvisionerJobRow>(new CommandDefinition(
             $"""
+            WITH {LivenessCte}
             UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error_code = 'pending_timeout',
                 error = 'No daemon took this job within ' || @PendingTimeout::text || '. Start a daemon for provisioner "' || provisioner
                         || '" whose tags include ' || tags::text || ', then run the job again.'
+            FROM up
             WHERE started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL AND created_at < now() - @PendingTimeout
-            RETURNING {ProvisionerJobRow.Columns}
+              AND {CoveredSince("provisioner_jobs.created_at")} >= @PendingTimeout
+            RETURNING {ProvisionerJobRow.QualifiedColumns("provisioner_jobs")}
             """,
-            new { PendingTimeout = pendingTimeout },
+            new { PendingTimeout = pendingTimeout, Window = window },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return [.. hung.Concat(stale).Select(row => row.ToJob())];
+    }
+
+    // When coordinators were able to receive reports within the window: the union of every replica's intervals.
+    private const string LivenessCte = """
+        up AS (
+            SELECT coalesce(range_agg(tstzrange(started_at, last_seen_at, '[]')), '{}'::tstzmultirange) AS covered
+            FROM coordinator_liveness WHERE last_seen_at > now() - @Window)
+        """;
+
+    // How long coordinators were up between a job's timestamp and now.
+    private static string CoveredSince(string column) =>
+        $"(SELECT coalesce(sum(upper(r) - lower(r)), interval '0') FROM unnest(up.covered * tstzmultirange(tstzrange({column}, now(), '[]'))) AS r)";
+
+    /// <summary>How many jobs <paramref name="daemonId"/> holds that have not ended (the slots it uses).</summary>
+    public async Task<long> CountUnfinishedAsync(Guid daemonId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT count(*) FROM provisioner_jobs WHERE worker_id = @DaemonId AND completed_at IS NULL",
+            new { DaemonId = daemonId },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a terminal report of the holding daemon ended the job (false while it runs, and for a job reaped, canceled or revoked without one).</summary>
+    public async Task<bool> WasReportedAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT reported_at IS NOT NULL FROM provisioner_jobs WHERE id = @JobId",
+            new { JobId = jobId },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Removes daemons not seen for <paramref name="retention"/> that hold no unfinished job; returns how many.</summary>
@@ -410,7 +453,7 @@ public sealed class ProvisionerJobLedger
         ArgumentNullException.ThrowIfNull(connection);
         var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
             $"""
-            UPDATE provisioner_jobs SET completed_at = now(), updated_at = now(), error = @Error, error_code = @ErrorCode
+            UPDATE provisioner_jobs SET completed_at = now(), reported_at = now(), updated_at = now(), error = @Error, error_code = @ErrorCode
             WHERE id = @JobId AND worker_id = @DaemonId AND completed_at IS NULL
             RETURNING {ProvisionerJobRow.Columns}
             """,
@@ -423,7 +466,9 @@ public sealed class ProvisionerJobLedger
         }
 
         var job = await RequireOwnedAsync(connection, transaction, jobId, daemonId, cancellationToken).ConfigureAwait(false);
-        return new JobCompletion(CompletionOutcome.AlreadyCompleted, job);
+        var reported = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT reported_at IS NOT NULL FROM provisioner_jobs WHERE id = @JobId", new { JobId = jobId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return new JobCompletion(reported ? CompletionOutcome.AlreadyCompleted : CompletionOutcome.EndedWithoutReport, job);
     }
 
     private async Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> action, CancellationToken cancellationToken)

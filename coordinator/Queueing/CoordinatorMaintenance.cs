@@ -3,6 +3,9 @@ using Hangfire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Provisioning.Coordinator.Files;
+using Provisioning.Coordinator.Jobs;
+
 namespace Provisioning.Coordinator.Queueing;
 
 /// <summary>
@@ -11,7 +14,7 @@ namespace Provisioning.Coordinator.Queueing;
 /// retention, and enqueue ledger jobs that were committed without their Hangfire job (a caller that did not
 /// publish in its transaction, or a coordinator version that enqueued after the insert).
 /// </summary>
-public sealed class CoordinatorMaintenance(ProvisionerJobQueue queue, IOptions<CoordinatorOptions> options, ILogger<CoordinatorMaintenance> logger)
+public sealed class CoordinatorMaintenance(ProvisionerJobQueue queue, FileStore files, IOptions<CoordinatorOptions> options, ILogger<CoordinatorMaintenance> logger)
 {
     public const string QueueName = "coordinator";
     public const string RecurringJobId = "coordinator-maintenance";
@@ -31,6 +34,13 @@ public sealed class CoordinatorMaintenance(ProvisionerJobQueue queue, IOptions<C
         }
 
         await queue.Ledger.RemoveStaleDaemonsAsync(settings.DaemonRetention, cancellationToken).ConfigureAwait(false);
+        await CoordinatorLiveness.PruneAsync(queue.Ledger.DataSource, settings, cancellationToken).ConfigureAwait(false);
+        var collected = await files.CollectUnreferencedAsync(settings.UnreferencedFileRetention, cancellationToken).ConfigureAwait(false);
+        if (collected > 0)
+        {
+            CoordinatorMaintenanceLog.FilesCollected(logger, collected);
+        }
+
         if (settings.JobLogRetention > TimeSpan.Zero)
         {
             var deleted = await queue.Ledger.DeleteExpiredLogsAsync(settings.JobLogRetention, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -12,4 +12,7 @@ internal static partial class CoordinatorMaintenanceLog
 
     [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "{Count} log line(s) of jobs past the log retention were deleted")]
     public static partial void LogsExpired(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Information, Message = "{Count} stored file(s) nothing refers to were deleted")]
+    public static partial void FilesCollected(ILogger logger, int count);
 }

@@ -116,8 +116,19 @@ internal static class HangfireJobRows
     // never take the same entry), claim the ledger job of each for its slot's daemon, show it as Processing
     // on that daemon, and take out of view the entries whose ledger job cannot be claimed (canceled, ended,
     // held already). The entries are deleted either way: the ledger, not the queue, decides.
+    //
+    // Only slots that may take a job count (invariant 1, DESIGN.md §8): their daemon is registered and not
+    // revoked, and it holds fewer unfinished jobs than the slots it declared, counting the slots of this batch
+    // in order. A slot refused here gets no entry (the entries it would have taken stay queued); the caller
+    // hands jobs by each slot's original position ($3's ordinality).
     private static readonly string ClaimSql = $"""
-        WITH picked AS (
+        WITH slots AS (
+            SELECT s.daemon_id, s.state_reason, s.state_data, s.slot, row_number() OVER (ORDER BY s.slot) AS pick_slot
+            FROM (SELECT u.*, row_number() OVER (PARTITION BY u.daemon_id ORDER BY u.slot) AS nth
+                  FROM unnest($3::uuid[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS u(daemon_id, state_reason, state_data, slot)) s
+            JOIN provisioner_daemons d ON d.id = s.daemon_id AND d.revoked_at IS NULL
+            WHERE s.nth <= d.slots - (SELECT count(*) FROM provisioner_jobs held WHERE held.worker_id = d.id AND held.completed_at IS NULL)),
+        picked AS (
             -- Per queue, ordered exactly as Hangfire's (fetchedat NULLS FIRST, queue, jobid) index, so that the
             -- index yields each queue's oldest entries without reading and sorting the backlog (fetchedat is
             -- null and the queue fixed: this is jobid order); then the oldest across the domain's queues.
@@ -125,9 +136,9 @@ internal static class HangfireJobRows
             CROSS JOIN LATERAL (
                 SELECT id AS entry_id, jobid AS hangfire_id FROM {Schema}.jobqueue
                 WHERE fetchedat IS NULL AND queue = served.queue
-                ORDER BY fetchedat NULLS FIRST, queue, jobid LIMIT $2
+                ORDER BY fetchedat NULLS FIRST, queue, jobid LIMIT LEAST($2, (SELECT count(*) FROM slots))
                 FOR UPDATE SKIP LOCKED) AS e
-            ORDER BY e.hangfire_id LIMIT $2),
+            ORDER BY e.hangfire_id LIMIT LEAST($2, (SELECT count(*) FROM slots))),
         numbered AS (
             -- The ledger id is the marker's one argument, stored by Hangfire as a JSON string inside a JSON
             -- array; anything else (not a provisioner job) yields no id and is only removed.
@@ -136,17 +147,15 @@ internal static class HangfireJobRows
             FROM picked p LEFT JOIN {Schema}.job h ON h.id = p.hangfire_id),
         removed AS (
             DELETE FROM {Schema}.jobqueue q USING picked p WHERE q.id = p.entry_id),
-        slots AS (
-            SELECT * FROM unnest($3::uuid[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS s(daemon_id, state_reason, state_data, slot)),
         claimed AS (
             UPDATE provisioner_jobs j SET started_at = now(), updated_at = now(), worker_id = s.daemon_id
-            FROM numbered n JOIN slots s ON s.slot = n.pick
+            FROM numbered n JOIN slots s ON s.pick_slot = n.pick
             -- By primary key (ANY of an array: index lookups whatever the planner believes about a fast-growing
             -- backlog), and only through the Hangfire job the ledger row names.
             WHERE j.id = ANY (ARRAY(SELECT ledger_id FROM numbered WHERE ledger_id IS NOT NULL)) AND j.id = n.ledger_id
               AND j.hangfire_job_id = n.hangfire_id::text
               AND j.started_at IS NULL AND j.completed_at IS NULL AND j.canceled_at IS NULL
-            RETURNING {ProvisionerJobRow.QualifiedColumns("j")}, n.pick, n.hangfire_id, s.state_reason, s.state_data),
+            RETURNING {ProvisionerJobRow.QualifiedColumns("j")}, s.slot AS pick, n.hangfire_id, s.state_reason, s.state_data),
         processing AS (
             INSERT INTO {Schema}.state (jobid, name, reason, createdat, data)
             SELECT c.hangfire_id, '{ProcessingState.StateName}', c.state_reason, now(), c.state_data

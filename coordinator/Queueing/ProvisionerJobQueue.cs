@@ -99,37 +99,46 @@ public sealed class ProvisionerJobQueue
     }
 
     /// <summary>
-    /// Ends a held job as succeeded, in the ledger and in Hangfire, in one transaction. <paramref name="whenEnded"/>
-    /// stores the job's results in that transaction; it runs only when this call ended the job, not for a
-    /// repeated report (which returns <see cref="CompletionOutcome.AlreadyCompleted"/> and changes nothing).
+    /// Ends a held job as succeeded, in the ledger and in Hangfire, in one transaction. <paramref name="record"/>
+    /// stores what the report carries in that transaction, and runs for every outcome: when this call ended the
+    /// job (<see cref="CompletionOutcome.Completed"/>), for a repeated report (<see cref="CompletionOutcome.AlreadyCompleted"/>,
+    /// which must change nothing), and for a report that arrived after the job ended without one
+    /// (<see cref="CompletionOutcome.EndedWithoutReport"/>, whose state must still be kept: invariant 3).
     /// </summary>
-    public Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, Func<NpgsqlConnection, NpgsqlTransaction, ProvisionerJob, Task>? whenEnded, CancellationToken cancellationToken) =>
-        EndAsync((connection, transaction) => _ledger.CompleteAsync(connection, transaction, jobId, daemonId, cancellationToken), whenEnded, cancellationToken);
+    public Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, Func<NpgsqlConnection, NpgsqlTransaction, JobCompletion, Task>? record, CancellationToken cancellationToken) =>
+        EndAsync((connection, transaction) => _ledger.CompleteAsync(connection, transaction, jobId, daemonId, cancellationToken), record, cancellationToken);
 
     /// <summary>Ends a held job as succeeded, with no results to store.</summary>
     public Task<JobCompletion> CompleteAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default) =>
-        CompleteAsync(jobId, daemonId, whenEnded: null, cancellationToken);
+        CompleteAsync(jobId, daemonId, record: null, cancellationToken);
 
     /// <summary>Ends a held job as failed (canceled, when a user canceled it), with no results to store.</summary>
     public Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, CancellationToken cancellationToken = default) =>
-        FailAsync(jobId, daemonId, error, errorCode, whenEnded: null, cancellationToken);
+        FailAsync(jobId, daemonId, error, errorCode, record: null, cancellationToken);
 
-    /// <summary>Ends a held job as failed (canceled, when a user canceled it), like <see cref="CompleteAsync(Guid, Guid, Func{NpgsqlConnection, NpgsqlTransaction, ProvisionerJob, Task}?, CancellationToken)"/>.</summary>
-    public Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, Func<NpgsqlConnection, NpgsqlTransaction, ProvisionerJob, Task>? whenEnded, CancellationToken cancellationToken) =>
-        EndAsync((connection, transaction) => _ledger.FailAsync(connection, transaction, jobId, daemonId, error, errorCode, cancellationToken), whenEnded, cancellationToken);
+    /// <summary>Ends a held job as failed (canceled, when a user canceled it), like <see cref="CompleteAsync(Guid, Guid, Func{NpgsqlConnection, NpgsqlTransaction, JobCompletion, Task}?, CancellationToken)"/>.</summary>
+    public Task<JobCompletion> FailAsync(Guid jobId, Guid daemonId, string error, string? errorCode, Func<NpgsqlConnection, NpgsqlTransaction, JobCompletion, Task>? record, CancellationToken cancellationToken) =>
+        EndAsync((connection, transaction) => _ledger.FailAsync(connection, transaction, jobId, daemonId, error, errorCode, cancellationToken), record, cancellationToken);
 
     /// <summary>Cancels a job (see <see cref="ProvisionerJobLedger.CancelAsync(NpgsqlConnection, NpgsqlTransaction?, Guid, CancellationToken)"/>); a pending one leaves its Hangfire queue in the same transaction.</summary>
     public async Task<ProvisionerJob> CancelAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var job = await CancelAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return job;
+    }
+
+    /// <summary>Cancels a job in the caller's transaction; a pending one (which ends at once) leaves its Hangfire queue in it.</summary>
+    public async Task<ProvisionerJob> CancelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, CancellationToken cancellationToken = default)
+    {
         var (job, changed) = await _ledger.CancelAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false);
-        if (changed)
+        if (changed && job.Status.IsTerminal())
         {
             await HangfireJobRows.EndAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return job;
     }
 
@@ -164,6 +173,12 @@ public sealed class ProvisionerJobQueue
         await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var reaped = await _ledger.ReapAsync(connection, transaction, hangTimeout, pendingTimeout, cancellationToken).ConfigureAwait(false);
+        foreach (var job in reaped)
+        {
+            // Whoever reads the job's log sees why it ended, not only a status.
+            await Daemons.JobLogWriter.AppendNoticeAsync(connection, transaction, job.Id, "error", $"The coordinator ended this job: {job.Error}", cancellationToken).ConfigureAwait(false);
+        }
+
         await HangfireJobRows.EndAsync(connection, transaction, reaped, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return reaped;
@@ -171,20 +186,20 @@ public sealed class ProvisionerJobQueue
 
     private async Task<JobCompletion> EndAsync(
         Func<NpgsqlConnection, NpgsqlTransaction, Task<JobCompletion>> end,
-        Func<NpgsqlConnection, NpgsqlTransaction, ProvisionerJob, Task>? whenEnded,
+        Func<NpgsqlConnection, NpgsqlTransaction, JobCompletion, Task>? record,
         CancellationToken cancellationToken)
     {
         await using var connection = await _ledger.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var completion = await end(connection, transaction).ConfigureAwait(false);
+        if (record is not null)
+        {
+            await record(connection, transaction, completion).ConfigureAwait(false);
+        }
+
         if (completion.Outcome == CompletionOutcome.Completed)
         {
-            if (whenEnded is not null)
-            {
-                await whenEnded(connection, transaction, completion.Job).ConfigureAwait(false);
-            }
-
-            // Counted once: a repeated report changed nothing in the ledger and changes nothing here.
+            // Counted once: a repeated or late report changed nothing in the ledger and changes nothing here.
             await HangfireJobRows.EndAsync(connection, transaction, [completion.Job], cancellationToken).ConfigureAwait(false);
         }
 

@@ -24,8 +24,8 @@ internal sealed class CoordinatorConnection : IDisposable
     internal const string KeyHeader = "provisioning-provisioner-key";
     internal const string PskHeader = "provisioning-provisioner-psk";
 
-    /// <summary>The id Register returned, sent on every later call (job calls are checked against their owner).</summary>
-    internal const string DaemonIdHeader = "provisioning-daemon-id";
+    /// <summary>The session token Register returned, sent on every later call (job calls are checked against their owner, proven by this secret).</summary>
+    internal const string SessionHeader = "provisioning-daemon-session";
     private const int ChunkSize = 256 * 1024;
 
     private readonly GrpcChannel _channel;
@@ -76,8 +76,8 @@ internal sealed class CoordinatorConnection : IDisposable
 
     public DaemonService.ProvisionerDaemonClient Client => _client;
 
-    /// <summary>Sends <paramref name="daemonId"/> on every later call.</summary>
-    public void SetDaemonId(string daemonId)
+    /// <summary>Sends the session <paramref name="sessionToken"/> (from Register) on every later call.</summary>
+    public void SetSession(string sessionToken)
     {
         var headers = new Metadata();
         foreach (var entry in _credentials)
@@ -85,9 +85,9 @@ internal sealed class CoordinatorConnection : IDisposable
             headers.Add(entry);
         }
 
-        if (!string.IsNullOrEmpty(daemonId))
+        if (!string.IsNullOrEmpty(sessionToken))
         {
-            headers.Add(DaemonIdHeader, daemonId);
+            headers.Add(SessionHeader, sessionToken);
         }
 
         _headers = headers;
@@ -153,11 +153,28 @@ internal sealed class CoordinatorConnection : IDisposable
     public Task<UpdateJobResponse> UpdateJobAsync(UpdateJobRequest request, CancellationToken cancellationToken) =>
         _client.UpdateJobAsync(request, _headers, cancellationToken: cancellationToken).ResponseAsync;
 
-    public Task<Empty> CompleteJobAsync(CompletedJob request, CancellationToken cancellationToken) =>
-        _client.CompleteJobAsync(request, _headers, cancellationToken: cancellationToken).ResponseAsync;
+    public async Task<ReportJobResponse> CompleteJobAsync(CompletedJob request, CancellationToken cancellationToken)
+    {
+        var response = await _client.CompleteJobAsync(request, _headers, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+        LogReportOutcome(request.JobId, response);
+        return response;
+    }
 
-    public Task<Empty> FailJobAsync(FailedJob request, CancellationToken cancellationToken) =>
-        _client.FailJobAsync(request, _headers, cancellationToken: cancellationToken).ResponseAsync;
+    public async Task<ReportJobResponse> FailJobAsync(FailedJob request, CancellationToken cancellationToken)
+    {
+        var response = await _client.FailJobAsync(request, _headers, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+        LogReportOutcome(request.JobId, response);
+        return response;
+    }
+
+    /// <summary>A report that arrived after its job ended says what became of its state; the operator must see that.</summary>
+    private void LogReportOutcome(string jobId, ReportJobResponse response)
+    {
+        if (response.Outcome is not (ReportJobResponse.Types.Outcome.Recorded or ReportJobResponse.Types.Outcome.AlreadyRecorded))
+        {
+            DaemonLog.LateReport(_logger, jobId, response.Outcome, response.Message);
+        }
+    }
 
     /// <summary>Downloads a file a job refers to, checking its size and SHA-256 against the reference.</summary>
     public async Task<byte[]> DownloadAsync(string jobId, FileReference reference, CancellationToken cancellationToken)

@@ -64,6 +64,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Job {JobId} failed inside the daemon")]
     public static partial void JobCrashed(ILogger logger, Exception exception, string jobId);
 
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "Job {JobId}: the report arrived after the job had ended ({Outcome}): {Detail}")]
+    public static partial void LateReport(ILogger logger, string jobId, Sdk.Daemon.ReportJobResponse.Types.Outcome outcome, string detail);
+
     [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Could not remove the work directory {Directory}")]
     public static partial void CleanupFailed(ILogger logger, Exception exception, string directory);
 

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 
-using Dapper;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,9 +6,9 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 
-using Npgsql;
 
 using Provisioning.Coordinator.Api.Auth;
+using Provisioning.Coordinator.Files;
 using Provisioning.Sdk.Archives;
 
 namespace Provisioning.Coordinator.Api.Files;
@@ -27,7 +25,7 @@ internal static class FileEndpoints
         files.MapGet("/{hash}", DownloadAsync).WithName("DownloadFile").Produces(StatusCodes.Status200OK, contentType: TarContentType);
     }
 
-    private static async Task<IResult> UploadAsync(HttpContext http, ApiUser caller, NpgsqlDataSource dataSource, IOptions<CoordinatorOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> UploadAsync(HttpContext http, ApiUser caller, FileStore store, IOptions<CoordinatorOptions> options, CancellationToken cancellationToken)
     {
         caller.Require(ApiRoles.TemplateAdmin);
         var request = http.Request;
@@ -49,11 +47,24 @@ internal static class FileEndpoints
             sizeFeature.MaxRequestBodySize = maxBytes + 1;
         }
 
-        var data = await ReadBodyAsync(request.Body, maxBytes, cancellationToken).ConfigureAwait(false);
+        // Streamed into the store chunk by chunk and validated from the stored chunks before it becomes visible:
+        // the body is never held in memory whole, whatever --max-upload-size allows.
+        StoredFile stored;
         try
         {
-            using var archive = new MemoryStream(data, writable: false);
-            await TemplateArchiveValidator.ValidateAsync(archive, cancellationToken: cancellationToken).ConfigureAwait(false);
+            stored = await store.StoreAsync(
+                ReadBodyAsync(request.Body, cancellationToken),
+                new FileUpload(TarContentType, maxBytes, caller.Id, ExpectedSize: request.ContentLength),
+                static (archive, token) => TemplateArchiveValidator.ValidateAsync(archive, cancellationToken: token),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileStoreException exception) when (exception.Kind == FileStoreFailure.TooLarge)
+        {
+            throw TooLarge(null, maxBytes);
+        }
+        catch (FileStoreException exception)
+        {
+            throw ApiProblemException.Invalid("file", exception.Message);
         }
         catch (TemplateArchiveException exception)
         {
@@ -61,49 +72,41 @@ internal static class FileEndpoints
             throw ApiProblemException.Invalid(field, exception.Message);
         }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(data));
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var inserted = await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO files (hash, mimetype, size, data, created_by) VALUES (@Hash, @Mimetype, @Size, @Data, @CreatedBy) ON CONFLICT (hash) DO NOTHING",
-            new { Hash = hash, Mimetype = TarContentType, Size = (long)data.Length, Data = data, CreatedBy = caller.Id },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var response = new FileResponse(hash);
-        return inserted > 0 ? TypedResults.Created($"/api/v1/files/{hash}", response) : TypedResults.Ok(response);
+        var response = new FileResponse(stored.Hash);
+        return stored.Created ? TypedResults.Created($"/api/v1/files/{stored.Hash}", response) : TypedResults.Ok(response);
     }
 
-    private static async Task<IResult> DownloadAsync(string hash, ApiUser caller, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<IResult> DownloadAsync(string hash, ApiUser caller, FileStore store, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var file = await connection.QuerySingleOrDefaultAsync<(string Mimetype, byte[] Data, Guid? CreatedBy)>(new CommandDefinition(
-            "SELECT mimetype, data, created_by FROM files WHERE hash = @Hash",
-            new { Hash = hash.ToLowerInvariant() },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var file = await store.GetInfoAsync(hash, cancellationToken).ConfigureAwait(false);
 
         // Files hold template code and states: members see only what they uploaded; 404 either way, so hashes do not leak.
-        if (file.Data is null || (!caller.IsTemplateAdmin && file.CreatedBy != caller.Id))
+        if (file is null || (!caller.IsTemplateAdmin && file.CreatedBy != caller.Id))
         {
             throw ApiProblemException.NotFound($"File {hash} does not exist.");
         }
 
-        return TypedResults.File(file.Data, file.Mimetype, fileDownloadName: hash + ".tar");
+        return Results.Stream(
+            async body =>
+            {
+                await foreach (var chunk in store.ReadAsync(file.Hash, CancellationToken.None).ConfigureAwait(false))
+                {
+                    await body.WriteAsync(chunk, CancellationToken.None).ConfigureAwait(false);
+                }
+            },
+            file.Mimetype,
+            fileDownloadName: file.Hash + ".tar");
     }
 
-    private static async Task<byte[]> ReadBodyAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadBodyAsync(Stream body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
+        var buffer = new byte[81920];
         int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
-            if (buffer.Length + read > maxBytes)
-            {
-                throw TooLarge(null, maxBytes);
-            }
-
-            buffer.Write(chunk, 0, read);
+            // The store copies each piece before asking for the next, so one buffer serves the whole body.
+            yield return buffer.AsMemory(0, read);
         }
-
-        return buffer.ToArray();
     }
 
     private static ApiProblemException TooLarge(long? size, long maxBytes) => new(

@@ -96,15 +96,12 @@ internal static class ProvisionerEndpoints
         return TypedResults.Ok(rows.Select(row => new ProvisionerKeyResponse(row.Id, row.Name, ProvisionerTags.FromJson(row.Tags), row.CreatedAt)).ToList());
     }
 
-    private static async Task<IResult> DeleteKeyAsync(string name, ApiUser caller, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteKeyAsync(string name, ApiUser caller, DaemonRevocation revocation, CancellationToken cancellationToken)
     {
         caller.Require(ApiRoles.Admin);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-
-        // Daemons registered with the key go with it (ON DELETE CASCADE): their next call is refused.
-        var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM provisioner_keys WHERE lower(name) = lower(@Name)", new { Name = name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return deleted > 0 ? TypedResults.NoContent() : throw ApiProblemException.NotFound($"No provisioner key is named '{name}'.");
+        return await revocation.RevokeKeyAsync(name, cancellationToken).ConfigureAwait(false)
+            ? TypedResults.NoContent()
+            : throw ApiProblemException.NotFound($"No provisioner key is named '{name}'.");
     }
 
     private static async Task<ProvisionerKeyResponse?> FindKeyAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)

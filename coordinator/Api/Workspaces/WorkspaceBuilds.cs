@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 using Dapper;
 
 using Npgsql;
@@ -7,6 +5,7 @@ using Npgsql;
 using Provisioning.Coordinator.Api.Auth;
 using Provisioning.Coordinator.Api.Templates;
 using Provisioning.Coordinator.Daemons;
+using Provisioning.Coordinator.Files;
 using Provisioning.Coordinator.Jobs;
 using Provisioning.Sdk.Daemon;
 using Provisioning.Sdk.Protocol;
@@ -166,7 +165,7 @@ internal static class WorkspaceBuilds
         build.VariableValues.AddRange(variables.Select(variable => new VariableValue { Name = variable.Name, Value = variable.Value, Sensitive = variable.Sensitive }));
         if (state is { Length: > 0 })
         {
-            var hash = await StoreFileAsync(connection, transaction, state, "application/json", caller.Id, cancellationToken).ConfigureAwait(false);
+            var hash = await FileStore.StoreBytesAsync(connection, transaction, state, "application/json", caller.Id, cancellationToken).ConfigureAwait(false);
             build.State = new Blob { File = new FileReference { Id = hash, Sha256 = hash, Size = state.Length } };
         }
 
@@ -177,7 +176,10 @@ internal static class WorkspaceBuilds
                 ProvisionerJobType.WorkspaceBuild, version.Provisioner, ProvisionerTags.FromJson(version.Tags),
                 ProvisionerJobInputs.ToInput(new AcquiredJob { WorkspaceBuild = build }), version.FileHash, caller.Id),
             cancellationToken).ConfigureAwait(false);
-        await InsertBuildRowAsync(connection, transaction, buildId, plan, buildNumber, caller.Id, job.Id, state: null, active: true, reason: "initiator", cancellationToken).ConfigureAwait(false);
+        // Invariant 3: the build starts with its predecessor's state; only a state its daemon reports replaces it
+        // (WorkspaceStates), so a build that ends without a report (canceled while pending, reaped, its key revoked)
+        // leaves the workspace exactly as it was.
+        await InsertBuildRowAsync(connection, transaction, buildId, plan, buildNumber, caller.Id, job.Id, state: state, active: true, reason: "initiator", cancellationToken).ConfigureAwait(false);
         return (buildId, job);
     }
 
@@ -209,16 +211,5 @@ internal static class WorkspaceBuilds
             new { Id = buildId, Names = plan.Parameters.Keys.ToArray(), Values = plan.Parameters.Values.ToArray() },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-    }
-
-    private static async Task<string> StoreFileAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] data, string mimetype, Guid createdBy, CancellationToken cancellationToken)
-    {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(data));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO files (hash, mimetype, size, data, created_by) VALUES (@Hash, @Mimetype, @Size, @Data, @CreatedBy) ON CONFLICT (hash) DO NOTHING",
-            new { Hash = hash, Mimetype = mimetype, Size = (long)data.Length, Data = data, CreatedBy = createdBy },
-            transaction,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return hash;
     }
 }

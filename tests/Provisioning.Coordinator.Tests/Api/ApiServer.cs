@@ -116,12 +116,12 @@ internal sealed class ApiServer : IAsyncDisposable
         return (Client(created.GetProperty("session_token").GetString()!), username);
     }
 
-    public static Metadata PskHeaders(string? daemonId = null)
+    public static Metadata PskHeaders(string? sessionToken = null)
     {
         var headers = new Metadata { { ProvisionerDaemonMetadata.ProvisionerPsk, Psk } };
-        if (daemonId is not null)
+        if (sessionToken is not null)
         {
-            headers.Add(ProvisionerDaemonMetadata.DaemonId, daemonId);
+            headers.Add(ProvisionerDaemonMetadata.DaemonSession, sessionToken);
         }
 
         return headers;
@@ -137,7 +137,7 @@ internal sealed class ApiServer : IAsyncDisposable
         }
 
         var response = await Daemons.RegisterAsync(new RegisterRequest { Daemon = info }, PskHeaders(), cancellationToken: cancellationToken);
-        return PskHeaders(response.DaemonId);
+        return PskHeaders(response.SessionToken);
     }
 
     /// <summary>Acquires one job with <paramref name="headers"/> (waiting for one).</summary>

@@ -76,28 +76,28 @@ internal sealed class CoordinatorServer : IAsyncDisposable
         return new CoordinatorServer(app, connectionString, address);
     }
 
-    public static Metadata PskHeaders(string? daemonId = null)
+    public static Metadata PskHeaders(string? sessionToken = null)
     {
         var headers = new Metadata { { ProvisionerDaemonMetadata.ProvisionerPsk, Psk } };
-        if (daemonId is not null)
+        if (sessionToken is not null)
         {
-            headers.Add(ProvisionerDaemonMetadata.DaemonId, daemonId);
+            headers.Add(ProvisionerDaemonMetadata.DaemonSession, sessionToken);
         }
 
         return headers;
     }
 
     /// <summary>Registers a PSK daemon and returns the headers its later calls carry.</summary>
-    public async Task<Metadata> RegisterAsync(string name, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
+    public async Task<Metadata> RegisterAsync(string name, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken, int slots = 1)
     {
-        var info = new DaemonInfo { Name = name, Version = "test", Provisioners = { "terraform" }, Slots = 1 };
+        var info = new DaemonInfo { Name = name, Version = "test", Provisioners = { "terraform" }, Slots = slots };
         foreach (var (key, value) in tags ?? new Dictionary<string, string>())
         {
             info.Tags[key] = value;
         }
 
         var response = await Client.RegisterAsync(new RegisterRequest { Daemon = info }, PskHeaders(), cancellationToken: cancellationToken);
-        return PskHeaders(response.DaemonId);
+        return PskHeaders(response.SessionToken);
     }
 
     /// <summary>Opens an acquisition stream, says ready, and returns the job sent (empty when none came before the stream ended).</summary>

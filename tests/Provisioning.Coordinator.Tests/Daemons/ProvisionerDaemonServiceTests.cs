@@ -272,7 +272,7 @@ public sealed class ProvisionerDaemonServiceTests(PostgresServerFixture server)
         var partial = "partial-state"u8.ToArray();
         var withState = await coordinator.EnqueueWorkspaceBuildAsync("partial", 2, previous, timeout.Token);
         var withoutState = await coordinator.EnqueueWorkspaceBuildAsync("nothing", 2, previous, timeout.Token);
-        var headers = await coordinator.RegisterAsync("d1", null, timeout.Token);
+        var headers = await coordinator.RegisterAsync("d1", null, timeout.Token, slots: 2);
         await coordinator.AcquireAsync(headers, timeout.Token);
         await coordinator.AcquireAsync(headers, timeout.Token);
 
@@ -296,7 +296,7 @@ public sealed class ProvisionerDaemonServiceTests(PostgresServerFixture server)
         using var timeout = Timeout();
         await using var coordinator = await CoordinatorServer.StartAsync(server, timeout.Token);
         var job = await coordinator.EnqueueWorkspaceBuildAsync("files", 1, null, timeout.Token);
-        var headers = await coordinator.RegisterAsync("d1", null, timeout.Token);
+        var headers = await coordinator.RegisterAsync("d1", null, timeout.Token, slots: 2);
         await coordinator.AcquireAsync(headers, timeout.Token);
         var data = RandomNumberGenerator.GetBytes(700 * 1024);
         var sha = Convert.ToHexStringLower(SHA256.HashData(data));

@@ -46,7 +46,7 @@ public sealed class HangfireViewTests(PostgresServerFixture server)
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
         var job = await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
-        var daemon = QueueHarness.Daemon("builder-7");
+        var daemon = harness.Daemon("builder-7");
         using var timeout = Timeout();
 
         var acquired = await harness.Acquirer.AcquireAsync(daemon, timeout.Token);
@@ -64,7 +64,7 @@ public sealed class HangfireViewTests(PostgresServerFixture server)
     public async Task EndedJobs_HangfireCountsThemKeepsTheirHistoryAndExpiresThem()
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
-        var daemon = QueueHarness.Daemon("d1");
+        var daemon = harness.Daemon("d1");
         using var timeout = Timeout();
         await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
         await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
@@ -104,7 +104,7 @@ public sealed class HangfireViewTests(PostgresServerFixture server)
     public async Task EnqueuedAgainThroughHangfire_EndedJob_IsTakenOutOfViewAndNotHandedOut()
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
-        var daemon = QueueHarness.Daemon("d1");
+        var daemon = harness.Daemon("d1");
         using var timeout = Timeout();
         await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
         var done = await harness.Acquirer.AcquireAsync(daemon, timeout.Token);
@@ -126,7 +126,7 @@ public sealed class HangfireViewTests(PostgresServerFixture server)
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
         var first = await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
-        var daemon = QueueHarness.Daemon("d1");
+        var daemon = harness.Daemon("d1");
         using var timeout = Timeout();
         await harness.Queue.CompleteAsync((await harness.Acquirer.AcquireAsync(daemon, timeout.Token))!.Id, daemon.Id, TestContext.Current.CancellationToken);
         var foreign = new BackgroundJobClient(harness.Storage).Create(() => Console.WriteLine("not a provisioner job"), new EnqueuedState(first.Queue));
@@ -167,8 +167,8 @@ public sealed class HangfireViewTests(PostgresServerFixture server)
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
         var job = await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
-        var first = QueueHarness.Daemon("d1");
-        var second = QueueHarness.Daemon("d2");
+        var first = harness.Daemon("d1");
+        var second = harness.Daemon("d2");
         using var timeout = Timeout();
         await harness.Acquirer.AcquireAsync(first, timeout.Token);
 

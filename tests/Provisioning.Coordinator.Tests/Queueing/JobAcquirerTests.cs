@@ -19,7 +19,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
         var job = await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
-        var daemon = QueueHarness.Daemon("d1");
+        var daemon = harness.Daemon("d1");
         using var timeout = Timeout();
 
         var acquired = await harness.Acquirer.AcquireAsync(daemon, timeout.Token);
@@ -40,11 +40,11 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
         using var negative = Timeout(NegativeWait);
         using var timeout = Timeout();
 
-        var wrongRegion = harness.Acquirer.AcquireAsync(QueueHarness.Daemon("us", ("region", "us")), negative.Token);
-        var untagged = harness.Acquirer.AcquireAsync(QueueHarness.Daemon("plain"), negative.Token);
+        var wrongRegion = harness.Acquirer.AcquireAsync(harness.Daemon("us", ("region", "us")), negative.Token);
+        var untagged = harness.Acquirer.AcquireAsync(harness.Daemon("plain"), negative.Token);
         Assert.Null(await wrongRegion);
         Assert.Null(await untagged);
-        var superset = await harness.Acquirer.AcquireAsync(QueueHarness.Daemon("eu-gpu", ("region", "eu"), ("gpu", "true")), timeout.Token);
+        var superset = await harness.Acquirer.AcquireAsync(harness.Daemon("eu-gpu", ("region", "eu"), ("gpu", "true")), timeout.Token);
 
         Assert.NotNull(superset);
         Assert.Equal("eu", superset.Tags["region"]);
@@ -58,8 +58,8 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
         using var negative = Timeout(NegativeWait);
         using var timeout = Timeout();
 
-        var tagged = await harness.Acquirer.AcquireAsync(QueueHarness.Daemon("eu", ("region", "eu")), negative.Token);
-        var untagged = await harness.Acquirer.AcquireAsync(QueueHarness.Daemon("plain"), timeout.Token);
+        var tagged = await harness.Acquirer.AcquireAsync(harness.Daemon("eu", ("region", "eu")), negative.Token);
+        var untagged = await harness.Acquirer.AcquireAsync(harness.Daemon("plain"), timeout.Token);
 
         Assert.Null(tagged);
         Assert.Equal(job.Id, untagged?.Id);
@@ -71,7 +71,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
         await harness.Ledger.EnsureQueueAsync("terraform", new Dictionary<string, string>(), TestContext.Current.CancellationToken);
         using var stopWaiting = Timeout(TestTimeout);
-        var daemons = Enumerable.Range(0, 20).Select(index => QueueHarness.Daemon($"d{index}")).ToList();
+        var daemons = Enumerable.Range(0, 20).Select(index => harness.Daemon($"d{index}")).ToList();
         var waits = daemons.Select(daemon => harness.Acquirer.AcquireAsync(daemon, stopWaiting.Token)).ToList();
 
         var job = await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
@@ -94,7 +94,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
         using var timeout = Timeout();
-        var daemons = Enumerable.Range(0, 20).Select(index => QueueHarness.Daemon($"d{index}", ("pool", "a"))).ToList();
+        var daemons = Enumerable.Range(0, 20).Select(index => harness.Daemon($"d{index}", ("pool", "a"))).ToList();
         var waits = daemons.Select(daemon => harness.Acquirer.AcquireAsync(daemon, timeout.Token)).ToList();
 
         var jobs = new List<ProvisionerJob>();
@@ -122,7 +122,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
             jobs.Add(await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken));
         }
 
-        var daemons = Enumerable.Range(0, waiterCount).Select(index => QueueHarness.Daemon($"d{index}")).ToList();
+        var daemons = Enumerable.Range(0, waiterCount).Select(index => harness.Daemon($"d{index}")).ToList();
         var results = await Task.WhenAll(daemons.Select(daemon => harness.Acquirer.AcquireAsync(daemon, timeout.Token)));
 
         Assert.All(results, Assert.NotNull);
@@ -145,7 +145,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
         await using var second = first.CreateReplica(options);
         using var stopWaiting = Timeout();
         var waits = Enumerable.Range(0, 16)
-            .Select(index => (index % 2 == 0 ? first : second).Acquirer.AcquireAsync(QueueHarness.Daemon($"d{index}", ("pool", "shared")), stopWaiting.Token))
+            .Select(index => (index % 2 == 0 ? first : second).Acquirer.AcquireAsync(first.Daemon($"d{index}", ("pool", "shared")), stopWaiting.Token))
             .ToList();
 
         var jobs = new List<ProvisionerJob>();
@@ -181,7 +181,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
         await harness.Queue.CancelAsync(canceled.Id, TestContext.Current.CancellationToken);
         using var timeout = Timeout();
 
-        var acquired = await harness.Acquirer.AcquireAsync(QueueHarness.Daemon("d1"), timeout.Token);
+        var acquired = await harness.Acquirer.AcquireAsync(harness.Daemon("d1"), timeout.Token);
 
         Assert.Equal(next.Id, acquired?.Id);
         Assert.Equal(DeletedState.StateName, harness.HangfireState(canceled.HangfireJobId!));
@@ -193,7 +193,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
         using var timeout = Timeout();
-        var waiting = harness.Acquirer.AcquireAsync(QueueHarness.Daemon("eu", ("region", "eu")), timeout.Token);
+        var waiting = harness.Acquirer.AcquireAsync(harness.Daemon("eu", ("region", "eu")), timeout.Token);
         await Task.Delay(TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken);
 
         var job = await harness.Queue.EnqueueAsync(QueueHarness.Job(("region", "eu")), TestContext.Current.CancellationToken);
@@ -209,7 +209,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
         var job = await harness.Queue.EnqueueAsync(QueueHarness.Job(("region", "eu")), TestContext.Current.CancellationToken);
         using var canceled = Timeout(TimeSpan.FromMilliseconds(500));
 
-        var acquired = await harness.Acquirer.AcquireAsync(QueueHarness.Daemon("us", ("region", "us")), canceled.Token);
+        var acquired = await harness.Acquirer.AcquireAsync(harness.Daemon("us", ("region", "us")), canceled.Token);
 
         Assert.Null(acquired);
         Assert.Equal(ProvisionerJobStatus.Pending, (await harness.Ledger.GetAsync(job.Id, TestContext.Current.CancellationToken))!.Status);
@@ -220,7 +220,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
     public async Task CompleteAndFail_HeldJobs_MoveTheirHangfireJobsToFinalStates()
     {
         await using var harness = await QueueHarness.CreateAsync(server, TestContext.Current.CancellationToken);
-        var daemon = QueueHarness.Daemon("d1");
+        var daemon = harness.Daemon("d1");
         await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
         await harness.Queue.EnqueueAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
         using var timeout = Timeout();
@@ -243,7 +243,7 @@ public sealed class JobAcquirerTests(PostgresServerFixture server)
 
         var published = await harness.Queue.PublishMissingAsync(TimeSpan.Zero, TestContext.Current.CancellationToken);
         var again = await harness.Queue.PublishMissingAsync(TimeSpan.Zero, TestContext.Current.CancellationToken);
-        var acquired = await harness.Acquirer.AcquireAsync(QueueHarness.Daemon("d1"), timeout.Token);
+        var acquired = await harness.Acquirer.AcquireAsync(harness.Daemon("d1"), timeout.Token);
 
         Assert.Equal(1, published);
         Assert.Equal(0, again);

@@ -56,8 +56,31 @@ internal sealed class QueueHarness : IAsyncDisposable
         return source;
     }
 
-    public static DaemonIdentity Daemon(string name, params (string Key, string Value)[] tags) =>
-        new(Guid.NewGuid(), name, ["terraform"], tags.ToDictionary(tag => tag.Key, tag => tag.Value));
+    /// <summary>
+    /// A daemon registered in this database (the claim statement gives jobs only to registered, unrevoked daemons,
+    /// within their slots), with many slots so that a test can hold several jobs with one daemon.
+    /// </summary>
+    public DaemonIdentity Daemon(string name, params (string Key, string Value)[] tags)
+    {
+        var identity = new DaemonIdentity(Guid.NewGuid(), name, ["terraform"], tags.ToDictionary(tag => tag.Key, tag => tag.Value));
+        using var command = DataSource.CreateCommand(
+            "INSERT INTO provisioner_daemons (id, name, tags, provisioners, slots) VALUES ($1, $2, $3::jsonb, '{terraform}', 64)");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = identity.Id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name + "-" + identity.Id.ToString("N")[..8] });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ProvisionerTags.ToJson(ProvisionerTags.Canonicalize(identity.Tags)) });
+        command.ExecuteNonQuery();
+        return identity;
+    }
+
+    /// <summary>Records that a coordinator was up from <paramref name="from"/> ago until <paramref name="until"/> ago (the reaper counts only such time).</summary>
+    public async Task RecordLivenessAsync(TimeSpan from, TimeSpan until, CancellationToken cancellationToken)
+    {
+        await using var command = DataSource.CreateCommand(
+            "INSERT INTO coordinator_liveness (replica, started_at, last_seen_at) VALUES ('test', now() - $1, now() - $2)");
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = from });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = until });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public static NewProvisionerJob Job(params (string Key, string Value)[] tags) =>
         new(ProvisionerJobType.WorkspaceBuild, "terraform", tags.ToDictionary(tag => tag.Key, tag => tag.Value));

@@ -36,6 +36,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RegisterRequest> _registrations = new();
     private readonly ConcurrentDictionary<string, string> _daemons = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _sessions = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly ITestOutputHelper? _output = TestContext.Current.TestOutputHelper;
     private WebApplication? _server;
@@ -138,8 +139,10 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
         Authenticate(context);
         _registrations.Enqueue(request);
         var daemonId = Guid.NewGuid().ToString();
+        var session = $"{Guid.Parse(daemonId):N}.{Guid.NewGuid():N}";
         _daemons[daemonId] = request.Daemon.Name;
-        var response = new RegisterResponse { DaemonId = daemonId, HeartbeatIntervalSeconds = HeartbeatIntervalSeconds };
+        _sessions[session] = daemonId;
+        var response = new RegisterResponse { DaemonId = daemonId, HeartbeatIntervalSeconds = HeartbeatIntervalSeconds, SessionToken = session };
         response.EffectiveTags.Add(request.Daemon.Tags);
         return Task.FromResult(response);
     }
@@ -222,7 +225,7 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
         return Task.FromResult(response);
     }
 
-    public override Task<Empty> CompleteJob(CompletedJob request, ServerCallContext context)
+    public override Task<ReportJobResponse> CompleteJob(CompletedJob request, ServerCallContext context)
     {
         var job = Held(request.JobId, context);
         RefuseIfAsked(job);
@@ -232,15 +235,15 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
         }
 
         Report(job, new TerminalReport(request, null));
-        return Task.FromResult(new Empty());
+        return Task.FromResult(new ReportJobResponse());
     }
 
-    public override Task<Empty> FailJob(FailedJob request, ServerCallContext context)
+    public override Task<ReportJobResponse> FailJob(FailedJob request, ServerCallContext context)
     {
         var job = Held(request.JobId, context);
         RefuseIfAsked(job);
         Report(job, new TerminalReport(null, request));
-        return Task.FromResult(new Empty());
+        return Task.FromResult(new ReportJobResponse());
     }
 
     public override async Task<FileReference> UploadFile(IAsyncStreamReader<FileChunk> requestStream, ServerCallContext context)
@@ -347,10 +350,10 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     private string RequireDaemon(ServerCallContext context)
     {
         Authenticate(context);
-        var daemonId = context.RequestHeaders.GetValue("provisioning-daemon-id");
-        if (daemonId is null || !_daemons.ContainsKey(daemonId))
+        var session = context.RequestHeaders.GetValue("provisioning-daemon-session");
+        if (session is null || !_sessions.TryGetValue(session, out var daemonId) || !_daemons.ContainsKey(daemonId))
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "Call Register first and send the daemon id it returns in 'provisioning-daemon-id'."));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "Call Register first and send the session token it returns in 'provisioning-daemon-session'."));
         }
 
         return daemonId;
