@@ -3,6 +3,8 @@ using DbUp.Engine;
 
 using Microsoft.Extensions.Logging;
 
+using Npgsql;
+
 namespace Provisioning.Coordinator.Database;
 
 /// <summary>
@@ -20,12 +22,43 @@ public static class DatabaseMigrator
             .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)];
 
-    /// <summary>Brings the database up to date; returns the scripts applied by this call.</summary>
+    /// <summary>The advisory lock every coordinator takes while it migrates (an arbitrary constant: "provisio" in ASCII).</summary>
+    public const long AdvisoryLockKey = 0x70726F766973696F;
+
+    /// <summary>
+    /// Brings the database up to date; returns the scripts applied by this call. Runs under a session-level
+    /// advisory lock, so replicas that start together migrate one after the other: the second finds the
+    /// scripts journaled and applies nothing, instead of racing the first into duplicate-object errors.
+    /// </summary>
     public static IReadOnlyList<string> Migrate(string connectionString, ILogger logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         ArgumentNullException.ThrowIfNull(logger);
 
+        using var lockConnection = new NpgsqlConnection(connectionString);
+        lockConnection.Open();
+        using (var command = new NpgsqlCommand("SELECT pg_advisory_lock($1)", lockConnection))
+        {
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryLockKey });
+            // Waits for a replica that is migrating; the lock goes with the session if that replica dies.
+            command.CommandTimeout = 0;
+            command.ExecuteNonQuery();
+        }
+
+        try
+        {
+            return MigrateLocked(connectionString, logger);
+        }
+        finally
+        {
+            using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", lockConnection);
+            unlock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryLockKey });
+            unlock.ExecuteNonQuery();
+        }
+    }
+
+    private static IReadOnlyList<string> MigrateLocked(string connectionString, ILogger logger)
+    {
         var upgrader = DeployChanges.To
             .PostgresqlDatabase(connectionString)
             .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))

@@ -55,6 +55,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
 
     public NpgsqlDataSource DataSource => _app.Services.GetRequiredService<NpgsqlDataSource>();
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<CoordinatorServer> StartAsync(PostgresServerFixture server, CancellationToken cancellationToken)
     {
         var connectionString = await server.CreateDatabaseAsync("grpc", cancellationToken);
@@ -134,9 +136,10 @@ internal sealed class CoordinatorServer : IAsyncDisposable
                 new { workspace, version, number = buildNumber - 1, job = previousJob.Id, state = previousState });
         }
 
+        // As the workspace builder does: the new build starts with its predecessor's state (invariant 3).
         await connection.ExecuteAsync(
-            "INSERT INTO workspace_builds (workspace_id, template_version_id, build_number, transition, job_id) VALUES (@workspace, @version, @number, 'start', @job)",
-            new { workspace, version, number = buildNumber, job = job.Id });
+            "INSERT INTO workspace_builds (workspace_id, template_version_id, build_number, transition, job_id, provisioner_state) VALUES (@workspace, @version, @number, 'start', @job, @state)",
+            new { workspace, version, number = buildNumber, job = job.Id, state = previousState });
         return await Queue.PublishAsync(job, cancellationToken);
     }
 

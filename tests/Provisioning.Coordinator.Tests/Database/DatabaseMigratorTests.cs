@@ -53,6 +53,27 @@ public sealed class DatabaseMigratorTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task Migrate_FourReplicasStartingTogether_AllSucceedAndEachScriptIsAppliedOnce()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var connectionString = await server.CreateDatabaseAsync("migrate_race", cancellationToken);
+
+        // Without the advisory lock, replicas that start together run the same scripts at once, and all but one
+        // fail on objects another just created (or deadlock on their locks).
+        using var start = new Barrier(4);
+        var replicas = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait(cancellationToken);
+            return DatabaseMigrator.Migrate(connectionString, NullLogger.Instance);
+        }, cancellationToken)).ToList();
+        var applied = await Task.WhenAll(replicas).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
+
+        Assert.Equal(DatabaseMigrator.ScriptNames.Count, applied.Sum(scripts => scripts.Count));
+        await using var connection = new NpgsqlConnection(connectionString);
+        Assert.Equal(DatabaseMigrator.ScriptNames.Count, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM schemaversions"));
+    }
+
+    [Fact]
     public void ScriptNames_AreNumberedInOrder()
     {
         var numbers = DatabaseMigrator.ScriptNames
