@@ -13,6 +13,7 @@ global using CreateWorkspaceRequest = Provisioning.Coordinator.Api.Workspaces.Cr
 global using Job = Provisioning.Coordinator.Api.Jobs.JobResponse;
 global using JobLog = Provisioning.Coordinator.Api.Jobs.JobLogResponse;
 global using NameValue = Provisioning.Coordinator.Api.Templates.NameValue;
+global using OrphanedState = Provisioning.Coordinator.Api.Workspaces.OrphanedStateResponse;
 global using ProvisionerDaemon = Provisioning.Coordinator.Api.Provisioners.ProvisionerDaemonResponse;
 global using ProvisionerKey = Provisioning.Coordinator.Api.Provisioners.ProvisionerKeyResponse;
 global using Resource = Provisioning.Coordinator.Api.Workspaces.ResourceResponse;

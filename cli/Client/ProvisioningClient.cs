@@ -91,6 +91,19 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
         return await SendAsync<Build>(HttpMethod.Put, $"api/v1/workspaces/{Escape(workspace)}/state", content, cancellationToken).ConfigureAwait(false);
     }
 
+    public Task<IReadOnlyList<OrphanedState>> ListOrphanedStatesAsync(string workspace, CancellationToken cancellationToken = default) =>
+        GetAsync<IReadOnlyList<OrphanedState>>($"api/v1/workspaces/{Escape(workspace)}/orphaned-states", cancellationToken);
+
+    public async Task<byte[]> GetOrphanedStateAsync(string workspace, Guid id, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.GetAsync(new Uri($"api/v1/workspaces/{Escape(workspace)}/orphaned-states/{id}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<Build> RestoreOrphanedStateAsync(string workspace, Guid id, CancellationToken cancellationToken = default) =>
+        SendAsync<Build>(HttpMethod.Post, $"api/v1/workspaces/{Escape(workspace)}/orphaned-states/{id}/restore", null, cancellationToken);
+
     public Task<IReadOnlyList<Job>> ListJobsAsync(string? status, CancellationToken cancellationToken = default) =>
         GetAsync<IReadOnlyList<Job>>(string.IsNullOrEmpty(status) ? "api/v1/jobs" : $"api/v1/jobs?status={Uri.EscapeDataString(status)}", cancellationToken);
 

@@ -121,6 +121,11 @@ internal static class WorkspaceCommands
             var build = workspace.LatestBuild;
             Console.WriteLine($"Workspace {workspace.Name} (owner {workspace.OwnerName}, template {workspace.TemplateName} version {build.TemplateVersionName})");
             Console.WriteLine($"Latest build #{build.BuildNumber} {build.Transition}: {build.Job.Status}{(build.Job.Error is { } error ? " — " + error : string.Empty)}");
+            foreach (var warning in workspace.Warnings ?? [])
+            {
+                Console.Error.WriteLine($"warning: {warning}");
+            }
+
             foreach (var parameter in build.RichParameterValues)
             {
                 Console.WriteLine($"  parameter {parameter.Name} = {parameter.Value}");

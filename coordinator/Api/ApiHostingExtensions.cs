@@ -84,6 +84,7 @@ public static class ApiHostingExtensions
         FileEndpoints.Map(api);
         TemplateEndpoints.Map(api);
         WorkspaceEndpoints.Map(api);
+        OrphanedStateEndpoints.Map(api);
         JobEndpoints.Map(api);
         ProvisionerEndpoints.Map(api);
         return endpoints;

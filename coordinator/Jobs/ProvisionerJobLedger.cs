@@ -110,6 +110,37 @@ public sealed class ProvisionerJobLedger
     }
 
     /// <summary>
+    /// Inserts a job that is born succeeded, in the caller's transaction: a change recorded without running anything
+    /// (a state pushed or restored by hand), so the ledger still says who made it and when. Its queue must exist.
+    /// </summary>
+    public static async Task<ProvisionerJob> InsertEndedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewProvisionerJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(job);
+        var tags = ProvisionerTags.Canonicalize(job.Tags);
+        var row = await connection.QuerySingleAsync<ProvisionerJobRow>(new CommandDefinition(
+            $"""
+            INSERT INTO provisioner_jobs (id, type, provisioner, tags, queue, input, file_hash, initiator_id, completed_at)
+            VALUES (@Id, @Type, @Provisioner, @Tags::jsonb, @Queue, @Input::jsonb, @FileHash, @InitiatorId, now())
+            RETURNING {ProvisionerJobRow.Columns}
+            """,
+            new
+            {
+                job.Id,
+                Type = job.Type.ToText(),
+                job.Provisioner,
+                Tags = ProvisionerTags.ToJson(tags),
+                Queue = ProvisionerTags.QueueName(job.Provisioner, tags),
+                job.Input,
+                job.FileHash,
+                job.InitiatorId,
+            },
+            transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row.ToJob();
+    }
+
+    /// <summary>
     /// The insert of <see cref="InsertAsync(NpgsqlConnection, NpgsqlTransaction?, NewProvisionerJob, CancellationToken)"/> as a
     /// batch command (positional parameters), for callers that send it with other statements in one round
     /// trip; its result is read with <see cref="ReadJobAsync"/>. The job's queue must exist.

@@ -212,4 +212,35 @@ internal static class WorkspaceBuilds
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Records <paramref name="state"/> as a new build of the workspace without running Terraform (a repaired state, or
+    /// a restored orphan): its job is born ended, so the ledger still says who changed the state and when. Refused
+    /// while a build is active. Returns the new build's number. The caller commits.
+    /// </summary>
+    public static async Task<int> RecordStateAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, WorkspaceRecord workspace, byte[] state, ApiUser caller, string reason, CancellationToken cancellationToken)
+    {
+        var (latestNumber, _, activeStatus, activeNumber) = await LockAsync(connection, transaction, workspace.Id, cancellationToken).ConfigureAwait(false);
+        if (activeStatus is not null)
+        {
+            throw ActiveBuildConflict(workspace.Name, activeNumber, activeStatus);
+        }
+
+        var previous = await connection.QuerySingleAsync<(Guid Id, Guid VersionId, string Transition)>(new CommandDefinition(
+            "SELECT id, template_version_id, transition FROM workspace_builds WHERE workspace_id = @Id AND build_number = @Number",
+            new { workspace.Id, Number = latestNumber }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var values = (await connection.QueryAsync<(string Name, string Value)>(new CommandDefinition(
+            "SELECT name, value FROM workspace_build_parameters WHERE workspace_build_id = @Id",
+            new { previous.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDictionary(row => row.Name, row => row.Value, StringComparer.Ordinal);
+        var version = await LoadVersionAsync(connection, transaction, previous.VersionId, cancellationToken).ConfigureAwait(false);
+        var job = await ProvisionerJobLedger.InsertEndedAsync(
+            connection, transaction,
+            new NewProvisionerJob(ProvisionerJobType.WorkspaceBuild, version.Provisioner, ProvisionerTags.FromJson(version.Tags), "{}", version.FileHash, caller.Id),
+            cancellationToken).ConfigureAwait(false);
+        var plan = new Plan(workspace, previous.VersionId, previous.Transition, values);
+        var buildId = Guid.CreateVersion7();
+        await InsertBuildRowAsync(connection, transaction, buildId, plan, latestNumber + 1, caller.Id, job.Id, state, active: false, reason, cancellationToken).ConfigureAwait(false);
+        return latestNumber + 1;
+    }
 }

@@ -18,7 +18,19 @@ internal sealed record WorkspaceResponse(
     string TemplateName,
     DateTime CreatedAt,
     BuildResponse LatestBuild,
-    IReadOnlyList<ResourceResponse> Resources);
+    IReadOnlyList<ResourceResponse> Resources,
+    IReadOnlyList<string> Warnings);
+
+/// <summary>A state kept because it arrived after its build ended and a newer build existed.</summary>
+internal sealed record OrphanedStateResponse(
+    Guid Id,
+    int BuildNumber,
+    Guid JobId,
+    int Size,
+    string Reason,
+    DateTime CreatedAt,
+    DateTime? RestoredAt,
+    int? RestoredBuildNumber);
 
 internal sealed record BuildResponse(
     Guid Id,

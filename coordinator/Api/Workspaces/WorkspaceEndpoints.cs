@@ -12,6 +12,7 @@ using Provisioning.Coordinator.Api.Auth;
 using Provisioning.Coordinator.Api.Jobs;
 using Provisioning.Coordinator.Api.Templates;
 using Provisioning.Coordinator.Jobs;
+using Provisioning.Coordinator.Workspaces;
 using Provisioning.Coordinator.Queueing;
 
 namespace Provisioning.Coordinator.Api.Workspaces;
@@ -229,37 +230,11 @@ internal static class WorkspaceEndpoints
 
         var state = body.ToArray();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var (latestNumber, _, activeStatus, activeNumber) = await WorkspaceBuilds.LockAsync(connection, transaction, workspace.Id, cancellationToken).ConfigureAwait(false);
-        if (activeStatus is not null)
-        {
-            throw WorkspaceBuilds.ActiveBuildConflict(workspace.Name, activeNumber, activeStatus);
-        }
-
-        var previous = await connection.QuerySingleAsync<(Guid Id, Guid VersionId, string Transition)>(new CommandDefinition(
-            "SELECT id, template_version_id, transition FROM workspace_builds WHERE workspace_id = @Id AND build_number = @Number",
-            new { workspace.Id, Number = latestNumber }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var values = (await connection.QueryAsync<(string Name, string Value)>(new CommandDefinition(
-            "SELECT name, value FROM workspace_build_parameters WHERE workspace_build_id = @Id",
-            new { previous.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDictionary(row => row.Name, row => row.Value, StringComparer.Ordinal);
-        var version = await WorkspaceBuilds.LoadVersionAsync(connection, transaction, previous.VersionId, cancellationToken).ConfigureAwait(false);
-
-        // The build's job is born succeeded: nothing runs, but the ledger still records who changed the state and when.
-        var jobId = Guid.CreateVersion7();
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO provisioner_jobs (id, type, provisioner, tags, queue, input, file_hash, initiator_id, completed_at)
-            VALUES (@Id, 'workspace_build', @Provisioner, @Tags::jsonb, @Queue, '{}'::jsonb, @FileHash, @InitiatorId, now())
-            """,
-            new { Id = jobId, version.Provisioner, version.Tags, version.Queue, version.FileHash, InitiatorId = caller.Id },
-            transaction,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var plan = new WorkspaceBuilds.Plan(workspace, previous.VersionId, previous.Transition, values);
-        await WorkspaceBuilds.InsertBuildRowAsync(
-            connection, transaction, Guid.CreateVersion7(), plan, latestNumber + 1, caller.Id, jobId, state, active: false, reason: "state_override", cancellationToken).ConfigureAwait(false);
+        var latestNumber = await WorkspaceBuilds.RecordStateAsync(connection, transaction, workspace, state, caller, "state_override", cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
 
-        var builds = await LoadBuildsAsync(connection, workspace, latestNumber + 1, options.Value.JobHangTimeout, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Created($"/api/v1/workspaces/{workspace.Name}/builds/{latestNumber + 1}", builds[0]);
+        var builds = await LoadBuildsAsync(connection, workspace, latestNumber, options.Value.JobHangTimeout, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Created($"/api/v1/workspaces/{workspace.Name}/builds/{latestNumber}", builds[0]);
     }
 
     /// <summary>The workspace named <paramref name="name"/> of <paramref name="owner"/> (default: the caller), if the caller may see it; 404 otherwise.</summary>
@@ -291,10 +266,18 @@ internal static class WorkspaceEndpoints
         var builds = await LoadBuildsAsync(connection, workspace, null, offlineAfter, cancellationToken, limit: 1).ConfigureAwait(false);
         var latest = builds[0];
         var resources = await WorkspaceResources.LoadAsync(connection, latest.Job.Id, cancellationToken).ConfigureAwait(false);
-        return new WorkspaceResponse(workspace.Id, workspace.Name, workspace.OwnerId, workspace.OwnerName, workspace.TemplateId, workspace.TemplateName, workspace.CreatedAt, latest, resources);
+        var warnings = new List<string>();
+        var orphans = await WorkspaceStates.CountOpenOrphansAsync(connection, workspace.Id, cancellationToken).ConfigureAwait(false);
+        if (orphans > 0)
+        {
+            warnings.Add($"{orphans} Terraform state(s) arrived after their build had ended and a newer build existed; they are kept as orphaned states. "
+                + $"Check them with `provisioning state orphans {workspace.Name}` and restore the right one, or resources may exist that this workspace's state does not name.");
+        }
+
+        return new WorkspaceResponse(workspace.Id, workspace.Name, workspace.OwnerId, workspace.OwnerName, workspace.TemplateId, workspace.TemplateName, workspace.CreatedAt, latest, resources, warnings);
     }
 
-    private static async Task<IReadOnlyList<BuildResponse>> LoadBuildsAsync(
+    internal static async Task<IReadOnlyList<BuildResponse>> LoadBuildsAsync(
         NpgsqlConnection connection, WorkspaceRecord workspace, int? number, TimeSpan offlineAfter, CancellationToken cancellationToken, int limit = 1000)
     {
         var rows = (await connection.QueryAsync<(Guid Id, int Number, string Transition, Guid VersionId, string VersionName, Guid? InitiatorId, string Reason, bool HasState, DateTime CreatedAt, Guid JobId)>(new CommandDefinition(
