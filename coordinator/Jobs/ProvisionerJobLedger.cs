@@ -12,7 +12,7 @@ namespace Provisioning.Coordinator.Jobs;
 /// one daemon, ended at most once, and only by the daemon that holds it. Methods that end a job also take
 /// a connection and transaction, so that callers can store a job's results in the same transaction.
 /// </summary>
-public sealed class ProvisionerJobLedger
+public sealed partial class ProvisionerJobLedger
 {
     private const string CanceledCode = "canceled";
 
@@ -182,24 +182,6 @@ public sealed class ProvisionerJobLedger
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         return await GetAsync(connection, null, jobId, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Gives a pending job to a daemon: succeeds only while nobody started, ended or canceled it, so of any
-    /// number of concurrent claims exactly one wins. Null when the job cannot be claimed.
-    /// </summary>
-    public async Task<ProvisionerJob?> TryClaimAsync(Guid jobId, Guid daemonId, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var row = await connection.QuerySingleOrDefaultAsync<ProvisionerJobRow>(new CommandDefinition(
-            $"""
-            UPDATE provisioner_jobs SET started_at = now(), updated_at = now(), worker_id = @DaemonId
-            WHERE id = @JobId AND started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL
-            RETURNING {ProvisionerJobRow.Columns}
-            """,
-            new { JobId = jobId, DaemonId = daemonId },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row?.ToJob();
     }
 
     /// <summary>

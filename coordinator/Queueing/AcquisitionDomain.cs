@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-using Npgsql;
+using Provisioning.Coordinator.Jobs;
 
 namespace Provisioning.Coordinator.Queueing;
 
@@ -19,7 +19,7 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
     /// <summary>How long an idle loop waits for a notification before it looks at its queues anyway.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
-    private readonly NpgsqlDataSource _dataSource;
+    private readonly ProvisionerJobLedger _ledger;
     private readonly ILogger _logger;
     private readonly LinkedList<AcquisitionWaiter> _waiters = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -31,11 +31,11 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
     private AcquisitionOutcome? _stoppedOutcome;
     private Task? _loop;
 
-    public AcquisitionDomain(string[] queues, NpgsqlDataSource dataSource, ILogger logger)
+    public AcquisitionDomain(string[] queues, ProvisionerJobLedger ledger, ILogger logger)
     {
         Queues = queues;
         _queueSet = new HashSet<string>(queues, StringComparer.Ordinal);
-        _dataSource = dataSource;
+        _ledger = ledger;
         _logger = logger;
     }
 
@@ -243,7 +243,7 @@ internal sealed class AcquisitionDomain : IAsyncDisposable
         try
         {
             // Not cancelable: a claim committed but not read back would leave jobs held by slots that never get them.
-            batch = await HangfireJobRows.ClaimAsync(_dataSource, Queues, [.. taken.Select(waiter => waiter.Daemon)], CancellationToken.None).ConfigureAwait(false);
+            batch = await _ledger.ClaimAsync(Queues, [.. taken.Select(waiter => waiter.Daemon)], CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {

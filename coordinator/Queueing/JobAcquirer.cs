@@ -143,7 +143,7 @@ public sealed class JobAcquirer : IAsyncDisposable
                 var key = string.Join(',', eligible);
                 if (!_domains.TryGetValue(key, out domain!))
                 {
-                    domain = new AcquisitionDomain(eligible, _queue.Ledger.DataSource, _logger);
+                    domain = new AcquisitionDomain(eligible, _queue.Ledger, _logger);
                     _domains.Add(key, domain);
                     domain.Start();
                 }

@@ -16,14 +16,14 @@ public sealed class ProvisionerJobLedgerTests(MigratedDatabase database) : IClas
     }
 
     [Fact]
-    public async Task TryClaimAsync_PendingJob_SetsWorkerAndStartsIt()
+    public async Task ClaimAsync_PendingJob_SetsWorkerAndStartsIt()
     {
         var ledger = CreateLedger(out var dataSource);
         await using var _ = dataSource;
         var job = await ledger.InsertAsync(QueueHarness.Job(("suite", "ledger")), TestContext.Current.CancellationToken);
         var daemon = Guid.NewGuid();
 
-        var claimed = await ledger.TryClaimAsync(job.Id, daemon, TestContext.Current.CancellationToken);
+        var claimed = await ledger.ClaimThroughQueueAsync(job, daemon, TestContext.Current.CancellationToken);
 
         Assert.NotNull(claimed);
         Assert.Equal(daemon, claimed.WorkerId);
@@ -32,29 +32,29 @@ public sealed class ProvisionerJobLedgerTests(MigratedDatabase database) : IClas
     }
 
     [Fact]
-    public async Task TryClaimAsync_AlreadyClaimed_ReturnsNull()
+    public async Task ClaimAsync_AlreadyClaimed_ReturnsNull()
     {
         var ledger = CreateLedger(out var dataSource);
         await using var _ = dataSource;
         var job = await ledger.InsertAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
         var first = Guid.NewGuid();
-        await ledger.TryClaimAsync(job.Id, first, TestContext.Current.CancellationToken);
+        await ledger.ClaimThroughQueueAsync(job, first, TestContext.Current.CancellationToken);
 
-        var second = await ledger.TryClaimAsync(job.Id, Guid.NewGuid(), TestContext.Current.CancellationToken);
+        var second = await ledger.ClaimThroughQueueAsync(job, Guid.NewGuid(), TestContext.Current.CancellationToken);
 
         Assert.Null(second);
         Assert.Equal(first, (await ledger.GetAsync(job.Id, TestContext.Current.CancellationToken))!.WorkerId);
     }
 
     [Fact]
-    public async Task TryClaimAsync_CanceledJob_IsRefused()
+    public async Task ClaimAsync_CanceledJob_IsRefused()
     {
         var ledger = CreateLedger(out var dataSource);
         await using var _ = dataSource;
         var job = await ledger.InsertAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
         await ledger.CancelAsync(job.Id, TestContext.Current.CancellationToken);
 
-        var claimed = await ledger.TryClaimAsync(job.Id, Guid.NewGuid(), TestContext.Current.CancellationToken);
+        var claimed = await ledger.ClaimThroughQueueAsync(job, Guid.NewGuid(), TestContext.Current.CancellationToken);
 
         Assert.Null(claimed);
         var current = await ledger.GetAsync(job.Id, TestContext.Current.CancellationToken);
@@ -83,7 +83,7 @@ public sealed class ProvisionerJobLedgerTests(MigratedDatabase database) : IClas
         await using var _ = dataSource;
         var daemon = Guid.NewGuid();
         var job = await ledger.InsertAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
-        await ledger.TryClaimAsync(job.Id, daemon, TestContext.Current.CancellationToken);
+        await ledger.ClaimThroughQueueAsync(job, daemon, TestContext.Current.CancellationToken);
         Assert.False((await ledger.HeartbeatAsync(job.Id, daemon, TestContext.Current.CancellationToken)).Canceled);
 
         var canceling = await ledger.CancelAsync(job.Id, TestContext.Current.CancellationToken);
@@ -103,7 +103,7 @@ public sealed class ProvisionerJobLedgerTests(MigratedDatabase database) : IClas
         await using var _ = dataSource;
         var daemon = Guid.NewGuid();
         var job = await ledger.InsertAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
-        await ledger.TryClaimAsync(job.Id, daemon, TestContext.Current.CancellationToken);
+        await ledger.ClaimThroughQueueAsync(job, daemon, TestContext.Current.CancellationToken);
 
         var first = await ledger.CompleteAsync(job.Id, daemon, TestContext.Current.CancellationToken);
         var second = await ledger.CompleteAsync(job.Id, daemon, TestContext.Current.CancellationToken);
@@ -124,7 +124,7 @@ public sealed class ProvisionerJobLedgerTests(MigratedDatabase database) : IClas
         var owner = Guid.NewGuid();
         var intruder = Guid.NewGuid();
         var job = await ledger.InsertAsync(QueueHarness.Job(), TestContext.Current.CancellationToken);
-        await ledger.TryClaimAsync(job.Id, owner, TestContext.Current.CancellationToken);
+        await ledger.ClaimThroughQueueAsync(job, owner, TestContext.Current.CancellationToken);
 
         var exception = await Assert.ThrowsAsync<ProvisionerJobOwnershipException>(() => ledger.CompleteAsync(job.Id, intruder, TestContext.Current.CancellationToken));
         await Assert.ThrowsAsync<ProvisionerJobOwnershipException>(() => ledger.HeartbeatAsync(job.Id, intruder, TestContext.Current.CancellationToken));

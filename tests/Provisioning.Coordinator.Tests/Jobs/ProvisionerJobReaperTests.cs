@@ -22,8 +22,8 @@ public sealed class ProvisionerJobReaperTests(PostgresServerFixture server)
         var alive = await ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
         var stale = await ledger.InsertAsync(QueueHarness.Job(("region", "mars")), cancellationToken);
         var fresh = await ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
-        await ledger.TryClaimAsync(hung.Id, daemon, cancellationToken);
-        await ledger.TryClaimAsync(alive.Id, daemon, cancellationToken);
+        await ledger.ClaimThroughQueueAsync(hung, daemon, cancellationToken);
+        await ledger.ClaimThroughQueueAsync(alive, daemon, cancellationToken);
         await using (var connection = await harness.DataSource.OpenConnectionAsync(cancellationToken))
         {
             await connection.ExecuteAsync("UPDATE provisioner_jobs SET updated_at = now() - interval '10 minutes' WHERE id = @Id", new { hung.Id });
@@ -54,7 +54,7 @@ public sealed class ProvisionerJobReaperTests(PostgresServerFixture server)
         var daemon = Guid.NewGuid();
         var job = await ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
         var pending = await ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
-        await ledger.TryClaimAsync(job.Id, daemon, cancellationToken);
+        await ledger.ClaimThroughQueueAsync(job, daemon, cancellationToken);
         await using var connection = await harness.DataSource.OpenConnectionAsync(cancellationToken);
         // Silent for 20 minutes, and pending for 2 hours, but every coordinator (or the database) was down from
         // 19 minutes ago until 1 minute ago: the daemon could have reported for only about 2 minutes.
@@ -112,7 +112,7 @@ public sealed class ProvisionerJobReaperTests(PostgresServerFixture server)
         var busy = await connection.ExecuteScalarAsync<Guid>(insert, new { Name = "busy", Age = TimeSpan.FromDays(30) });
         var recent = await connection.ExecuteScalarAsync<Guid>(insert, new { Name = "recent", Age = TimeSpan.FromHours(1) });
         var job = await harness.Ledger.InsertAsync(QueueHarness.Job(), cancellationToken);
-        await harness.Ledger.TryClaimAsync(job.Id, busy, cancellationToken);
+        await harness.Ledger.ClaimThroughQueueAsync(job, busy, cancellationToken);
 
         var removed = await harness.Ledger.RemoveStaleDaemonsAsync(TimeSpan.FromDays(7), cancellationToken);
 
@@ -135,7 +135,7 @@ public sealed class ProvisionerJobReaperTests(PostgresServerFixture server)
         await using var connection = await harness.DataSource.OpenConnectionAsync(cancellationToken);
         foreach (var job in new[] { old, recent, running })
         {
-            await harness.Ledger.TryClaimAsync(job.Id, daemon, cancellationToken);
+            await harness.Ledger.ClaimThroughQueueAsync(job, daemon, cancellationToken);
             await connection.ExecuteAsync(
                 "INSERT INTO provisioner_job_logs (job_id, source, level, output) SELECT @Id, 'provisioner', 'info', 'line ' || n FROM generate_series(1, 25) n",
                 new { job.Id });
