@@ -37,12 +37,16 @@ public sealed class SessionCookieTests(ApiFixture fixture) : IClassFixture<ApiFi
         var name = ApiFixture.UniqueName("x");
 
         using var response = await client.PostAsJsonAsync("/api/v1/users", new { username = name, email = name + "@example.com" }, Token);
-        using var admin = await fixture.Server.AdminAsync();
         using var token = await client.PostAsJsonAsync("/api/v1/users/me/tokens", new { name = "csrf" }, Token);
+        using var admin = await fixture.Server.AdminAsync();
+        using var lookup = await admin.PostAsJsonAsync("/api/v1/users", new { username = name, email = name + "@example.com" }, Token);
 
         var detail = await ApiFixture.AssertProblemAsync(response, HttpStatusCode.Unauthorized, null, Token);
         Assert.Contains("Bearer", detail, StringComparison.Ordinal);
         await ApiFixture.AssertProblemAsync(token, HttpStatusCode.Unauthorized, null, Token);
+
+        // The refused request created nothing: the same user can still be created (by a bearer token).
+        Assert.Equal(HttpStatusCode.Created, lookup.StatusCode);
     }
 
     [Fact]
@@ -73,7 +77,8 @@ public sealed class SessionCookieTests(ApiFixture fixture) : IClassFixture<ApiFi
             using var logout = await withCookie.PostAsync("/api/v1/users/logout", null, Token);
             var cleared = SetCookie(logout);
             using var afterLogout = await withCookie.GetAsync("/api/v1/users/me", Token);
-            var stillValid = await ApiFixture.GetJsonAsync(fixture.Server.Client(memberToken), "/api/v1/users/me", Token);
+            using var byToken = fixture.Server.Client(memberToken);
+            var stillValid = await ApiFixture.GetJsonAsync(byToken, "/api/v1/users/me", Token);
 
             Assert.Equal(HttpStatusCode.OK, login.StatusCode);
             Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
