@@ -82,7 +82,8 @@ cat <<TRY
     ./scripts/provisioning-dev.sh delete my-workspace -y
     ./scripts/provisioning-dev.sh provisioner list
 
-  Hangfire dashboard: $url/hangfire (send the token in $PROVISIONING_HOME/session)
+  Hangfire dashboard: $url/hangfire (send the token in $PROVISIONING_HOME/session as a bearer header,
+  or POST it to $url/api/v1/users/login from the browser to get the session cookie)
   Press Ctrl+C to stop everything.
 
 TRY

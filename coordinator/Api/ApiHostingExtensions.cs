@@ -3,6 +3,8 @@ using System.Text.Json;
 using Hangfire;
 using Hangfire.Dashboard;
 
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,6 +13,7 @@ using Microsoft.Extensions.Hosting;
 
 using Prometheus;
 
+using Provisioning.Coordinator.Access;
 using Provisioning.Coordinator.Api.Auth;
 using Provisioning.Coordinator.Api.Files;
 using Provisioning.Coordinator.Api.Health;
@@ -20,6 +23,7 @@ using Provisioning.Coordinator.Api.Provisioners;
 using Provisioning.Coordinator.Api.Templates;
 using Provisioning.Coordinator.Api.Users;
 using Provisioning.Coordinator.Api.Workspaces;
+using Provisioning.Coordinator.Workspaces;
 
 namespace Provisioning.Coordinator.Api;
 
@@ -56,8 +60,19 @@ public static class ApiHostingExtensions
         services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, ApiStartupFilter>();
         services.AddOpenApi();
         services.AddSingleton<ApiTokens>();
-        services.AddSingleton<ApiAuthenticationFilter>();
+        services.AddAuthentication(ApiTokenAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, configureOptions: null);
+
+        // Every /api/v1 endpoint but buildinfo, login and logout needs an authenticated caller; what the caller may
+        // do is decided by the data-access layer (Access/), which each endpoint calls with the caller.
+        services.AddAuthorizationBuilder().SetDefaultPolicy(new AuthorizationPolicyBuilder(ApiTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
         services.AddSingleton<HangfireDashboardAuthorization>();
+        services.AddSingleton<WorkspaceBuilder>();
+        services.AddSingleton<WorkspaceStore>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<TemplateStore>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<ProvisionerStore>();
         services.AddSingleton<CoordinatorMetrics>();
         services.AddSingleton<JobLogNotifications>();
         services.AddHostedService(provider => provider.GetRequiredService<JobLogNotifications>());
@@ -75,8 +90,9 @@ public static class ApiHostingExtensions
 
         var publicApi = endpoints.MapGroup(BasePath).AddEndpointFilter<ApiProblemFilter>();
         HealthEndpoints.MapBuildInfo(publicApi);
+        UserEndpoints.MapSession(publicApi);
 
-        var api = endpoints.MapGroup(BasePath).AddEndpointFilter<ApiProblemFilter>().AddEndpointFilter<ApiAuthenticationFilter>()
+        var api = endpoints.MapGroup(BasePath).AddEndpointFilter<ApiProblemFilter>().RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -63,23 +63,31 @@ public sealed class ApiTokens(CoordinatorDatabase database)
         return new ApiUser(row.UserId, row.Username, row.Email, row.Role);
     }
 
-    /// <summary>The token a request carries: <c>Authorization: Bearer</c>, the session header, or (for browsers, e.g. the Hangfire dashboard) the session cookie.</summary>
-    public static string? FromRequest(Microsoft.AspNetCore.Http.HttpRequest request)
+    /// <summary>
+    /// The token a request carries: <c>Authorization: Bearer</c>, the session header, or (for browsers: the dashboard)
+    /// the session cookie, in that order; <paramref name="fromCookie"/> says it came from the cookie, which
+    /// <see cref="ApiTokenAuthenticationHandler"/> accepts only for reading.
+    /// </summary>
+    public static bool TryRead(Microsoft.AspNetCore.Http.HttpRequest request, out string token, out bool fromCookie)
     {
         ArgumentNullException.ThrowIfNull(request);
+        fromCookie = false;
         var authorization = request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return authorization["Bearer ".Length..].Trim();
+            token = authorization["Bearer ".Length..].Trim();
+            return token.Length > 0;
         }
 
-        var header = request.Headers[SessionHeader].ToString();
-        if (header.Length > 0)
+        token = request.Headers[SessionHeader].ToString().Trim();
+        if (token.Length > 0)
         {
-            return header.Trim();
+            return true;
         }
 
-        return request.Cookies.TryGetValue(SessionCookie, out var cookie) && cookie.Length > 0 ? cookie : null;
+        fromCookie = request.Cookies.TryGetValue(SessionCookie, out var cookie) && cookie.Length > 0;
+        token = fromCookie ? cookie! : string.Empty;
+        return fromCookie;
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));

@@ -1,55 +1,55 @@
 using System.Reflection;
+using System.Security.Claims;
 
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Provisioning.Coordinator.Api.Auth;
 
 /// <summary>
-/// The authenticated caller of an API request; endpoints take it as a parameter. Binding runs before
-/// endpoint filters, so binding resolves the token (once per request) and yields <see cref="Anonymous"/>
-/// when there is none; <see cref="ApiAuthenticationFilter"/> then refuses the request with 401 before the
-/// endpoint runs.
+/// The authenticated caller of an API request, as <see cref="ApiTokenAuthenticationHandler"/> established it;
+/// endpoints take it as a parameter and hand it to the data-access layer (Access/), which checks it on every
+/// read and write. Endpoints under /api/v1 run only for authenticated callers (the default authorization
+/// policy), so <see cref="Anonymous"/> reaches none of them.
 /// </summary>
 public sealed record ApiUser(Guid Id, string Username, string Email, string Role)
 {
-    private static readonly object ItemKey = new();
-
-    /// <summary>No valid token: holds no role, so every role check fails.</summary>
+    /// <summary>No valid token: holds no role, so every check fails.</summary>
     internal static ApiUser Anonymous { get; } = new(Guid.Empty, string.Empty, string.Empty, string.Empty);
 
     public bool IsAuthenticated => !ReferenceEquals(this, Anonymous);
 
-    public bool IsAdmin => Role == ApiRoles.Admin;
+    public bool IsAdmin => IsAuthenticated && Role == ApiRoles.Admin;
 
     /// <summary>Template administrators (and admins) manage templates and may read any workspace and its state.</summary>
-    public bool IsTemplateAdmin => ApiRoles.Includes(Role, ApiRoles.TemplateAdmin);
+    public bool IsTemplateAdmin => IsAuthenticated && ApiRoles.Includes(Role, ApiRoles.TemplateAdmin);
 
-    public void Require(string role)
-    {
-        if (!ApiRoles.Includes(Role, role))
-        {
-            throw ApiProblemException.Forbidden($"This needs the '{role}' role; user '{Username}' is '{Role}'. Ask an admin to grant it.");
-        }
-    }
+    /// <summary>403 unless the caller holds <paramref name="role"/>; for the file endpoints until the file store moves behind the data-access layer.</summary>
+    public void Require(string role) => Access.AccessPolicy.RequireRole(this, role);
 
-    public static async ValueTask<ApiUser?> BindAsync(HttpContext context, ParameterInfo parameter) => await ResolveAsync(context).ConfigureAwait(false);
-
-    /// <summary>The request's caller (<see cref="Anonymous"/> without a valid token), resolved once per request.</summary>
-    internal static async ValueTask<ApiUser> ResolveAsync(HttpContext context)
+    public static ValueTask<ApiUser?> BindAsync(HttpContext context, ParameterInfo parameter)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Items.TryGetValue(ItemKey, out var cached) && cached is ApiUser known)
+        return ValueTask.FromResult<ApiUser?>(FromPrincipal(context.User));
+    }
+
+    /// <summary>The caller a principal of <see cref="ApiTokenAuthenticationHandler"/> stands for; <see cref="Anonymous"/> for any other.</summary>
+    internal static ApiUser FromPrincipal(ClaimsPrincipal? principal)
+    {
+        if (principal?.Identity is not { IsAuthenticated: true, AuthenticationType: ApiTokenAuthenticationHandler.SchemeName }
+            || !Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id))
         {
-            return known;
+            return Anonymous;
         }
 
-        var token = ApiTokens.FromRequest(context.Request);
-        var user = token is null
-            ? null
-            : await context.RequestServices.GetRequiredService<ApiTokens>().AuthenticateAsync(token, context.RequestAborted).ConfigureAwait(false);
-        var resolved = user ?? Anonymous;
-        context.Items[ItemKey] = resolved;
-        return resolved;
+        return new ApiUser(id, principal.FindFirstValue(ClaimTypes.Name) ?? string.Empty, principal.FindFirstValue(ClaimTypes.Email) ?? string.Empty, principal.FindFirstValue(ClaimTypes.Role) ?? string.Empty);
     }
+
+    internal ClaimsPrincipal ToPrincipal(string scheme) => new(new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.NameIdentifier, Id.ToString()),
+            new Claim(ClaimTypes.Name, Username),
+            new Claim(ClaimTypes.Email, Email),
+            new Claim(ClaimTypes.Role, Role),
+        ],
+        scheme));
 }

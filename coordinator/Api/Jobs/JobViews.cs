@@ -2,6 +2,7 @@ using Dapper;
 
 using Npgsql;
 
+using Provisioning.Coordinator.Access;
 using Provisioning.Coordinator.Api.Auth;
 using Provisioning.Coordinator.Jobs;
 
@@ -9,7 +10,8 @@ namespace Provisioning.Coordinator.Api.Jobs;
 
 /// <summary>
 /// Reads jobs for the API: status, queue position and size (among the pending jobs of the same queue, oldest
-/// first), and why a pending job waits, judged against the daemons that are online now.
+/// first), and why a pending job waits, judged against the daemons that are online now. The read model of the
+/// data-access layer (Access/): only it calls these, after checking the caller.
 /// </summary>
 internal static class JobViews
 {
@@ -27,16 +29,15 @@ internal static class JobViews
         FROM provisioner_jobs j
         """;
 
-    /// <summary>The condition under which <c>j</c> is visible to a caller: template admins see every job, members those they started or of their workspaces.</summary>
-    public const string VisibleTo =
-        """
-        (@SeesAll OR j.initiator_id = @UserId OR EXISTS (
-            SELECT 1 FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id WHERE b.job_id = j.id AND w.owner_id = @UserId))
-        """;
-
+    /// <summary>The job, when <paramref name="caller"/> may see it (<see cref="AccessPolicy.JobVisibleSql"/>); null otherwise.</summary>
     public static async Task<JobResponse?> GetAsync(NpgsqlConnection connection, Guid jobId, ApiUser caller, TimeSpan offlineAfter, CancellationToken cancellationToken)
     {
-        var jobs = await ListAsync(connection, $"WHERE j.id = @JobId AND {VisibleTo}", new { JobId = jobId, SeesAll = caller.IsTemplateAdmin, UserId = caller.Id }, offlineAfter, cancellationToken).ConfigureAwait(false);
+        var jobs = await ListAsync(
+            connection,
+            $"WHERE j.id = @JobId AND {AccessPolicy.JobVisibleSql}",
+            new { JobId = jobId, SeesAll = AccessPolicy.SeesEveryWorkspace(caller), UserId = caller.Id },
+            offlineAfter,
+            cancellationToken).ConfigureAwait(false);
         return jobs.Count == 0 ? null : jobs[0];
     }
 

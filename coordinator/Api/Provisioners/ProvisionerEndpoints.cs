@@ -1,138 +1,39 @@
-using Dapper;
-
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Options;
 
-using Npgsql;
-
+using Provisioning.Coordinator.Access;
 using Provisioning.Coordinator.Api.Auth;
-using Provisioning.Coordinator.Daemons;
-using Provisioning.Coordinator.Jobs;
 
 namespace Provisioning.Coordinator.Api.Provisioners;
 
-/// <summary>
-/// /provisioners (the daemons and what they run) and /provisioner-keys (admin only). A daemon is offline
-/// when it has not called for as long as a running job may go without a heartbeat (--job-hang-timeout).
-/// </summary>
+/// <summary>/provisioners (the daemons and what they run) and /provisioner-keys: HTTP in and out only; who may is <see cref="ProvisionerStore"/>'s to decide.</summary>
 internal static class ProvisionerEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet("/provisioners", ListDaemonsAsync).WithTags("Provisioners").WithName("ListProvisioners").Produces<List<ProvisionerDaemonResponse>>();
-        var keys = api.MapGroup("/provisioner-keys").WithTags("Provisioners");
+        var keys = api.MapGroup("/provisioner-keys").WithTags("Provisioners").ProducesProblem(StatusCodes.Status403Forbidden);
         keys.MapPost("/", CreateKeyAsync).WithName("CreateProvisionerKey").Produces<CreatedProvisionerKeyResponse>(StatusCodes.Status201Created);
         keys.MapGet("/", ListKeysAsync).WithName("ListProvisionerKeys").Produces<List<ProvisionerKeyResponse>>();
         keys.MapDelete("/{name}", DeleteKeyAsync).WithName("DeleteProvisionerKey").Produces(StatusCodes.Status204NoContent);
     }
 
-    private static async Task<IResult> ListDaemonsAsync(ApiUser caller, NpgsqlDataSource dataSource, IOptions<CoordinatorOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> ListDaemonsAsync(ApiUser caller, ProvisionerStore provisioners, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await provisioners.ListDaemonsAsync(caller, cancellationToken).ConfigureAwait(false));
+
+    private static async Task<IResult> CreateKeyAsync(CreateProvisionerKeyRequest request, ApiUser caller, ProvisionerStore provisioners, CancellationToken cancellationToken)
     {
-        caller.Require(ApiRoles.TemplateAdmin);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            """
-            SELECT d.id, d.name, d.tags::text AS tags, d.provisioners, d.version, d.slots, d.created_at, d.last_seen_at, k.name AS key_name,
-                   d.last_seen_at > now() - @OfflineAfter AS online,
-                   coalesce((SELECT array_agg(j.id ORDER BY j.started_at) FROM provisioner_jobs j
-                             WHERE j.worker_id = d.id AND j.started_at IS NOT NULL AND j.completed_at IS NULL), '{}') AS current_jobs
-            FROM provisioner_daemons d LEFT JOIN provisioner_keys k ON k.id = d.key_id
-            ORDER BY d.name
-            """,
-            new { OfflineAfter = options.Value.JobHangTimeout }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return TypedResults.Ok(rows.Select(row => new ProvisionerDaemonResponse(
-            row.Id,
-            row.Name,
-            ProvisionerTags.FromJson(row.Tags),
-            row.Provisioners,
-            row.Version,
-            row.Slots,
-            row.CurrentJobs.Length > 0 ? "busy" : row.Online ? "idle" : "offline",
-            row.CurrentJobs,
-            row.CurrentJobs.Length > 0 ? row.CurrentJobs[0] : null,
-            row.KeyName,
-            row.CreatedAt,
-            row.LastSeenAt)).ToList());
+        var created = await provisioners.CreateKeyAsync(caller, request, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Created($"/api/v1/provisioner-keys/{created.ProvisionerKey.Name}", created);
     }
 
-    private static async Task<IResult> CreateKeyAsync(CreateProvisionerKeyRequest request, ApiUser caller, NpgsqlDataSource dataSource, ProvisionerKeyStore keys, CancellationToken cancellationToken)
+    private static async Task<IResult> ListKeysAsync(ApiUser caller, ProvisionerStore provisioners, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await provisioners.ListKeysAsync(caller, cancellationToken).ConfigureAwait(false));
+
+    private static async Task<IResult> DeleteKeyAsync(string name, ApiUser caller, ProvisionerStore provisioners, CancellationToken cancellationToken)
     {
-        caller.Require(ApiRoles.Admin);
-        var name = request.Name?.Trim() ?? string.Empty;
-        if (!ApiNames.IsValid(name))
-        {
-            throw ApiProblemException.Invalid("name", $"'{name}' is not a valid key name: {ApiNames.Rule}.");
-        }
-
-        IReadOnlyDictionary<string, string> tags;
-        try
-        {
-            tags = ProvisionerTags.Canonicalize(request.Tags);
-        }
-        catch (ArgumentException exception)
-        {
-            throw ApiProblemException.Invalid("tags", exception.Message.Split(" (Parameter", 2)[0]);
-        }
-
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        if (await FindKeyAsync(connection, name, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            throw ApiProblemException.Conflict($"A provisioner key named '{name}' exists already: delete it first or choose another name.");
-        }
-
-        var key = await keys.CreateAsync(name, tags, cancellationToken).ConfigureAwait(false);
-        var created = await FindKeyAsync(connection, name, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Created($"/api/v1/provisioner-keys/{name}", new CreatedProvisionerKeyResponse(created!, key));
-    }
-
-    private static async Task<IResult> ListKeysAsync(ApiUser caller, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        caller.Require(ApiRoles.Admin);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(Guid Id, string Name, string Tags, DateTime CreatedAt)>(new CommandDefinition(
-            "SELECT id, name, tags::text, created_at FROM provisioner_keys ORDER BY name", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return TypedResults.Ok(rows.Select(row => new ProvisionerKeyResponse(row.Id, row.Name, ProvisionerTags.FromJson(row.Tags), row.CreatedAt)).ToList());
-    }
-
-    private static async Task<IResult> DeleteKeyAsync(string name, ApiUser caller, DaemonRevocation revocation, CancellationToken cancellationToken)
-    {
-        caller.Require(ApiRoles.Admin);
-        return await revocation.RevokeKeyAsync(name, cancellationToken).ConfigureAwait(false)
-            ? TypedResults.NoContent()
-            : throw ApiProblemException.NotFound($"No provisioner key is named '{name}'.");
-    }
-
-    private static async Task<ProvisionerKeyResponse?> FindKeyAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
-    {
-        var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, string Name, string Tags, DateTime CreatedAt)>(new CommandDefinition(
-            "SELECT id, name, tags::text, created_at FROM provisioner_keys WHERE lower(name) = lower(@Name)", new { Name = name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row.Id == Guid.Empty ? null : new ProvisionerKeyResponse(row.Id, row.Name, ProvisionerTags.FromJson(row.Tags), row.CreatedAt);
-    }
-
-    private sealed class Row
-    {
-        public Guid Id { get; set; }
-
-        public string Name { get; set; } = string.Empty;
-
-        public string Tags { get; set; } = "{}";
-
-        public string[] Provisioners { get; set; } = [];
-
-        public string Version { get; set; } = string.Empty;
-
-        public int Slots { get; set; }
-
-        public DateTime CreatedAt { get; set; }
-
-        public DateTime LastSeenAt { get; set; }
-
-        public string? KeyName { get; set; }
-
-        public bool Online { get; set; }
-
-        public Guid[] CurrentJobs { get; set; } = [];
+        await provisioners.DeleteKeyAsync(caller, name, cancellationToken).ConfigureAwait(false);
+        return TypedResults.NoContent();
     }
 }

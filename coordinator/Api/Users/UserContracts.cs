@@ -11,3 +11,5 @@ internal sealed record CreatedUserResponse(UserResponse User, string SessionToke
 internal sealed record CreateTokenRequest(string? Name, long? LifetimeSeconds);
 
 internal sealed record CreatedTokenResponse(string Key, string Name, DateTime ExpiresAt);
+
+internal sealed record LoginRequest(string? Token);

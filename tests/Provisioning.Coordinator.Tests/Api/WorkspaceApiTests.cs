@@ -186,7 +186,7 @@ public sealed class WorkspaceApiTests(ApiFixture fixture) : IClassFixture<ApiFix
     }
 
     [Fact]
-    public async Task PutState_TemplateAdmin_RecordsANewBuildWithThatStateWithoutAJobToRun_MemberIsRefused()
+    public async Task PutState_Admin_RecordsANewBuildWithThatStateWithoutAJobToRun_MemberIsRefused()
     {
         using var admin = await fixture.Server.AdminAsync();
         var (template, daemon) = await TemplateAsync(admin);
