@@ -10,7 +10,8 @@ namespace Provisioning.Coordinator.Jobs;
 /// The job ledger (provisioner_jobs), the single source of truth about jobs. Every state change is one
 /// conditional UPDATE, so concurrent callers on any replica cannot both win: a job is claimed by at most
 /// one daemon, ended at most once, and only by the daemon that holds it. Methods that end a job also take
-/// a connection and transaction, so that callers can store a job's results in the same transaction.
+/// a connection and transaction, so that callers can store a job's results in the same transaction. Ending a job
+/// has side effects that the database runs in the same statement (<see cref="JobEndEffects"/>).
 /// </summary>
 public sealed partial class ProvisionerJobLedger
 {
