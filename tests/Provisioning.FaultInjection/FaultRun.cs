@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 using Provisioning.FaultInjection.Checks;
 using Provisioning.FaultInjection.Faults;
 using Provisioning.FaultInjection.Fleet;
@@ -26,6 +28,20 @@ internal static class FaultRun
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Deadline);
+
+        // SIGTERM (a CI job or test host being stopped) and SIGHUP (a closed terminal) end the run like Ctrl+C: the
+        // fleet is torn down before the process goes. Without this, .NET would exit at once and leave the fleet running.
+        using var terminated = new CancellationTokenSource();
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, terminated.Token);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            log.Write($"{context.Signal}: stopping the run and tearing the fleet down");
+            terminated.Cancel();
+        }
+
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
         var random = new Random(options.Seed);
         var fleet = new ProvisioningFleet(options, RunDirectory.Create(), log);
 
@@ -35,7 +51,7 @@ internal static class FaultRun
         var rounds = new List<RoundReport>();
         try
         {
-            await fleet.StartAsync(deadline.Token).ConfigureAwait(false);
+            await fleet.StartAsync(run.Token).ConfigureAwait(false);
             var injector = new FaultInjector(fleet, options, log);
             var runner = new RoundRunner(fleet, injector, new InvariantChecker(fleet.Api), options, log);
             var plan = new Queue<FaultKind>();
@@ -49,8 +65,12 @@ internal static class FaultRun
                     }
                 }
 
-                rounds.Add(await runner.RunAsync(round, plan.Dequeue(), random, deadline.Token).ConfigureAwait(false));
+                rounds.Add(await runner.RunAsync(round, plan.Dequeue(), random, run.Token).ConfigureAwait(false));
             }
+        }
+        catch (OperationCanceledException) when (terminated.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"The fault suite was stopped by a signal after {rounds.Count} round(s).");
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

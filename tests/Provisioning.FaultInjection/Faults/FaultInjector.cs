@@ -39,7 +39,7 @@ internal sealed class FaultInjector(ProvisioningFleet fleet, FaultRunOptions opt
         var daemon = holder ?? fleet.Daemons[fallbackDaemon % fleet.Daemons.Count];
         var during = job is null
             ? "no job running"
-            : $"job {job.Id} of build {driver.CurrentBuild} {job.Status} on {holder?.Name ?? "no daemon"}";
+            : $"job {job.Id} of build {driver.CurrentBuild} {job.Status} on {holder?.Name ?? (job.WorkerId is { } worker ? $"daemon {worker} (not one the coordinator lists; aiming at {daemon.Name})" : "no daemon")}";
         log.Write($"  fault {FaultKinds.Name(kind)} {delay.TotalSeconds:0.0} s into build {build}'s run: {during}");
         hitting.TrySetResult();
         var record = kind switch
