@@ -7,7 +7,7 @@ namespace Provisioning.FaultTests;
 /// <summary>
 /// Runs the fault suite (tests/Provisioning.FaultInjection) in-process: $PROVISIONING_FAULT_ROUNDS rounds (default 3),
 /// seed $PROVISIONING_FAULT_SEED (default random, printed first). Fails, listing every violation, when an invariant
-/// broke. Missing prerequisites (Linux, Terraform, PostgreSQL's server programs) skip it, except under CI=true.
+/// broke. The run's printed record is the test's output (in the TRX file; on the console when it fails). Missing prerequisites (Linux, Terraform, PostgreSQL's server programs) skip it, except under CI=true.
 /// </summary>
 public sealed class FaultSuiteTests(ITestOutputHelper output)
 {
@@ -20,18 +20,12 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         var options = FaultRunOptions.Parse([], Environment.GetEnvironmentVariable);
 
         // The runner's own deadline (options.Deadline) bounds the run; the test's token ends it earlier when the run is aborted.
-        var report = await FaultRun.RunAsync(options, new RunLog(Write), TestContext.Current.CancellationToken);
+        var report = await FaultRun.RunAsync(options, new RunLog(output.WriteLine), TestContext.Current.CancellationToken);
 
         Assert.True(
             report.Violations.Count == 0,
             $"{report.Summary}\nReplay with PROVISIONING_FAULT_SEED={report.Seed} PROVISIONING_FAULT_ROUNDS={options.Rounds}. Violations:\n"
             + string.Join('\n', report.Violations.Select(violation => "  " + violation)));
-    }
-
-    private void Write(string line)
-    {
-        output.WriteLine(line);
-        Console.WriteLine(line); // Also live on the console of `dotnet test` (and in CI's log), not only in the result file.
     }
 
     private static void RequireOrSkip(bool condition, string reason)
