@@ -9,8 +9,8 @@ namespace Provisioning.FaultInjection;
 
 /// <summary>
 /// The whole fault suite: sweep what earlier runs left, start a fleet in a fresh temporary root, run the rounds (the
-/// faults drawn so that every run of 5 consecutive rounds injects each fault once, in a seeded order), print a summary
-/// line, and tear everything down whatever happened: normal end, exception, cancellation, or the process exiting.
+/// faults drawn in shuffled blocks, so that rounds 1–5, 6–10, … each inject every fault once, in a seeded order), print a summary
+/// line, and tear everything down whatever happened: normal end, exception, cancellation, SIGTERM, or the process exiting.
 /// </summary>
 internal static class FaultRun
 {

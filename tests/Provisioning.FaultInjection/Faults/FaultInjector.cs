@@ -7,8 +7,9 @@ namespace Provisioning.FaultInjection.Faults;
 
 /// <summary>
 /// Injects one fault into the fleet at a random moment of a round's builds: it picks one of the round's builds, waits
-/// until that build's job runs, then a random delay up to the template's sleep plus 1.5 s (so that the fault lands
-/// mid-init, mid-apply, mid-destroy, between builds…), then hits the process that matters
+/// until that build's job runs, then a random delay up to the template's sleep (a start build's apply lasts about that
+/// long after init and plan, a stop build's less: the fault lands mid-init, mid-apply, mid-destroy, or just after the
+/// build), then hits the process that matters
 /// for that job: the daemon running it, the coordinator, the database, or the daemon's key. Each fault ends with the
 /// process it hit back in service, as a supervisor would have it, except the revoked daemon, which is replaced.
 /// All randomness comes from the run's seeded <see cref="Random"/>, drawn before any wait, so a seed replays the same
@@ -30,7 +31,7 @@ internal sealed class FaultInjector(ProvisioningFleet fleet, FaultRunOptions opt
     public async Task<FaultRecord> InjectAsync(FaultKind kind, WorkspaceDriver driver, int builds, Task buildsDone, TaskCompletionSource hitting, Random random, CancellationToken cancellationToken)
     {
         var build = random.Next(1, builds + 1);
-        var delay = TimeSpan.FromMilliseconds(random.Next(0, (options.SleepSeconds * 1000) + 1500));
+        var delay = TimeSpan.FromMilliseconds(random.Next(0, options.SleepSeconds * 1000));
         var fallbackDaemon = random.Next(0, 1 << 16);
         await WaitUntilRunningAsync(driver, build, buildsDone, cancellationToken).ConfigureAwait(false);
         await Task.WhenAny(Task.Delay(delay, cancellationToken), buildsDone).ConfigureAwait(false);

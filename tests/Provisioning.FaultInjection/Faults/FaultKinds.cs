@@ -13,8 +13,16 @@ internal static class FaultKinds
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    public static FaultKind Parse(string name) =>
-        Enum.GetValues<FaultKind>().FirstOrDefault(kind => Name(kind) == name) is var kind && Name(kind) == name
-            ? kind
-            : throw new FormatException($"Unknown fault '{name}'; the faults are {string.Join(", ", Enum.GetValues<FaultKind>().Select(Name))}.");
+    public static FaultKind Parse(string name)
+    {
+        foreach (var kind in Enum.GetValues<FaultKind>())
+        {
+            if (Name(kind) == name)
+            {
+                return kind;
+            }
+        }
+
+        throw new FormatException($"Unknown fault '{name}'; the faults are {string.Join(", ", Enum.GetValues<FaultKind>().Select(Name))}.");
+    }
 }
