@@ -18,7 +18,7 @@ internal sealed record FaultRunReport(int Seed, IReadOnlyList<RoundReport> Round
             var notes = Rounds.Sum(round => round.Notes.Count);
             return FormattableString.Invariant($"fault suite: seed {Seed}, {Rounds.Count} round(s) in {Took.TotalSeconds:0} s, faults {(faults.Length == 0 ? "none" : faults)}; ")
                 + (Violations.Count == 0 ? "0 violations" : $"{Violations.Count} violation(s) in {Rounds.Count(round => round.Violations.Count > 0)} round(s): {broken}")
-                + (notes == 0 ? string.Empty : $"; {notes} note(s) on resources that died with a SIGKILLed daemon");
+                + (notes == 0 ? string.Empty : $"; {notes} note(s) on resources made by a SIGKILLed daemon's job");
         }
     }
 }

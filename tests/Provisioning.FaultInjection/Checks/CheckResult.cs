@@ -1,8 +1,8 @@
 namespace Provisioning.FaultInjection.Checks;
 
 /// <summary>
-/// What a check found: violations (the run fails) and notes (printed and counted, not failures: resources that a
-/// SIGKILLed daemon's Terraform was creating when it died, which no state can name; see the README).
+/// What a check found: violations (the run fails) and notes (printed and counted, not failures: resources made by the
+/// job a SIGKILLed daemon was running, which no state the coordinator has can name; see the README).
 /// </summary>
 internal sealed record CheckResult(IReadOnlyList<Violation> Violations, IReadOnlyList<string> Notes)
 {

@@ -20,7 +20,7 @@ internal sealed class InvariantChecker(CoordinatorApi api)
 
     /// <summary>
     /// The workspace's latest state names every resource whose marker exists. A missing resource is reported once per
-    /// round (<paramref name="reported"/>): as a violation, or as a note when a SIGKILLed daemon's job was creating it.
+    /// round (<paramref name="reported"/>): as a violation, or as a note when the job a SIGKILLed daemon was running made it.
     /// </summary>
     public async Task<CheckResult> CheckStateAsync(int round, FaultRecord fault, WorkspaceDisk disk, string after, ISet<string> reported, CancellationToken cancellationToken)
     {
@@ -43,7 +43,7 @@ internal sealed class InvariantChecker(CoordinatorApi api)
         var violations = lost.Count == 0
             ? []
             : new[] { new Violation(round, FaultKinds.Name(fault.Kind), Invariants.StateNamesResources, $"after {after}: markers {{{string.Join(", ", lost)}}} exist on disk, but {state}") };
-        return new CheckResult(violations, [.. diedWithDaemon.Select(marker => $"after {after}: {marker} is in no state: its daemon was SIGKILLed while Terraform created it; {state}")]);
+        return new CheckResult(violations, [.. diedWithDaemon.Select(marker => $"after {after}: {marker} is in no state: its job's daemon was SIGKILLed mid-build; {state}")]);
     }
 
     /// <summary>After the round's builds (fleet healed): every job ended, no two applies overlapped, a revoked daemon stopped working.</summary>
@@ -98,7 +98,7 @@ internal sealed class InvariantChecker(CoordinatorApi api)
             Add("the delete succeeded but the workspace is still listed");
         }
 
-        return new CheckResult(violations, [.. diedWithDaemon.Select(marker => $"after the delete: {marker} is left behind: its daemon was SIGKILLed while Terraform created it")]);
+        return new CheckResult(violations, [.. diedWithDaemon.Select(marker => $"after the delete: {marker} is left behind: its job's daemon was SIGKILLed mid-build")]);
     }
 
     /// <summary>Which daemon ran each job's provisioners (from runs.log), for the printed record.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 
+using Provisioning.FaultInjection.Checks;
 using Provisioning.FaultInjection.Fleet;
 using Provisioning.FaultInjection.Rounds;
 
@@ -40,7 +41,8 @@ internal sealed class FaultInjector(ProvisioningFleet fleet, FaultRunOptions opt
         var daemon = holder ?? fleet.Daemons[fallbackDaemon % fleet.Daemons.Count];
         var during = job is null
             ? "no job running"
-            : $"job {job.Id} of build {driver.CurrentBuild} {job.Status} on {holder?.Name ?? (job.WorkerId is { } worker ? $"daemon {worker} (not one the coordinator lists; aiming at {daemon.Name})" : "no daemon")}";
+            : $"job {job.Id} of build {driver.CurrentBuild} {job.Status} on {holder?.Name ?? "no daemon we could tell"}"
+                + (job.WorkerId is null && job.Status == "running" ? " (the API names no worker for it)" : string.Empty);
         log.Write($"  fault {FaultKinds.Name(kind)} {delay.TotalSeconds:0.0} s into build {build}'s run: {during}");
         hitting.TrySetResult();
         var record = kind switch
@@ -174,6 +176,13 @@ internal sealed class FaultInjector(ProvisioningFleet fleet, FaultRunOptions opt
         {
             var job = await fleet.Api.GetJobAsync(id, cancellationToken).ConfigureAwait(false);
             var daemon = job.WorkerId is { } worker ? await fleet.FindDaemonAsync(worker, cancellationToken).ConfigureAwait(false) : null;
+
+            // Seen after a coordinator restart: a running job whose worker the API does not name. The template's own
+            // record (the daemon's work directory in runs.log) still tells which daemon runs it once it applies.
+            daemon ??= new WorkspaceDisk(fleet.MarkersRoot, driver.Workspace).Runs()
+                .Where(run => Guid.TryParse(run.Job, out var runJob) && runJob == job.Id)
+                .Select(run => fleet.Daemons.FirstOrDefault(candidate => candidate.Name == run.Daemon))
+                .LastOrDefault(candidate => candidate is not null);
             return (job, daemon);
         }
         catch (Exception exception) when (CoordinatorApi.IsTransient(exception) && !cancellationToken.IsCancellationRequested)

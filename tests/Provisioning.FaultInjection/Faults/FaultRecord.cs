@@ -16,8 +16,8 @@ internal sealed record FaultRecord(FaultKind Kind, string Description)
 
     /// <summary>
     /// Daemons this fault SIGKILLed while they ran <see cref="JobAtInjection"/>. Terraform dies with its daemon (its
-    /// stdout is the daemon's pipe: SIGPIPE), so what it was creating at that moment is recorded nowhere; the checker
-    /// reports such resources apart from violations (see the README).
+    /// stdout is the daemon's pipe: SIGPIPE), so what that job created is in no state the coordinator has; the checker
+    /// reports such resources as notes, apart from violations (see the README and docs/decisions/0006).
     /// </summary>
     public IReadOnlyList<string> KilledDaemons { get; init; } = [];
 
