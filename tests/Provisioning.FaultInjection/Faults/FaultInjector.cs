@@ -84,7 +84,7 @@ internal sealed class FaultInjector(ProvisioningFleet fleet, FaultRunOptions opt
         if (job is not null)
         {
             var (seen, ended) = await driver.WaitForEndAsync(job.Id, ReaperBound, cancellationToken).ConfigureAwait(false);
-            outcome = ended ? $"its job {seen!.Status} meanwhile ({seen.ErrorCode})" : $"its job still {seen?.Status} after {ReaperBound.TotalSeconds:0} s";
+            outcome = ended ? $"its job {seen!.Status} meanwhile ({seen.ErrorCode ?? seen.Error ?? "no error given"})" : $"its job still {seen?.Status} after {ReaperBound.TotalSeconds:0} s";
         }
 
         var hang = options.HangTimeout + TimeSpan.FromSeconds(2) - clock.Elapsed;
