@@ -83,38 +83,17 @@ public sealed partial class ProvisionerJobLedger
     }
 
     /// <summary>Inserts a pending job in the caller's transaction; its queue must exist (<see cref="EnsureQueueAsync"/>).</summary>
-    public async Task<ProvisionerJob> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewProvisionerJob job, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(job);
-        var tags = ProvisionerTags.Canonicalize(job.Tags);
-        var row = await connection.QuerySingleAsync<ProvisionerJobRow>(new CommandDefinition(
-            $"""
-            INSERT INTO provisioner_jobs (id, type, provisioner, tags, queue, input, file_hash, initiator_id)
-            VALUES (@Id, @Type, @Provisioner, @Tags::jsonb, @Queue, @Input::jsonb, @FileHash, @InitiatorId)
-            RETURNING {ProvisionerJobRow.Columns}
-            """,
-            new
-            {
-                job.Id,
-                Type = job.Type.ToText(),
-                job.Provisioner,
-                Tags = ProvisionerTags.ToJson(tags),
-                Queue = ProvisionerTags.QueueName(job.Provisioner, tags),
-                job.Input,
-                job.FileHash,
-                job.InitiatorId,
-            },
-            transaction,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row.ToJob();
-    }
+    public Task<ProvisionerJob> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewProvisionerJob job, CancellationToken cancellationToken = default) =>
+        InsertRowAsync(connection, transaction, job, bornEnded: false, cancellationToken);
 
     /// <summary>
     /// Inserts a job that is born succeeded, in the caller's transaction: a change recorded without running anything
     /// (a state pushed or restored by hand), so the ledger still says who made it and when. Its queue must exist.
     /// </summary>
-    public static async Task<ProvisionerJob> InsertEndedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewProvisionerJob job, CancellationToken cancellationToken = default)
+    public static Task<ProvisionerJob> InsertEndedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewProvisionerJob job, CancellationToken cancellationToken = default) =>
+        InsertRowAsync(connection, transaction, job, bornEnded: true, cancellationToken);
+
+    private static async Task<ProvisionerJob> InsertRowAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewProvisionerJob job, bool bornEnded, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(job);
@@ -122,7 +101,7 @@ public sealed partial class ProvisionerJobLedger
         var row = await connection.QuerySingleAsync<ProvisionerJobRow>(new CommandDefinition(
             $"""
             INSERT INTO provisioner_jobs (id, type, provisioner, tags, queue, input, file_hash, initiator_id, completed_at)
-            VALUES (@Id, @Type, @Provisioner, @Tags::jsonb, @Queue, @Input::jsonb, @FileHash, @InitiatorId, now())
+            VALUES (@Id, @Type, @Provisioner, @Tags::jsonb, @Queue, @Input::jsonb, @FileHash, @InitiatorId, CASE WHEN @BornEnded THEN now() END)
             RETURNING {ProvisionerJobRow.Columns}
             """,
             new
@@ -135,6 +114,7 @@ public sealed partial class ProvisionerJobLedger
                 job.Input,
                 job.FileHash,
                 job.InitiatorId,
+                BornEnded = bornEnded,
             },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
