@@ -22,8 +22,16 @@ public static class TerraformSandbox
         }
 
         var (sandbox, reason) = await BubblewrapSandbox.ProbeAsync(options.BubblewrapPath, cancellationToken).ConfigureAwait(false);
-        return sandbox is not null
-            ? (sandbox, new TerraformSandboxStatus(options.Sandbox, true, $"Terraform runs in a {sandbox} sandbox: templates see only their work directory, the provider cache and read-only system directories."))
+        if (sandbox is not null)
+        {
+            return (sandbox, new TerraformSandboxStatus(options.Sandbox, true,
+                $"Terraform runs in a {sandbox} sandbox: templates see only their work directory, the provider cache and read-only system directories."));
+        }
+
+        return options.Sandbox == TerraformSandboxMode.Bubblewrap
+            ? (null, new TerraformSandboxStatus(options.Sandbox, false,
+                $"Terraform cannot run: the bubblewrap sandbox is required (sandbox: bubblewrap) but {reason}. " +
+                "Install bubblewrap, or choose the sandbox mode auto (warn and run unsandboxed) or none."))
             : (null, new TerraformSandboxStatus(options.Sandbox, false,
                 $"Terraform runs WITHOUT a sandbox because {reason}. Templates can then read everything this process's user can " +
                 "(on a server: the admin token, the database password and data, other jobs' files, the server's environment). " +

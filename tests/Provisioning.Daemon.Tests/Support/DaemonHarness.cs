@@ -48,6 +48,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
             TerraformPath = TerraformRequirement.Require(),
             CacheDirectory = terraformCache,
             InterruptGracePeriod = TimeSpan.FromSeconds(10),
+            Sandbox = Enum.Parse<Provisioning.Terraform.Sandbox.TerraformSandboxMode>(TerraformRequirement.SandboxMode, ignoreCase: true),
         };
         provisioner ??= TerraformDaemonProvisioner.Create(terraform, NullLoggerFactory.Instance);
         var daemon = new ProvisionerDaemon(options, provisioner, new TestOutputLogger<ProvisionerDaemon>());
