@@ -209,7 +209,7 @@ internal static class ServerCommand
             ? "(or start the server with --provisioner-psk and pass --psk instead of --key)"
             : "(or pass --psk with the pre-shared key this server was given)";
         var builtIn = daemonSlots > 0 ? $"built-in daemon with {daemonSlots} slot(s), untagged" : "none built in (--provisioner-daemons 0): start one below";
-        var sandboxed = isolation is null ? "-" : isolation.Isolated ? "templates run in a bubblewrap sandbox" : "NONE: templates can read this server's secrets (see the warning above)";
+        var sandboxed = isolation is null ? "no built-in daemon" : isolation.Isolated ? "templates run in a bubblewrap sandbox" : "NONE: templates can read this server's secrets (see the warning above)";
         Console.WriteLine($"""
 
             Provisioning coordinator is running.

@@ -235,8 +235,9 @@ internal sealed class BubblewrapSandbox
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), stopTrying).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException)
             {
+                // The kill came (or the run ended): nothing left to interrupt.
                 return;
             }
         }
