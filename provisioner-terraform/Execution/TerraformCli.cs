@@ -181,7 +181,8 @@ internal sealed class TerraformCli
             if (_sandbox is not null)
             {
                 var bubblewrap = processId;
-                interrupt = cancellationToken.Register(() => _ = BubblewrapSandbox.InterruptAsync(bubblewrap, forceful.Token));
+                var terraformPath = _binary.Path;
+                interrupt = cancellationToken.Register(() => _ = BubblewrapSandbox.InterruptAsync(bubblewrap, terraformPath, forceful.Token));
             }
 
             CommandResult result;

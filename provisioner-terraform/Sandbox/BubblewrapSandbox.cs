@@ -210,16 +210,16 @@ internal sealed class BubblewrapSandbox
 
     /// <summary>
     /// Sends SIGINT to the Terraform process of a sandbox whose bubblewrap process is <paramref name="bubblewrapProcessId"/>:
-    /// bubblewrap itself does not forward signals (an interrupt would kill it, and <c>--die-with-parent</c> would then kill
-    /// Terraform before it saved its state). Terraform is the oldest child of the sandbox's init, which is bubblewrap's
-    /// child; retried until it exists, in case the cancel comes while the sandbox is still being set up.
+    /// bubblewrap itself does not forward signals (an interrupt would just end it, and with it the sandbox, before
+    /// Terraform saved its state). Terraform is bubblewrap's child (<c>--as-pid-1</c>: the sandbox's init, which receives
+    /// the signals it handles, as Terraform does SIGINT). Retried until the child exists and runs Terraform, in case the
+    /// cancel comes while the sandbox is still being set up.
     /// </summary>
-    public static async Task InterruptAsync(int bubblewrapProcessId, CancellationToken stopTrying)
+    public static async Task InterruptAsync(int bubblewrapProcessId, string terraformPath, CancellationToken stopTrying)
     {
         while (!stopTrying.IsCancellationRequested)
         {
-            var init = Children(bubblewrapProcessId).FirstOrDefault();
-            var terraform = init == 0 ? 0 : Children(init).FirstOrDefault();
+            var terraform = Children(bubblewrapProcessId).FirstOrDefault(child => Runs(child, terraformPath));
             if (terraform > 0)
             {
                 await Signal("-INT", terraform).ConfigureAwait(false);
@@ -261,7 +261,11 @@ internal sealed class BubblewrapSandbox
         [
             // A user namespace even as root: the sandbox's root then holds no capability over the host.
             "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--cap-drop", "ALL",
+            // Terraform is the PID namespace's init: when it exits the kernel ends everything a template left running
+            // in it. Not --die-with-parent: its death signal follows the *thread* that started bubblewrap, and .NET
+            // retires idle thread-pool threads, which would kill a long build.
+            "--as-pid-1",
+            "--cap-drop", "ALL",
         ];
         if (_disableNestedUserNamespaces)
         {
@@ -377,6 +381,21 @@ internal sealed class BubblewrapSandbox
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException)
         {
             return [];
+        }
+    }
+
+    /// <summary>Whether the process has executed <paramref name="executable"/> (before that it is still bubblewrap setting up).</summary>
+    private static bool Runs(int processId, string executable)
+    {
+        try
+        {
+            var arguments = File.ReadAllText($"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/cmdline").Split('\0');
+            // argv[0] for a binary; argv[1] after the interpreter for a script (as test stand-ins are).
+            return arguments.Take(2).Contains(executable, StringComparer.Ordinal);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
