@@ -33,6 +33,7 @@ public static class CoordinatorHostingExtensions
         services.AddOptions<CoordinatorOptions>().BindConfiguration(CoordinatorOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinatorOptions>, CoordinatorOptionsValidator>());
 
+        services.TryAddSingleton<Api.Health.ReadinessWarnings>();
         services.AddSingleton<CoordinatorDatabase>();
         services.AddHostedService(provider => provider.GetRequiredService<CoordinatorDatabase>());
         services.AddSingleton(provider => provider.GetRequiredService<CoordinatorDatabase>().DataSource);

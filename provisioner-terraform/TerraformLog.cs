@@ -36,4 +36,10 @@ internal static partial class TerraformLog
 
     [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Could not read the module manifest {Path}")]
     public static partial void ModulesUnreadable(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "{Description}")]
+    public static partial void SandboxReady(ILogger logger, string description);
+
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Warning, Message = "{Description}")]
+    public static partial void SandboxUnavailable(ILogger logger, string description);
 }

@@ -1,3 +1,5 @@
+using Provisioning.Terraform.Sandbox;
+
 namespace Provisioning.Terraform;
 
 /// <summary>
@@ -54,6 +56,18 @@ public sealed class TerraformOptions
     /// <c>*</c> matches a prefix). <c>PROVISIONING_*</c> is always removed. Default: empty.
     /// </summary>
     public IList<string> StripEnvironmentVariables { get; } = new List<string>();
+
+    /// <summary>
+    /// Whether every Terraform command runs in a bubblewrap sandbox that hides the daemon's machine (its home, other
+    /// jobs, its environment, its processes) from templates: <see cref="TerraformSandboxMode.None"/>,
+    /// <see cref="TerraformSandboxMode.Bubblewrap"/> (required: the provisioner does not start without it) or
+    /// <see cref="TerraformSandboxMode.Auto"/> (used when it works, else a warning). Default: none; the daemon built into
+    /// <c>provisioning server</c> uses auto. See <c>docs/decisions/0005-built-in-daemon-isolation.md</c>.
+    /// </summary>
+    public TerraformSandboxMode Sandbox { get; set; } = TerraformSandboxMode.None;
+
+    /// <summary>The bubblewrap executable for <see cref="Sandbox"/>. Default: none (<c>bwrap</c> on PATH).</summary>
+    public string? BubblewrapPath { get; set; }
 
     /// <summary>The plugin cache shared by all runs (<c>TF_PLUGIN_CACHE_DIR</c>).</summary>
     public string PluginCacheDirectory => Path.Combine(CacheDirectory, "plugins");

@@ -93,6 +93,17 @@ public sealed class TerraformOptionsValidator : IValidateOptions<TerraformOption
             }
         }
 
+        if (!Enum.IsDefined(options.Sandbox))
+        {
+            failures.Add($"Terraform:Sandbox '{options.Sandbox}' is not a sandbox mode: use none, bubblewrap or auto.");
+        }
+
+        if (options.BubblewrapPath is { } bwrap && (string.IsNullOrWhiteSpace(bwrap) || !Path.IsPathFullyQualified(bwrap)))
+        {
+            // A missing file is not refused here: the sandbox check reports it (auto mode then warns and runs unsandboxed).
+            failures.Add($"Terraform:BubblewrapPath '{bwrap}' is not an absolute path: give the bwrap executable's full path, or remove the setting to use bwrap from PATH.");
+        }
+
         foreach (var name in options.StripEnvironmentVariables)
         {
             if (string.IsNullOrWhiteSpace(name) || name.Contains('=', StringComparison.Ordinal) || name.IndexOf('*', StringComparison.Ordinal) is var star && star >= 0 && star != name.Length - 1)

@@ -9,6 +9,7 @@ using Provisioning.Sdk.Provisioners;
 using Provisioning.Terraform.Binaries;
 using Provisioning.Terraform.Execution;
 using Provisioning.Terraform.Hcl;
+using Provisioning.Terraform.Sandbox;
 using Provisioning.Terraform.State;
 
 using ProtocolLogLevel = Provisioning.Sdk.Protocol.LogLevel;
@@ -32,6 +33,7 @@ public sealed class TerraformProvisioner : IProvisioner
     private readonly TerraformBinaryResolver _resolver;
     private readonly ILogger<TerraformProvisioner> _logger;
     private readonly Lazy<string?> _cliConfigFile;
+    private readonly Lazy<Task<(BubblewrapSandbox? Sandbox, TerraformSandboxStatus Status)>> _sandbox;
     private readonly StateConverter _converter = new();
     private readonly TerraformModuleReader _moduleReader = new();
 
@@ -45,6 +47,22 @@ public sealed class TerraformProvisioner : IProvisioner
         _resolver = resolver;
         _logger = logger;
         _cliConfigFile = new Lazy<string?>(WriteCliConfigFile);
+        _sandbox = new Lazy<Task<(BubblewrapSandbox?, TerraformSandboxStatus)>>(ResolveSandboxAsync);
+    }
+
+    /// <summary>
+    /// Checks the sandbox once (bubblewrap's self-test) and says how Terraform runs. Throws
+    /// <see cref="TerraformSandboxException"/> when <see cref="TerraformOptions.Sandbox"/> requires a sandbox that does not work.
+    /// </summary>
+    public async Task<TerraformSandboxStatus> CheckSandboxAsync(CancellationToken cancellationToken = default)
+    {
+        var (_, status) = await _sandbox.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (status.Mode == TerraformSandboxMode.Bubblewrap && !status.Isolated)
+        {
+            throw new TerraformSandboxException(status.Description);
+        }
+
+        return status;
     }
 
     public Task<ParseComplete> ParseAsync(ProvisionerSession session, ParseRequest request, CancellationToken cancellationToken = default)
@@ -236,6 +254,8 @@ public sealed class TerraformProvisioner : IProvisioner
     {
         var threshold = TerraformEnvironment.ParseLogThreshold(session.Config.ProvisionerLogLevel);
         var binary = await _resolver.ResolveAsync(cancellationToken).ConfigureAwait(false);
+        await CheckSandboxAsync(cancellationToken).ConfigureAwait(false);
+        var (sandbox, sandboxStatus) = await _sandbox.Value.ConfigureAwait(false);
         var authList = externalAuth.ToList();
         var environment = TerraformEnvironment.Build(
             _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value, threshold);
@@ -247,9 +267,35 @@ public sealed class TerraformProvisioner : IProvisioner
             _options.InterruptGracePeriod,
             (entry, token) => entry.Level >= threshold ? session.LogAsync(entry.Level, entry.Output, token) : ValueTask.CompletedTask,
             redactor,
-            _logger);
+            _logger,
+            sandbox,
+            _options);
         await cli.LogAsync(ProtocolLogLevel.Debug, $"Using {binary}", cancellationToken).ConfigureAwait(false);
+        if (sandboxStatus.Mode != TerraformSandboxMode.None)
+        {
+            // Said in every build of an auto-sandboxed daemon that has no sandbox, so template authors and admins see it too.
+            await cli.LogAsync(sandboxStatus.Isolated ? ProtocolLogLevel.Debug : ProtocolLogLevel.Warn, sandboxStatus.Description, cancellationToken).ConfigureAwait(false);
+        }
+
         return cli;
+    }
+
+    private async Task<(BubblewrapSandbox?, TerraformSandboxStatus)> ResolveSandboxAsync()
+    {
+        var resolved = await TerraformSandbox.ResolveAsync(_options, CancellationToken.None).ConfigureAwait(false);
+        if (resolved.Status.Mode != TerraformSandboxMode.None)
+        {
+            if (resolved.Status.Isolated)
+            {
+                TerraformLog.SandboxReady(_logger, resolved.Status.Description);
+            }
+            else
+            {
+                TerraformLog.SandboxUnavailable(_logger, resolved.Status.Description);
+            }
+        }
+
+        return resolved;
     }
 
     private async Task InitAsync(TerraformCli cli, CancellationToken cancellationToken)
@@ -301,7 +347,7 @@ public sealed class TerraformProvisioner : IProvisioner
             case OperationCanceledException when cancellationToken.IsCancellationRequested:
                 TerraformLog.OperationCanceled(_logger, operation);
                 return CanceledError;
-            case TerraformCommandException or TerraformBinaryException or TerraformInstallException or StateConversionException:
+            case TerraformCommandException or TerraformBinaryException or TerraformInstallException or StateConversionException or TerraformSandboxException:
                 TerraformLog.OperationFailed(_logger, operation, exception.Message);
                 return exception.Message;
             case JsonException:

@@ -1,3 +1,5 @@
+using Provisioning.Terraform.Sandbox;
+
 namespace Provisioning.Daemon;
 
 /// <summary>
@@ -45,6 +47,16 @@ public sealed class ProvisionerDaemonOptions
 
     /// <summary>The Terraform (or OpenTofu) executable (<c>--terraform-path</c>). Default: none (<c>terraform</c> on PATH).</summary>
     public string? TerraformPath { get; set; }
+
+    /// <summary>
+    /// Whether Terraform runs in a bubblewrap sandbox (<c>--sandbox none|bubblewrap|auto</c>); see
+    /// <c>docs/decisions/0005-built-in-daemon-isolation.md</c>. Default: none for a standalone daemon; the daemon built
+    /// into <c>provisioning server</c> uses auto.
+    /// </summary>
+    public TerraformSandboxMode Sandbox { get; set; } = TerraformSandboxMode.None;
+
+    /// <summary>The bubblewrap executable (<c>--bwrap-path</c>). Default: none (<c>bwrap</c> on PATH).</summary>
+    public string? BubblewrapPath { get; set; }
 
     /// <summary>Whether the daemon's own logs are JSON lines (<c>--log-json</c>). Default: false (human-readable).</summary>
     public bool LogJson { get; set; }

@@ -113,6 +113,16 @@ public sealed class ProvisionerDaemonOptionsValidator : IValidateOptions<Provisi
             failures.Add($"--terraform-path '{terraform}' does not exist: give the path of a terraform (or tofu) executable, or leave it out to use terraform from PATH.");
         }
 
+        if (!Enum.IsDefined(options.Sandbox))
+        {
+            failures.Add($"--sandbox '{options.Sandbox}' is not a sandbox mode: use none, bubblewrap or auto.");
+        }
+
+        if (options.BubblewrapPath is { } bwrap && !Path.IsPathFullyQualified(bwrap))
+        {
+            failures.Add($"--bwrap-path '{bwrap}' is not an absolute path: give the full path of bwrap, or leave it out to use bwrap from PATH.");
+        }
+
         CheckAddress(failures, "--metrics-address", options.MetricsAddress);
         CheckAddress(failures, "--health-address", options.HealthAddress);
 

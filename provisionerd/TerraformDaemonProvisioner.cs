@@ -39,7 +39,9 @@ public sealed class TerraformDaemonProvisioner : IDaemonProvisioner
     public async Task<string> CheckAsync(CancellationToken cancellationToken = default)
     {
         var binary = await _resolver.ResolveAsync(cancellationToken).ConfigureAwait(false);
-        return binary.ToString();
+        // A required sandbox that does not work stops the daemon here, before it takes a job it would run unsandboxed.
+        var sandbox = await _provisioner.CheckSandboxAsync(cancellationToken).ConfigureAwait(false);
+        return sandbox.Mode == Terraform.Sandbox.TerraformSandboxMode.None ? binary.ToString() : $"{binary}; {sandbox.Description}";
     }
 
     public IProvisionerConnection Connect(string workDirectory) =>

@@ -77,6 +77,31 @@ internal static partial class CliValues
         return $"{uri.Scheme}://{uri.Authority}";
     }
 
+    /// <summary>A sandbox mode for Terraform: <c>none</c>, <c>bubblewrap</c> or <c>auto</c>.</summary>
+    public static Provisioning.Terraform.Sandbox.TerraformSandboxMode ParseSandbox(string value, string flag)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.Trim().ToLowerInvariant() switch
+        {
+            "none" => Provisioning.Terraform.Sandbox.TerraformSandboxMode.None,
+            "bubblewrap" or "bwrap" => Provisioning.Terraform.Sandbox.TerraformSandboxMode.Bubblewrap,
+            "auto" => Provisioning.Terraform.Sandbox.TerraformSandboxMode.Auto,
+            _ => throw new FormatException($"{flag} '{value}' is not a sandbox mode: use none, bubblewrap or auto."),
+        };
+    }
+
+    /// <summary>Whether a PostgreSQL URL or connection string carries a password (only then is it a secret).</summary>
+    public static bool HasPassword(string postgresUrl)
+    {
+        ArgumentNullException.ThrowIfNull(postgresUrl);
+        if (postgresUrl.Contains("password", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return Uri.TryCreate(postgresUrl, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"(\d+(?:\.\d+)?)(ms|s|m|h|d)")]
     private static partial Regex DurationPart();
 

@@ -6,8 +6,8 @@ using Provisioning.Cli.Config;
 namespace Provisioning.Cli.Commands;
 
 /// <summary>
-/// <c>provisioning login URL [--token T]</c>: checks the token against the coordinator and stores both under
-/// $PROVISIONING_HOME. Without --token it uses PROVISIONING_SESSION_TOKEN, else the session file already there
+/// <c>provisioning login URL [--token T | --token-file PATH]</c>: checks the token against the coordinator and stores both
+/// under $PROVISIONING_HOME. Without them it uses PROVISIONING_SESSION_TOKEN (or _FILE), else the session file already there
 /// (the one `provisioning server` writes for its admin on this machine).
 /// </summary>
 internal static class LoginCommand
@@ -15,15 +15,14 @@ internal static class LoginCommand
     public static Command Create()
     {
         var url = new Argument<string>("url") { Description = "The coordinator's URL, e.g. http://127.0.0.1:3000." };
-        var token = new Option<string?>("--token") { Description = $"An API token (default: ${CliConfig.TokenVariable}, else {CliConfig.SessionFile})." };
-        var command = new Command("login", "Log in to a coordinator: store its URL and a session token under $PROVISIONING_HOME.") { url, token };
+        var token = new SecretOption("--token", CliConfig.TokenVariable, $"An API token (default: ${CliConfig.TokenVariable}, else {CliConfig.SessionFile}).");
+        var command = new Command("login", "Log in to a coordinator: store its URL and a session token under $PROVISIONING_HOME.") { url, token.Value, token.File };
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
                 var address = CliConfig.ParseUrl(parse.GetValue(url)!);
-                var secret = parse.GetValue(token)
-                    ?? (Environment.GetEnvironmentVariable(CliConfig.TokenVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null)
+                var secret = token.Resolve(parse, Console.Error)
                     ?? (File.Exists(CliConfig.SessionFile) ? (await File.ReadAllTextAsync(CliConfig.SessionFile, cancellationToken).ConfigureAwait(false)).Trim() : null);
                 if (string.IsNullOrEmpty(secret))
                 {

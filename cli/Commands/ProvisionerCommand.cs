@@ -24,8 +24,8 @@ internal static class ProvisionerCommand
     private static Command CreateStart()
     {
         var url = Env(new Option<string?>("--url") { Description = "The coordinator's URL (its REST address; the daemon asks it for the gRPC address) or its gRPC address." }, CliConfig.UrlVariable);
-        var key = Env(new Option<string?>("--key") { Description = "A provisioner key (from `provisioning provisioner keys create`)." }, "PROVISIONING_PROVISIONER_KEY");
-        var psk = Env(new Option<string?>("--psk") { Description = "The coordinator's pre-shared key (its --provisioner-psk), instead of --key." }, "PROVISIONING_PROVISIONER_PSK");
+        var key = new SecretOption("--key", "PROVISIONING_PROVISIONER_KEY", "A provisioner key (from `provisioning provisioner keys create`).");
+        var psk = new SecretOption("--psk", "PROVISIONING_PROVISIONER_PSK", "The coordinator's pre-shared key (its --provisioner-psk), instead of --key.");
         var tags = CliCommon.KeyValueOption("--tag", "A tag key=value this daemon offers (repeatable); refused with --key, whose tags apply.");
         var name = Env(new Option<string?>("--name") { Description = "The daemon's name, unique in the fleet (default: the host name)." }, "PROVISIONING_PROVISIONER_NAME");
         var slots = new Option<int>("--slots") { Description = "How many jobs run at once (1..64). [env: PROVISIONING_PROVISIONER_SLOTS]", DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("PROVISIONING_PROVISIONER_SLOTS"), out var n) ? n : 1 };
@@ -34,19 +34,27 @@ internal static class ProvisionerCommand
         var logJson = new Option<bool>("--log-json") { Description = "Log JSON lines. [env: PROVISIONING_LOG_JSON]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PROVISIONING_LOG_JSON") is "1" or "true" };
         var metrics = Env(new Option<string?>("--metrics-address") { Description = "Serve Prometheus /metrics here, e.g. 127.0.0.1:2112 (default: off)." }, "PROVISIONING_METRICS_ADDRESS");
         var health = Env(new Option<string?>("--health-address") { Description = "Serve /healthz and /readyz here, e.g. 0.0.0.0:8080 (default: off)." }, "PROVISIONING_HEALTH_ADDRESS");
+        var sandbox = Env(new Option<string?>("--sandbox") { Description = "Run Terraform in a bubblewrap sandbox that hides this machine from templates: none (default), bubblewrap (required), auto (when it works)." }, "PROVISIONING_SANDBOX");
+        var bwrapPath = Env(new Option<string?>("--bwrap-path") { Description = "The bubblewrap executable (default: bwrap on PATH)." }, "PROVISIONING_BWRAP_PATH");
         var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish); Ctrl+C cancels running jobs gracefully.")
         {
-            url, key, psk, tags, name, slots, cacheDir, terraformPath, logJson, metrics, health,
+            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, logJson, metrics, health, sandbox, bwrapPath,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             Uri coordinator;
             Dictionary<string, string> tagValues;
+            string? keyValue;
+            string? pskValue;
+            Terraform.Sandbox.TerraformSandboxMode sandboxMode;
             try
             {
                 var given = parse.GetValue(url) ?? throw new CliException($"Name the coordinator: --url http://host:3000 (or set {CliConfig.UrlVariable}).", 2);
+                keyValue = key.Resolve(parse, Console.Error);
+                pskValue = psk.Resolve(parse, Console.Error);
+                sandboxMode = CliValues.ParseSandbox(parse.GetValue(sandbox) ?? "none", "--sandbox");
                 tagValues = CliCommon.ParsePairs(parse.GetValue(tags), "--tag");
-                if (tagValues.Count > 0 && !string.IsNullOrEmpty(parse.GetValue(key)))
+                if (tagValues.Count > 0 && !string.IsNullOrEmpty(keyValue))
                 {
                     throw new CliException("--tag cannot be used with --key: a provisioner key carries its tags (create the key with --tag instead).", 2);
                 }
@@ -58,6 +66,11 @@ internal static class ProvisionerCommand
                 await Console.Error.WriteLineAsync("error: " + exception.Message).ConfigureAwait(false);
                 return exception.ExitCode;
             }
+            catch (FormatException exception)
+            {
+                await Console.Error.WriteLineAsync("error: " + exception.Message).ConfigureAwait(false);
+                return 2;
+            }
 
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -66,8 +79,8 @@ internal static class ProvisionerCommand
             builder.AddProvisionerDaemon(options =>
             {
                 options.CoordinatorUrl = coordinator;
-                options.ProvisionerKey = parse.GetValue(key);
-                options.PreSharedKey = parse.GetValue(psk);
+                options.ProvisionerKey = keyValue;
+                options.PreSharedKey = pskValue;
                 foreach (var (tagKey, value) in tagValues)
                 {
                     options.Tags[tagKey] = value;
@@ -80,6 +93,8 @@ internal static class ProvisionerCommand
                 options.LogJson = parse.GetValue(logJson);
                 options.MetricsAddress = parse.GetValue(metrics);
                 options.HealthAddress = parse.GetValue(health);
+                options.Sandbox = sandboxMode;
+                options.BubblewrapPath = parse.GetValue(bwrapPath);
             });
             using var host = builder.Build();
             try

@@ -12,15 +12,22 @@ using Microsoft.Extensions.Options;
 
 using Provisioning.Coordinator;
 using Provisioning.Coordinator.Api;
+using Provisioning.Coordinator.Api.Health;
+using Provisioning.Cli.Config;
 using Provisioning.Daemon;
 using Provisioning.Daemon.Hosting;
+using Provisioning.Terraform;
+using Provisioning.Terraform.Sandbox;
 
 namespace Provisioning.Cli.Commands;
 
 /// <summary>
 /// <c>provisioning server</c>: runs the coordinator (REST API, daemon gRPC service, queue) with the built-in
 /// PostgreSQL unless --postgres-url is given. Every flag can also be set as a PROVISIONING_* environment
-/// variable (the flag wins). Ctrl+C (SIGINT) or SIGTERM stops it cleanly, the built-in PostgreSQL last.
+/// variable (the flag wins); secrets also from a file (<c>--provisioner-psk-file</c>, <c>--postgres-url-file</c>).
+/// Ctrl+C (SIGINT) or SIGTERM stops it cleanly, the built-in PostgreSQL last. The built-in daemon runs Terraform in a
+/// bubblewrap sandbox, so templates cannot read the server's secrets (<c>docs/decisions/0005-built-in-daemon-isolation.md</c>);
+/// where that is impossible it says so at start and in <c>/readyz</c>.
 /// </summary>
 internal static class ServerCommand
 {
@@ -30,22 +37,26 @@ internal static class ServerCommand
     {
         var httpAddress = Flag("--http-address", "PROVISIONING_HTTP_ADDRESS", "Where the REST API listens (host:port).", "127.0.0.1:3000");
         var grpcAddress = Flag("--grpc-address", "PROVISIONING_GRPC_ADDRESS", "Where daemons connect over cleartext gRPC (HTTP/2 only); default: the HTTP port + 1.", null);
-        var postgresUrl = Flag("--postgres-url", "PROVISIONING_POSTGRES_URL", "PostgreSQL to use (postgres://user:pass@host:5432/db); default: the built-in one under $PROVISIONING_HOME.", null);
+        var postgresUrl = new SecretOption("--postgres-url", "PROVISIONING_POSTGRES_URL", "PostgreSQL to use (postgres://user:pass@host:5432/db); default: the built-in one under $PROVISIONING_HOME.", CliValues.HasPassword);
         var maxUploadSize = Flag("--max-upload-size", "PROVISIONING_MAX_UPLOAD_SIZE", "Largest template or state accepted (e.g. 64MiB).", "64MiB");
         var jobHangTimeout = Flag("--job-hang-timeout", "PROVISIONING_JOB_HANG_TIMEOUT", "A running job without a heartbeat for this long fails as hung.", "5m");
         var jobPendingTimeout = Flag("--job-pending-timeout", "PROVISIONING_JOB_PENDING_TIMEOUT", "A job no daemon took for this long fails.", "30m");
         var jobLogRetention = Flag("--job-log-retention", "PROVISIONING_JOB_LOG_RETENTION", "Logs of jobs that ended longer ago are deleted (0s keeps them forever).", "30d");
-        var provisionerPsk = Flag("--provisioner-psk", "PROVISIONING_PROVISIONER_PSK", "Pre-shared key daemons may authenticate with (at least 16 characters); default: provisioner keys only.", null);
+        var provisionerPsk = new SecretOption("--provisioner-psk", "PROVISIONING_PROVISIONER_PSK", "Pre-shared key daemons may authenticate with (at least 16 characters); default: provisioner keys only.");
         var provisionerDaemons = Flag("--provisioner-daemons", "PROVISIONING_PROVISIONER_DAEMONS", "Job slots of the provisioner daemon run inside the server (0 to 64; 0: none, jobs need external daemons).", "3");
+        var provisionerSandbox = Flag("--provisioner-sandbox", "PROVISIONING_PROVISIONER_SANDBOX", "How the built-in daemon isolates templates from the server: auto (bubblewrap when it works, else a warning), bubblewrap (required), none.", "auto");
+        var bwrapPath = Flag("--bwrap-path", "PROVISIONING_BWRAP_PATH", "The bubblewrap executable for the built-in daemon's sandbox (default: bwrap on PATH).", null);
 
         var command = new Command("server", "Run the coordinator: REST API, daemon gRPC service and job queue.")
         {
-            httpAddress, grpcAddress, postgresUrl, maxUploadSize, jobHangTimeout, jobPendingTimeout, jobLogRetention, provisionerPsk, provisionerDaemons,
+            httpAddress, grpcAddress, postgresUrl.Value, postgresUrl.File, maxUploadSize, jobHangTimeout, jobPendingTimeout, jobLogRetention,
+            provisionerPsk.Value, provisionerPsk.File, provisionerDaemons, provisionerSandbox, bwrapPath,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CoordinatorOptions options;
             int daemonSlots;
+            TerraformOptions sandbox;
             try
             {
                 var http = CliValues.ParseAddress(parse.GetValue(httpAddress)!);
@@ -53,21 +64,32 @@ internal static class ServerCommand
                 {
                     HttpAddress = http,
                     GrpcAddress = parse.GetValue(grpcAddress) is { Length: > 0 } grpc ? CliValues.ParseAddress(grpc) : NextPort(http),
-                    PostgresUrl = parse.GetValue(postgresUrl),
+                    PostgresUrl = postgresUrl.Resolve(parse, Console.Error),
                     MaxUploadBytes = CliValues.ParseSize(parse.GetValue(maxUploadSize)!),
                     JobHangTimeout = CliValues.ParseDuration(parse.GetValue(jobHangTimeout)!),
                     JobPendingTimeout = CliValues.ParseDuration(parse.GetValue(jobPendingTimeout)!),
                     JobLogRetention = CliValues.ParseDuration(parse.GetValue(jobLogRetention)!),
-                    ProvisionerPsk = parse.GetValue(provisionerPsk),
+                    ProvisionerPsk = provisionerPsk.Resolve(parse, Console.Error),
+                };
+                sandbox = new TerraformOptions
+                {
+                    Sandbox = CliValues.ParseSandbox(parse.GetValue(provisionerSandbox)!, "--provisioner-sandbox"),
+                    BubblewrapPath = parse.GetValue(bwrapPath) is { Length: > 0 } bwrap ? bwrap : null,
                 };
                 if (!int.TryParse(parse.GetValue(provisionerDaemons), NumberStyles.None, CultureInfo.InvariantCulture, out daemonSlots) || daemonSlots > ProvisionerDaemonOptions.MaxSlots)
                 {
                     throw new FormatException($"--provisioner-daemons '{parse.GetValue(provisionerDaemons)}' is not a number of slots from 0 to {ProvisionerDaemonOptions.MaxSlots}.");
                 }
             }
-            catch (Exception exception) when (exception is FormatException or OverflowException)
+            catch (Exception exception) when (exception is FormatException or OverflowException or CliException)
             {
                 await Console.Error.WriteLineAsync(exception.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            if (sandbox.BubblewrapPath is { } path && !Path.IsPathFullyQualified(path))
+            {
+                await Console.Error.WriteLineAsync($"--bwrap-path '{path}' is not an absolute path: give the full path of bwrap, or leave it out to use bwrap from PATH.").ConfigureAwait(false);
                 return 2;
             }
 
@@ -79,13 +101,33 @@ internal static class ServerCommand
                 return 2;
             }
 
-            return await RunAsync(options, daemonSlots, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(options, daemonSlots, sandbox, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(CoordinatorOptions options, int daemonSlots, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CoordinatorOptions options, int daemonSlots, TerraformOptions sandbox, CancellationToken cancellationToken)
     {
+        // Templates are code run by the built-in daemon inside this process's account: unless they run sandboxed, they can
+        // read this server's admin token, database password and data. Said before anything starts, and kept in /readyz.
+        var readinessWarnings = new ReadinessWarnings();
+        TerraformSandboxStatus? isolation = null;
+        if (daemonSlots > 0)
+        {
+            isolation = await TerraformSandbox.CheckAsync(sandbox, cancellationToken).ConfigureAwait(false);
+            if (!isolation.Isolated)
+            {
+                if (isolation.Mode == TerraformSandboxMode.Bubblewrap)
+                {
+                    await Console.Error.WriteLineAsync("error: --provisioner-sandbox bubblewrap: " + isolation.Description).ConfigureAwait(false);
+                    return ProvisionerDaemonException.ProvisionerExitCode;
+                }
+
+                await Console.Error.WriteLineAsync("warning: built-in provisioner daemon: " + isolation.Description).ConfigureAwait(false);
+                readinessWarnings.Add("built-in provisioner daemon: " + isolation.Description);
+            }
+        }
+
         // The built-in daemon authenticates with the operator's PSK, else with one made up for this run only (never printed),
         // so that no credential has to be created before the first job runs.
         var userPsk = options.ProvisionerPsk;
@@ -107,6 +149,7 @@ internal static class ServerCommand
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Hangfire", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.AddSingleton(readinessWarnings);
         builder.AddCoordinator();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenOnCoordinatorAddresses(options));
         if (daemonSlots > 0)
@@ -124,6 +167,8 @@ internal static class ServerCommand
                 daemon.Slots = daemonSlots;
                 daemon.Name = "built-in@" + Environment.MachineName;
                 daemon.CacheDirectory = Path.Combine(options.HomeDirectory, "cache");
+                daemon.Sandbox = sandbox.Sandbox;
+                daemon.BubblewrapPath = sandbox.BubblewrapPath;
             });
         }
 
@@ -140,7 +185,7 @@ internal static class ServerCommand
         }
 
         var settings = app.Services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
-        PrintBanner(settings, userPsk, daemonSlots);
+        PrintBanner(settings, userPsk, daemonSlots, isolation);
 
         // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop.
         await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
@@ -152,7 +197,7 @@ internal static class ServerCommand
             : 0;
     }
 
-    private static void PrintBanner(CoordinatorOptions settings, string? userPsk, int daemonSlots)
+    private static void PrintBanner(CoordinatorOptions settings, string? userPsk, int daemonSlots, TerraformSandboxStatus? isolation)
     {
         var grpc = settings.HttpAddress.StartsWith("https:", StringComparison.OrdinalIgnoreCase) ? settings.HttpAddress : settings.GrpcAddress;
         var session = Path.Combine(settings.HomeDirectory, "session");
@@ -164,6 +209,7 @@ internal static class ServerCommand
             ? "(or start the server with --provisioner-psk and pass --psk instead of --key)"
             : "(or pass --psk with the pre-shared key this server was given)";
         var builtIn = daemonSlots > 0 ? $"built-in daemon with {daemonSlots} slot(s), untagged" : "none built in (--provisioner-daemons 0): start one below";
+        var sandboxed = isolation is null ? "no built-in daemon" : isolation.Isolated ? "templates run in a bubblewrap sandbox" : "NONE: templates can read this server's secrets (see the warning above)";
         Console.WriteLine($"""
 
             Provisioning coordinator is running.
@@ -171,6 +217,7 @@ internal static class ServerCommand
               Daemons (gRPC): {grpc}
               Database:       {database}
               Provisioners:   {builtIn}
+              Isolation:      {sandboxed}
               Admin token:    {session}  (written on the first start, readable by this user only)
                               log in on this machine with: provisioning login {settings.HttpAddress}
 

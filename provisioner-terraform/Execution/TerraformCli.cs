@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 
 using Provisioning.Sdk.Protocol;
 using Provisioning.Terraform.Binaries;
+using Provisioning.Terraform.Sandbox;
 
 namespace Provisioning.Terraform.Execution;
 
@@ -16,6 +17,7 @@ namespace Provisioning.Terraform.Execution;
 /// Runs Terraform commands in one work directory. Canceling a run's token interrupts Terraform (SIGINT),
 /// so it can stop gracefully and write its state; if it has not exited after the grace period it is
 /// killed. Every command adds a stage timing; <c>-json</c> output is parsed into log entries as it comes.
+/// With a sandbox, each command runs inside it, with the same logs, interrupt, kill and timings.
 /// </summary>
 internal sealed class TerraformCli
 {
@@ -26,6 +28,8 @@ internal sealed class TerraformCli
     private readonly Func<TerraformLogEntry, CancellationToken, ValueTask> _log;
     private readonly SecretRedactor _redactor;
     private readonly ILogger _logger;
+    private readonly BubblewrapSandbox? _sandbox;
+    private readonly TerraformOptions? _options;
 
     public TerraformCli(
         TerraformBinary binary,
@@ -34,8 +38,17 @@ internal sealed class TerraformCli
         TimeSpan gracePeriod,
         Func<TerraformLogEntry, CancellationToken, ValueTask> log,
         SecretRedactor redactor,
-        ILogger logger)
+        ILogger logger,
+        BubblewrapSandbox? sandbox = null,
+        TerraformOptions? options = null)
     {
+        if (sandbox is not null && options is null)
+        {
+            throw new ArgumentException("A sandboxed run needs the Terraform options, which name the paths it may see.", nameof(options));
+        }
+
+        _sandbox = sandbox;
+        _options = options;
         _binary = binary;
         _workDirectory = workDirectory;
         _environment = environment;
@@ -136,9 +149,12 @@ internal sealed class TerraformCli
         var stdoutTarget = captured is not null
             ? PipeTarget.ToStringBuilder(captured, Encoding.UTF8)
             : PipeTarget.ToDelegate((line, token) => Emit(stdout!(line), token), Encoding.UTF8);
-        var command = ProcessGroup.Wrap(_binary.Path, arguments)
+        var sandboxEnvironment = _sandbox?.Environment(_environment, Environment.GetEnvironmentVariables());
+        var command = (_sandbox is null
+                ? ProcessGroup.Wrap(_binary.Path, arguments).WithEnvironmentVariables(_environment)
+                : ProcessGroup.Wrap(_sandbox.Executable, _sandbox.Wrap(_binary, _workDirectory, _options!, arguments, sandboxEnvironment!))
+                    .WithEnvironmentVariables(sandboxEnvironment!))
             .WithWorkingDirectory(_workDirectory)
-            .WithEnvironmentVariables(_environment)
             .WithValidation(CommandResultValidation.None)
             .WithStandardOutputPipe(stdoutTarget)
             .WithStandardErrorPipe(PipeTarget.ToDelegate((line, token) => Emit(stderr(line), token), Encoding.UTF8));
@@ -155,10 +171,30 @@ internal sealed class TerraformCli
         var processId = 0;
         try
         {
-            var task = command.ExecuteAsync(forceful.Token, cancellationToken);
+            // In a sandbox the started process is bubblewrap, which an interrupt would kill (taking Terraform down
+            // before it saved its state): the interrupt goes to Terraform itself, and CliWrap only kills.
+            var task = _sandbox is null
+                ? command.ExecuteAsync(forceful.Token, cancellationToken)
+                : command.ExecuteAsync(forceful.Token, CancellationToken.None);
             processId = task.ProcessId;
-            var result = await task.ConfigureAwait(false);
+            CancellationTokenRegistration interrupt = default;
+            if (_sandbox is not null)
+            {
+                var bubblewrap = processId;
+                var terraformPath = _binary.Path;
+                interrupt = cancellationToken.Register(() => _ = BubblewrapSandbox.InterruptAsync(bubblewrap, terraformPath, forceful.Token));
+            }
+
+            CommandResult result;
+            await using (interrupt.ConfigureAwait(false))
+            {
+                result = await task.ConfigureAwait(false);
+            }
+
             TerraformLog.CommandFinished(_logger, commandName, result.ExitCode, stopwatch.ElapsedMilliseconds);
+
+            // As CliWrap does for an interrupted process: a canceled run ends as canceled, whatever Terraform's exit code.
+            cancellationToken.ThrowIfCancellationRequested();
             succeeded = result.ExitCode == 0;
             return result.ExitCode;
         }

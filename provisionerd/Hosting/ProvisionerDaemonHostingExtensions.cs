@@ -55,6 +55,8 @@ public static class ProvisionerDaemonHostingExtensions
             {
                 terraform.TerraformPath ??= daemon.Value.TerraformPath;
                 terraform.CacheDirectory = daemon.Value.CacheDirectory;
+                terraform.Sandbox = daemon.Value.Sandbox;
+                terraform.BubblewrapPath ??= daemon.Value.BubblewrapPath;
             });
         builder.Services.TryAddSingleton<IDaemonProvisioner>(services => new TerraformDaemonProvisioner(
             services.GetRequiredService<TerraformProvisioner>(),

@@ -30,7 +30,7 @@ public class CliFleetFixture : IAsyncLifetime
 
     public string Url { get; private set; } = string.Empty;
 
-    /// <summary>What `provisioning server` printed so far.</summary>
+    /// <summary>What `provisioning server` printed so far (stdout and stderr).</summary>
     public string ServerOutput
     {
         get
@@ -44,6 +44,12 @@ public class CliFleetFixture : IAsyncLifetime
 
     /// <summary>Slots of the daemon inside the server (--provisioner-daemons); with 0 a standalone daemon is started with a key.</summary>
     protected virtual int BuiltInDaemonSlots => 0;
+
+    /// <summary>Further flags of `provisioning server`.</summary>
+    protected virtual IReadOnlyList<string> ExtraServerArguments => [];
+
+    /// <summary>Further environment variables of `provisioning server` only.</summary>
+    protected virtual IReadOnlyDictionary<string, string>? ServerEnvironment => null;
 
     public static string Executable => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "provisioning.exe" : "provisioning");
 
@@ -60,8 +66,8 @@ public class CliFleetFixture : IAsyncLifetime
         var (httpPort, grpcPort) = (FreePort(), FreePort());
         Url = $"http://127.0.0.1:{httpPort}";
         _server = Start(
-            ["server", "--http-address", $"127.0.0.1:{httpPort}", "--grpc-address", $"127.0.0.1:{grpcPort}", "--provisioner-daemons", BuiltInDaemonSlots.ToString(CultureInfo.InvariantCulture)],
-            null,
+            ["server", "--http-address", $"127.0.0.1:{httpPort}", "--grpc-address", $"127.0.0.1:{grpcPort}", "--provisioner-daemons", BuiltInDaemonSlots.ToString(CultureInfo.InvariantCulture), .. ExtraServerArguments],
+            ServerEnvironment,
             output: _serverOutput);
         using var timeout = new CancellationTokenSource(CommandTimeout);
         await WaitUntilReadyAsync(timeout.Token);
@@ -210,7 +216,16 @@ public class CliFleetFixture : IAsyncLifetime
                     }
                 }
             };
-            process.ErrorDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, line) =>
+            {
+                if (output is not null && line.Data is not null)
+                {
+                    lock (output)
+                    {
+                        output.AppendLine(line.Data);
+                    }
+                }
+            };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
         }

@@ -25,6 +25,7 @@ public sealed class TerraformFixture : IDisposable
             TerraformPath = TerraformRequirement.Require(),
             CacheDirectory = CacheDirectory,
             InterruptGracePeriod = gracePeriod ?? TimeSpan.FromSeconds(15),
+            Sandbox = Enum.Parse<Provisioning.Terraform.Sandbox.TerraformSandboxMode>(TerraformRequirement.SandboxMode, ignoreCase: true),
         };
         options.StripEnvironmentVariables.Add("TERRAFORM_TESTS_DAEMON_SECRET");
         return options;

@@ -56,6 +56,21 @@ public sealed class TerraformOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_SandboxSettingsInvalid_AreRefusedButAMissingBubblewrapIsNot()
+    {
+        var relative = new TerraformOptions { BubblewrapPath = "bin/bwrap", Sandbox = (Provisioning.Terraform.Sandbox.TerraformSandboxMode)42 };
+        var missing = new TerraformOptions { BubblewrapPath = "/nonexistent/bwrap", Sandbox = Provisioning.Terraform.Sandbox.TerraformSandboxMode.Auto };
+
+        var refused = new TerraformOptionsValidator().Validate(null, relative);
+        var accepted = new TerraformOptionsValidator().Validate(null, missing);
+
+        Assert.Contains(refused.Failures!, f => f.Contains("BubblewrapPath 'bin/bwrap' is not an absolute path", StringComparison.Ordinal));
+        Assert.Contains(refused.Failures!, f => f.Contains("Sandbox '42' is not a sandbox mode", StringComparison.Ordinal));
+        // A missing bubblewrap is the sandbox check's to report: auto then warns and runs, which a start failure would prevent.
+        Assert.True(accepted.Succeeded, string.Join(" ", accepted.Failures ?? []));
+    }
+
+    [Fact]
     public void Provisioner_InvalidOptions_FailsAtConstruction()
     {
         var options = new TerraformOptions { CacheDirectory = "" };

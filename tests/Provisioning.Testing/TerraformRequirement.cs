@@ -29,6 +29,12 @@ public static class TerraformRequirement
         return "";
     }
 
+    /// <summary>
+    /// The sandbox the Terraform and daemon tests run Terraform in: PROVISIONING_TEST_SANDBOX (none, bubblewrap, auto),
+    /// default none; CI runs them once more with bubblewrap, so logs, cancellation, timings and state are checked inside it.
+    /// </summary>
+    public static string SandboxMode => Environment.GetEnvironmentVariable("PROVISIONING_TEST_SANDBOX") is { Length: > 0 } mode ? mode : "none";
+
     private static string? FindOnPath()
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";

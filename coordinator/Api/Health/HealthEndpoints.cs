@@ -11,7 +11,10 @@ using Provisioning.Coordinator.Database;
 
 namespace Provisioning.Coordinator.Api.Health;
 
-/// <summary>/api/v1/buildinfo, and the unauthenticated probes /healthz (the process serves) and /readyz (database reachable, migrations applied).</summary>
+/// <summary>
+/// /api/v1/buildinfo, and the unauthenticated probes /healthz (the process serves) and /readyz (database reachable,
+/// migrations applied; "ready", then one "warning: …" line per <see cref="ReadinessWarnings"/> entry, which never fail readiness).
+/// </summary>
 internal static class HealthEndpoints
 {
     public static void MapBuildInfo(RouteGroupBuilder publicApi)
@@ -39,7 +42,7 @@ internal static class HealthEndpoints
         return new BuildInfoResponse(Version, grpc, settings.HttpAddress);
     }
 
-    private static async Task<IResult> ReadyAsync(CoordinatorDatabase database, CancellationToken cancellationToken)
+    private static async Task<IResult> ReadyAsync(CoordinatorDatabase database, ReadinessWarnings warnings, CancellationToken cancellationToken)
     {
         try
         {
@@ -48,7 +51,7 @@ internal static class HealthEndpoints
                 "SELECT scriptname FROM schemaversions", cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
             var missing = DatabaseMigrator.ScriptNames.Where(script => !applied.Contains(script)).ToList();
             return missing.Count == 0
-                ? TypedResults.Text("ready")
+                ? TypedResults.Text(string.Concat(["ready", .. warnings.All.Select(warning => "\nwarning: " + warning)]))
                 : TypedResults.Problem(detail: $"Migrations not applied yet: {string.Join(", ", missing)}.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready");
         }
         catch (Exception exception) when (exception is InvalidOperationException or Npgsql.NpgsqlException or TimeoutException)

@@ -83,6 +83,10 @@ public sealed class ServerCommandTests
     [InlineData("--max-upload-size", "10KB", "MaxUploadBytes")]
     [InlineData("--job-hang-timeout", "soon", "not a duration")]
     [InlineData("--http-address", "nowhere", "not a listen address")]
+    [InlineData("--provisioner-sandbox", "maybe", "not a sandbox mode")]
+    [InlineData("--bwrap-path", "bin/bwrap", "not an absolute path")]
+    [InlineData("--provisioner-psk-file", "/nonexistent/provisioning-tests/psk", "--provisioner-psk-file '/nonexistent/provisioning-tests/psk' cannot be read")]
+    [InlineData("--postgres-url-file", "/nonexistent/provisioning-tests/url", "--postgres-url-file '/nonexistent/provisioning-tests/url' cannot be read")]
     public async Task Server_InvalidFlag_ExitsWith2NamingTheProblemWithoutStarting(string flag, string value, string expected)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -100,6 +104,27 @@ public sealed class ServerCommandTests
 
         Assert.Equal(2, process.ExitCode);
         Assert.Contains(expected, errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Server_RequiredSandboxUnavailable_ExitsWith4BeforeStarting()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TestTimeout);
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "provisioning.exe" : "provisioning"))
+        {
+            ArgumentList = { "server", "--provisioner-sandbox", "bubblewrap", "--bwrap-path", "/nonexistent/provisioning-tests/bwrap" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+
+        var errors = await process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(4, process.ExitCode);
+        Assert.Contains("error: --provisioner-sandbox bubblewrap: Terraform cannot run: the bubblewrap sandbox is required", errors, StringComparison.Ordinal);
+        Assert.Contains("/nonexistent/provisioning-tests/bwrap", errors, StringComparison.Ordinal);
     }
 
     private static async Task WaitUntilReadyAsync(HttpClient client, Process process, CancellationToken cancellationToken)

@@ -41,6 +41,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
             ForceCancelTimeout = TimeSpan.FromSeconds(30),
             ShutdownTimeout = TimeSpan.FromSeconds(60),
+            Sandbox = Enum.Parse<Provisioning.Terraform.Sandbox.TerraformSandboxMode>(TerraformRequirement.SandboxMode, ignoreCase: true),
         };
         configure?.Invoke(options);
         var terraform = new TerraformOptions
@@ -48,6 +49,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
             TerraformPath = TerraformRequirement.Require(),
             CacheDirectory = terraformCache,
             InterruptGracePeriod = TimeSpan.FromSeconds(10),
+            Sandbox = options.Sandbox,
         };
         provisioner ??= TerraformDaemonProvisioner.Create(terraform, NullLoggerFactory.Instance);
         var daemon = new ProvisionerDaemon(options, provisioner, new TestOutputLogger<ProvisionerDaemon>());

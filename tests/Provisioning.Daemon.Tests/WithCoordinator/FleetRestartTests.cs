@@ -9,10 +9,11 @@ public sealed class FleetRestartTests(TerraformCacheFixture terraform)
     [Fact(Timeout = 240_000)]
     public async Task Build_CoordinatorRestartedMidBuild_CompletesWithItsStateAndLogs()
     {
-        // Arrange: a build whose second resource marks (in a file) that it printed its last line; the
-        // coordinator stays down until then, so that line and the build's end happen while it is away.
+        // Arrange: a build whose second resource marks (in a file in its work directory, which a sandboxed Terraform
+        // can write too) that it printed its last line; the coordinator stays down until then, so that line and the
+        // build's end happen while it is away.
         var cancellationToken = TestContext.Current.CancellationToken;
-        var marker = Path.Combine(Path.GetTempPath(), "provisioning-fleet-restart-" + Guid.NewGuid().ToString("N")[..12]);
+        var markerName = "provisioning-fleet-restart-" + Guid.NewGuid().ToString("N")[..12];
         await using var coordinator = await FleetCoordinator.StartAsync(cancellationToken: cancellationToken);
         var tags = FleetTests.UniqueTags();
         var (template, workspace) = (FleetCoordinator.UniqueName("restart"), FleetCoordinator.UniqueName("ws"));
@@ -29,7 +30,7 @@ public sealed class FleetRestartTests(TerraformCacheFixture terraform)
               depends_on = [terraform_data.before]
               input      = "across"
               provisioner "local-exec" {
-                command = "echo across begins; sleep 4; echo across ends; touch {{marker}}"
+                command = "echo across begins; sleep 4; echo across ends; touch {{markerName}}"
               }
             }
             """, tags, cancellationToken);
@@ -43,15 +44,10 @@ public sealed class FleetRestartTests(TerraformCacheFixture terraform)
 
         // Act: stop the coordinator (and its PostgreSQL) mid-build, then start it again on the same home and ports.
         await coordinator.StopAsync();
-        Assert.False(File.Exists(marker), "The long step ended before the coordinator had stopped; the test proves nothing about a restart.");
-        try
-        {
-            await Eventually.HoldsAsync(() => File.Exists(marker), "the long step ended while the coordinator was down", TimeSpan.FromSeconds(60), cancellationToken);
-        }
-        finally
-        {
-            File.Delete(marker);
-        }
+        bool MarkerExists() => Directory.Exists(daemon.Options.JobsDirectory)
+            && Directory.EnumerateFiles(daemon.Options.JobsDirectory, markerName, SearchOption.AllDirectories).Any();
+        Assert.False(MarkerExists(), "The long step ended before the coordinator had stopped; the test proves nothing about a restart.");
+        await Eventually.HoldsAsync(MarkerExists, "the long step ended while the coordinator was down", TimeSpan.FromSeconds(60), cancellationToken);
 
         await coordinator.StartAgainAsync(cancellationToken);
         var ended = await coordinator.WaitForEndAsync(job, cancellationToken);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 using Provisioning.Terraform.Binaries;
 using Provisioning.Terraform.Execution;
+using Provisioning.Terraform.Sandbox;
 
 namespace Provisioning.Terraform.Tests.Execution;
 
@@ -12,8 +13,10 @@ public sealed class TerraformCliTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("provisioning-cli-").FullName;
 
-    [Fact(Timeout = 60_000)]
-    public async Task RunLoggedAsync_ProcessIgnoresInterrupt_IsKilledAfterTheGracePeriod()
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunLoggedAsync_ProcessIgnoresInterrupt_IsKilledAfterTheGracePeriod(bool sandboxed)
     {
         var script = Binaries.FakeTerraform.Write(_directory, "terraform", """
             #!/bin/sh
@@ -29,7 +32,7 @@ public sealed class TerraformCliTests : IDisposable
             entries.Add(entry);
             started.TrySetResult();
             return ValueTask.CompletedTask;
-        });
+        }, sandboxed ? await RequireSandboxAsync() : null);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
 
         var run = cli.RunLoggedAsync("init", ["init"], cancel.Token);
@@ -47,8 +50,49 @@ public sealed class TerraformCliTests : IDisposable
         Assert.Equal(("init", "terraform init", Sdk.Protocol.TimingState.Failed), (timing.Stage, timing.Action, timing.State));
     }
 
-    [Fact]
-    public async Task RunLoggedAsync_FailureWithoutDiagnostics_SaysExitCode()
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunLoggedAsync_InterruptHandled_TerraformItselfGetsTheInterruptAndTheRunEndsCanceled(bool sandboxed)
+    {
+        // What real Terraform does on SIGINT: say so, stop, exit non-zero. In a sandbox the interrupt must reach this
+        // process, not bubblewrap (which would die and take it down with a kill).
+        var script = Binaries.FakeTerraform.Write(_directory, "terraform", """
+            #!/bin/sh
+            trap 'echo "{\"@level\":\"info\",\"@message\":\"interrupt received\",\"type\":\"log\"}"; exit 1' INT
+            echo '{"@level":"info","@message":"working","type":"log"}'
+            sleep 40 >/dev/null 2>&1 &
+            wait
+            """);
+        var entries = new List<TerraformLogEntry>();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cli = CreateCli(script, TimeSpan.FromSeconds(30), (entry, _) =>
+        {
+            lock (entries)
+            {
+                entries.Add(entry);
+            }
+
+            started.TrySetResult();
+            return ValueTask.CompletedTask;
+        }, sandboxed ? await RequireSandboxAsync() : null);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var run = cli.RunLoggedAsync("apply", ["apply"], cancel.Token);
+        await started.Task.WaitAsync(TestContext.Current.CancellationToken);
+        await cancel.CancelAsync();
+        var canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+
+        Assert.Equal(cancel.Token, canceled.CancellationToken);
+        Assert.Equal(["working", "interrupt received"], entries.Select(entry => entry.Output));
+        var timing = Assert.Single(cli.Timings.ToList());
+        Assert.Equal(("apply", "terraform apply", Sdk.Protocol.TimingState.Failed), (timing.Stage, timing.Action, timing.State));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunLoggedAsync_FailureWithoutDiagnostics_SaysExitCode(bool sandboxed)
     {
         var script = Binaries.FakeTerraform.Write(_directory, "terraform", "#!/bin/sh\necho 'plain failure' >&2\nexit 7\n");
         var entries = new List<TerraformLogEntry>();
@@ -56,7 +100,7 @@ public sealed class TerraformCliTests : IDisposable
         {
             entries.Add(entry);
             return ValueTask.CompletedTask;
-        });
+        }, sandboxed ? await RequireSandboxAsync() : null);
 
         var exception = await Assert.ThrowsAsync<TerraformCommandException>(() => cli.RunLoggedAsync("plan", ["plan"], TestContext.Current.CancellationToken));
 
@@ -68,7 +112,15 @@ public sealed class TerraformCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private TerraformCli CreateCli(string script, TimeSpan grace, Func<TerraformLogEntry, CancellationToken, ValueTask> log) =>
+    private static async Task<BubblewrapSandbox> RequireSandboxAsync()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "bubblewrap is Linux only.");
+        var (sandbox, reason) = await BubblewrapSandbox.ProbeAsync(null, TestContext.Current.CancellationToken);
+        Assert.True(sandbox is not null, "The sandboxed case needs bubblewrap: " + reason);
+        return sandbox;
+    }
+
+    private TerraformCli CreateCli(string script, TimeSpan grace, Func<TerraformLogEntry, CancellationToken, ValueTask> log, BubblewrapSandbox? sandbox = null) =>
         new(
             new TerraformBinary(script, new Version(1, 11, 4), TerraformFlavor.Terraform, "linux_amd64"),
             _directory,
@@ -76,5 +128,7 @@ public sealed class TerraformCliTests : IDisposable
             grace,
             log,
             SecretRedactor.None,
-            NullLogger.Instance);
+            NullLogger.Instance,
+            sandbox,
+            new TerraformOptions { CacheDirectory = Path.Combine(_directory, "cache") });
 }

@@ -14,7 +14,9 @@ namespace Provisioning.Terraform.Tests.Templates;
 
 /// <summary>
 /// templates/local as the daemon runs it: the packed template through an in-process session, real
-/// Terraform, and a real workspace process on this machine.
+/// Terraform, and a real workspace process on this machine. Always without a sandbox, whatever
+/// PROVISIONING_TEST_SANDBOX says: the template manages the daemon's own machine (a directory under its home, a
+/// process that outlives Terraform), which a sandbox hides on purpose (docs/decisions/0005-built-in-daemon-isolation.md).
 /// </summary>
 [Collection(TerraformCollection.Name)]
 public sealed class LocalTemplateTests(TerraformFixture fixture) : IDisposable
@@ -30,12 +32,19 @@ public sealed class LocalTemplateTests(TerraformFixture fixture) : IDisposable
 
     private string PidFile => Path.Combine(WorkspaceDirectory, ".provisioning", "workspace.pid");
 
+    private TerraformProvisioner CreateUnsandboxedProvisioner()
+    {
+        var options = fixture.CreateOptions();
+        options.Sandbox = Provisioning.Terraform.Sandbox.TerraformSandboxMode.None;
+        return fixture.CreateProvisioner(options);
+    }
+
     [Fact(Timeout = 240_000)]
     public async Task LocalTemplate_StartStopStartDelete_ManagesDirectoryAndProcess()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "The test reads /proc to identify the workspace process.");
         var cancellationToken = TestContext.Current.CancellationToken;
-        var connection = new InProcessProvisionerConnection(fixture.CreateProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
+        var connection = new InProcessProvisionerConnection(CreateUnsandboxedProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
         var (archive, _) = await new TemplateArchiveWriter().PackToBytesAsync(TemplateDirectory, cancellationToken);
 
         // Parse
@@ -92,7 +101,7 @@ public sealed class LocalTemplateTests(TerraformFixture fixture) : IDisposable
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "The test reads /proc to identify the workspace process.");
         var cancellationToken = TestContext.Current.CancellationToken;
-        var connection = new InProcessProvisionerConnection(fixture.CreateProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
+        var connection = new InProcessProvisionerConnection(CreateUnsandboxedProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
         var (archive, _) = await new TemplateArchiveWriter().PackToBytesAsync(TemplateDirectory, cancellationToken);
         var start = await BuildAsync(connection, archive, ByteString.Empty, WorkspaceTransition.Start, 1, cancellationToken);
         var firstPid = RecordedPid(start.State);
@@ -122,7 +131,7 @@ public sealed class LocalTemplateTests(TerraformFixture fixture) : IDisposable
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "The test reads /proc to identify the workspace process.");
         var cancellationToken = TestContext.Current.CancellationToken;
-        var connection = new InProcessProvisionerConnection(fixture.CreateProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
+        var connection = new InProcessProvisionerConnection(CreateUnsandboxedProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
         var (archive, _) = await new TemplateArchiveWriter().PackToBytesAsync(TemplateDirectory, cancellationToken);
         var start = await BuildAsync(connection, archive, ByteString.Empty, WorkspaceTransition.Start, 1, cancellationToken);
         var pid = RecordedPid(start.State);
@@ -142,7 +151,7 @@ public sealed class LocalTemplateTests(TerraformFixture fixture) : IDisposable
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "The test reads /proc to identify the workspace process.");
         var cancellationToken = TestContext.Current.CancellationToken;
-        var connection = new InProcessProvisionerConnection(fixture.CreateProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
+        var connection = new InProcessProvisionerConnection(CreateUnsandboxedProvisioner(), logger: NullLogger<ProvisionerSessionHost>.Instance);
         var (archive, _) = await new TemplateArchiveWriter().PackToBytesAsync(TemplateDirectory, cancellationToken);
         var start = await BuildAsync(connection, archive, ByteString.Empty, WorkspaceTransition.Start, 1, cancellationToken);
         var firstPid = RecordedPid(start.State);

@@ -1,0 +1,14 @@
+namespace Provisioning.Terraform.Sandbox;
+
+/// <summary>Whether Terraform runs in a sandbox that hides the daemon's host from templates (<c>docs/decisions/0005</c>).</summary>
+public enum TerraformSandboxMode
+{
+    /// <summary>Terraform runs as the daemon's user with the daemon's view of the machine (an external daemon on its own machine).</summary>
+    None,
+
+    /// <summary>Every Terraform command runs in a bubblewrap sandbox; the provisioner refuses to start when bubblewrap does not work.</summary>
+    Bubblewrap,
+
+    /// <summary>Bubblewrap when its self-test passes, otherwise no sandbox, with a warning naming the risk and the fix.</summary>
+    Auto,
+}
