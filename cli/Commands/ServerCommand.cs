@@ -32,6 +32,7 @@ internal static class ServerCommand
         var grpcAddress = Flag("--grpc-address", "PROVISIONING_GRPC_ADDRESS", "Where daemons connect over cleartext gRPC (HTTP/2 only); default: the HTTP port + 1.", null);
         var postgresUrl = Flag("--postgres-url", "PROVISIONING_POSTGRES_URL", "PostgreSQL to use (postgres://user:pass@host:5432/db); default: the built-in one under $PROVISIONING_HOME.", null);
         var maxUploadSize = Flag("--max-upload-size", "PROVISIONING_MAX_UPLOAD_SIZE", "Largest template or state accepted (e.g. 64MiB).", "64MiB");
+        var maxJobLogSize = Flag("--max-job-log-size", "PROVISIONING_MAX_JOB_LOG_SIZE", "Log output kept per job (e.g. 16MiB); past it lines are counted, not stored, and the log says how many were left out. The build never fails because of it.", "16MiB");
         var jobHangTimeout = Flag("--job-hang-timeout", "PROVISIONING_JOB_HANG_TIMEOUT", "A running job without a heartbeat for this long fails as hung.", "5m");
         var jobPendingTimeout = Flag("--job-pending-timeout", "PROVISIONING_JOB_PENDING_TIMEOUT", "A job no daemon took for this long fails.", "30m");
         var jobLogRetention = Flag("--job-log-retention", "PROVISIONING_JOB_LOG_RETENTION", "Logs of jobs that ended longer ago are deleted (0s keeps them forever).", "30d");
@@ -40,7 +41,7 @@ internal static class ServerCommand
 
         var command = new Command("server", "Run the coordinator: REST API, daemon gRPC service and job queue.")
         {
-            httpAddress, grpcAddress, postgresUrl, maxUploadSize, jobHangTimeout, jobPendingTimeout, jobLogRetention, provisionerPsk, provisionerDaemons,
+            httpAddress, grpcAddress, postgresUrl, maxUploadSize, maxJobLogSize, jobHangTimeout, jobPendingTimeout, jobLogRetention, provisionerPsk, provisionerDaemons,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -55,6 +56,7 @@ internal static class ServerCommand
                     GrpcAddress = parse.GetValue(grpcAddress) is { Length: > 0 } grpc ? CliValues.ParseAddress(grpc) : NextPort(http),
                     PostgresUrl = parse.GetValue(postgresUrl),
                     MaxUploadBytes = CliValues.ParseSize(parse.GetValue(maxUploadSize)!),
+                    MaxJobLogBytes = CliValues.ParseSize(parse.GetValue(maxJobLogSize)!),
                     JobHangTimeout = CliValues.ParseDuration(parse.GetValue(jobHangTimeout)!),
                     JobPendingTimeout = CliValues.ParseDuration(parse.GetValue(jobPendingTimeout)!),
                     JobLogRetention = CliValues.ParseDuration(parse.GetValue(jobLogRetention)!),
@@ -97,6 +99,7 @@ internal static class ServerCommand
             [$"{CoordinatorOptions.SectionName}:{nameof(options.GrpcAddress)}"] = options.GrpcAddress,
             [$"{CoordinatorOptions.SectionName}:{nameof(options.PostgresUrl)}"] = options.PostgresUrl,
             [$"{CoordinatorOptions.SectionName}:{nameof(options.MaxUploadBytes)}"] = options.MaxUploadBytes.ToString(CultureInfo.InvariantCulture),
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.MaxJobLogBytes)}"] = options.MaxJobLogBytes.ToString(CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobHangTimeout)}"] = options.JobHangTimeout.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobPendingTimeout)}"] = options.JobPendingTimeout.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobLogRetention)}"] = options.JobLogRetention.ToString("c", CultureInfo.InvariantCulture),

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 
 using Npgsql;
 
+using Provisioning.Coordinator.Daemons;
 using Provisioning.Coordinator.Jobs;
 
 namespace Provisioning.Coordinator.Queueing;
@@ -129,6 +130,11 @@ public sealed class ProvisionerJobQueue
             await HangfireJobRows.EndAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
         }
 
+        if (changed && job.Status.IsTerminal())
+        {
+            await JobLogWriter.AppendOmittedSummaryAsync(connection, transaction, job.Id, cancellationToken).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return job;
     }
@@ -148,6 +154,7 @@ public sealed class ProvisionerJobQueue
             else
             {
                 await HangfireJobRows.EndAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
+                await JobLogWriter.AppendOmittedSummaryAsync(connection, transaction, job.Id, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -165,6 +172,7 @@ public sealed class ProvisionerJobQueue
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var reaped = await _ledger.ReapAsync(connection, transaction, hangTimeout, pendingTimeout, cancellationToken).ConfigureAwait(false);
         await HangfireJobRows.EndAsync(connection, transaction, reaped, cancellationToken).ConfigureAwait(false);
+        await JobLogWriter.AppendOmittedSummaryAsync(connection, transaction, [.. reaped.Select(job => job.Id)], cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return reaped;
     }
@@ -186,6 +194,7 @@ public sealed class ProvisionerJobQueue
 
             // Counted once: a repeated report changed nothing in the ledger and changes nothing here.
             await HangfireJobRows.EndAsync(connection, transaction, [completion.Job], cancellationToken).ConfigureAwait(false);
+            await JobLogWriter.AppendOmittedSummaryAsync(connection, transaction, completion.Job.Id, cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -280,11 +280,8 @@ internal sealed class JobRunner
         var stage = _stage;
         try
         {
-            return await session.SendAndWaitAsync(request, log =>
-            {
-                _reporter.Log(LogSource.Provisioner, log.Level, stage, log.Output);
-                return ValueTask.CompletedTask;
-            }, cancellationToken).ConfigureAwait(false);
+            // Awaited: a full log buffer holds the provisioner's output until the coordinator took it (invariant 5).
+            return await session.SendAndWaitAsync(request, log => _reporter.LogAsync(LogSource.Provisioner, log.Level, stage, log.Output), cancellationToken).ConfigureAwait(false);
         }
         catch (ProvisionerSessionException ex)
         {
