@@ -33,17 +33,20 @@ internal static class ProvisionerCommand
         var terraformPath = Env(new Option<string?>("--terraform-path") { Description = "The terraform (or tofu) executable (default: terraform on PATH)." }, "PROVISIONING_TERRAFORM_PATH");
         var logJson = new Option<bool>("--log-json") { Description = "Log JSON lines. [env: PROVISIONING_LOG_JSON]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PROVISIONING_LOG_JSON") is "1" or "true" };
         var metrics = Env(new Option<string?>("--metrics-address") { Description = "Serve Prometheus /metrics here, e.g. 127.0.0.1:2112 (default: off)." }, "PROVISIONING_METRICS_ADDRESS");
+        var drainTimeout = Env(new Option<string?>("--drain-timeout") { Description = "On SIGTERM, how long running jobs may finish before they are canceled gracefully and their states reported, e.g. 2h, 30m, 0s (default: 2h)." }, "PROVISIONING_DRAIN_TIMEOUT");
         var health = Env(new Option<string?>("--health-address") { Description = "Serve /healthz and /readyz here, e.g. 0.0.0.0:8080 (default: off)." }, "PROVISIONING_HEALTH_ADDRESS");
-        var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish); Ctrl+C cancels running jobs gracefully.")
+        var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish, within --drain-timeout); Ctrl+C cancels running jobs gracefully.")
         {
-            url, key, psk, tags, name, slots, cacheDir, terraformPath, logJson, metrics, health,
+            url, key, psk, tags, name, slots, cacheDir, terraformPath, logJson, metrics, health, drainTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             Uri coordinator;
             Dictionary<string, string> tagValues;
+            TimeSpan? drain;
             try
             {
+                drain = parse.GetValue(drainTimeout) is { Length: > 0 } givenDrain ? ParseDrainTimeout(givenDrain) : null;
                 var given = parse.GetValue(url) ?? throw new CliException($"Name the coordinator: --url http://host:3000 (or set {CliConfig.UrlVariable}).", 2);
                 tagValues = CliCommon.ParsePairs(parse.GetValue(tags), "--tag");
                 if (tagValues.Count > 0 && !string.IsNullOrEmpty(parse.GetValue(key)))
@@ -80,6 +83,10 @@ internal static class ProvisionerCommand
                 options.LogJson = parse.GetValue(logJson);
                 options.MetricsAddress = parse.GetValue(metrics);
                 options.HealthAddress = parse.GetValue(health);
+                if (drain is { } drainValue)
+                {
+                    options.DrainTimeout = drainValue;
+                }
             });
             using var host = builder.Build();
             try
@@ -100,6 +107,18 @@ internal static class ProvisionerCommand
             return Environment.ExitCode;
         });
         return command;
+    }
+
+    private static TimeSpan ParseDrainTimeout(string value)
+    {
+        try
+        {
+            return CliValues.ParseDuration(value);
+        }
+        catch (Exception exception) when (exception is FormatException or OverflowException)
+        {
+            throw new CliException($"--drain-timeout: {exception.Message}", 2);
+        }
     }
 
     /// <summary>

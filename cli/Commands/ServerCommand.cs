@@ -25,6 +25,8 @@ namespace Provisioning.Cli.Commands;
 internal static class ServerCommand
 {
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan BuiltInDrainTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan BuiltInDaemonShutdownTimeout = TimeSpan.FromSeconds(30);
 
     public static Command Create()
     {
@@ -127,6 +129,11 @@ internal static class ServerCommand
                 daemon.Slots = daemonSlots;
                 daemon.Name = "built-in@" + Environment.MachineName;
                 daemon.CacheDirectory = Path.Combine(options.HomeDirectory, "cache");
+
+                // The server stops as a whole: its daemon gets a short drain (reports it cannot deliver stay
+                // spooled under the cache and are sent at the next start), so a server stop stays within a minute or two.
+                daemon.DrainTimeout = BuiltInDrainTimeout;
+                daemon.ShutdownTimeout = BuiltInDaemonShutdownTimeout;
             });
         }
 

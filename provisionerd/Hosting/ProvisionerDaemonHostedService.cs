@@ -7,8 +7,8 @@ namespace Provisioning.Daemon.Hosting;
 
 /// <summary>
 /// Runs a <see cref="ProvisionerDaemon"/> under the generic host. The host's stop (SIGTERM) drains:
-/// no new jobs, running ones finish within the host's shutdown timeout, after which they are
-/// canceled. SIGINT (Ctrl+C) shuts down: running jobs are canceled gracefully and reported. A daemon
+/// no new jobs, running ones finish within <see cref="ProvisionerDaemonOptions.DrainTimeout"/>, after
+/// which they are canceled gracefully and reported (the host's shutdown timeout is raised to cover it). SIGINT (Ctrl+C) shuts down: running jobs are canceled gracefully and reported. A daemon
 /// that stops for good (refused credentials, unusable provisioner) stops the host with its exit code.
 /// </summary>
 public sealed partial class ProvisionerDaemonHostedService(
