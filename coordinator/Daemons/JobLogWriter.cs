@@ -14,7 +14,7 @@ namespace Provisioning.Coordinator.Daemons;
 /// marked logs_overflowed, and the transaction that ends the job adds one line saying how many lines and
 /// bytes were left out (<see cref="AppendOmittedSummaryAsync"/>). The cap never fails the build (invariant 5).
 /// The job row is locked for the append, so concurrent batches of one job get increasing ids in the order
-/// they commit.
+/// they commit. See docs/decisions/0004-daemon-holds-reports-and-logs.md.
 /// </summary>
 internal static class JobLogWriter
 {

@@ -16,6 +16,7 @@ namespace Provisioning.Daemon.Jobs;
 /// back from the spool after a restart does not assume the coordinator kept an earlier upload. Transient
 /// failures (coordinator unreachable, restarting) are retried with backoff until <c>cancellationToken</c>
 /// fires; every other answer is definitive and returned as a <see cref="ReportAnswer"/>.
+/// See docs/decisions/0004-daemon-holds-reports-and-logs.md.
 /// </summary>
 internal sealed class TerminalReportSender(CoordinatorConnection connection, ProvisionerDaemonOptions options, ILogger logger)
 {
