@@ -413,7 +413,8 @@ internal sealed class JobRunner
     {
         try
         {
-            await _delivery.SpoolAsync(report, abort).ConfigureAwait(false);
+            // Not canceled by the shutdown timeout: writing the state to the local disk is what makes giving up safe.
+            await _delivery.SpoolAsync(report, CancellationToken.None).ConfigureAwait(false);
             await _reporter.FlushAsync(abort).ConfigureAwait(false);
 
             // Also when the coordinator refused this job's updates (reaped, handed to another daemon): the state is

@@ -44,7 +44,7 @@ internal sealed class ReportDelivery(ReportSpool spool, TerminalReportSender sen
             {
                 DaemonLog.ResultsRefused(logger, report.JobId, answer.Status, answer.Detail);
                 report = report.AsRefusedResults(answer.Detail);
-                await SpoolAsync(report, cancellationToken).ConfigureAwait(false);
+                await SpoolAsync(report, CancellationToken.None).ConfigureAwait(false);
                 if (onResultsRefused is not null)
                 {
                     await onResultsRefused(report, cancellationToken).ConfigureAwait(false);

@@ -34,6 +34,12 @@ internal sealed class TerminalReportSender(CoordinatorConnection connection, Pro
             // orphaned state; either way it has the state, so the daemon's copy may go.
             return ReportAnswer.Acknowledged;
         }
+        catch (RpcException ex) when (CoordinatorConnection.IsTransient(ex))
+        {
+            // Only when the caller gave up (RetryAsync retries these otherwise): no answer, so nothing is
+            // concluded about the report, which stays spooled.
+            throw new OperationCanceledException($"Gave up sending the {report.Kind} report of job {report.JobId}; it stays spooled.", ex, cancellationToken);
+        }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
         {
             // The coordinator does not know this daemon right now (e.g. its record was cleaned up): not an answer

@@ -296,6 +296,30 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
         await daemon.AssertCleanedUpAsync(cancellationToken);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_ShutdownTimeoutPassesBeforeTheReportIsAcknowledged_KeepsTheReportAndItsStateSpooled()
+    {
+        // Arrange: a running job, then a coordinator that answers every terminal report with Unavailable.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = await InlineAsync(SleepTemplate.Replace("sleep 4", "sleep 60", StringComparison.Ordinal), cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, options => options.ShutdownTimeout = TimeSpan.FromSeconds(8));
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        await Eventually.HoldsAsync(() => job.Logs.Any(log => log.Output.EndsWith("(local-exec): before", StringComparison.Ordinal)), "the local-exec runs", TimeSpan.FromSeconds(60), cancellationToken);
+        coordinator.RefuseTerminalReports(int.MaxValue);
+
+        // Act: SIGINT; the daemon gives up on the report at the shutdown timeout.
+        await daemon.Daemon.ShutdownAsync(cancellationToken);
+        await daemon.Run.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+
+        // Assert: the canceled job's report and partial state are on disk for the next start, not given up as refused.
+        Assert.False(job.IsFinished);
+        var entry = Path.Combine(daemon.Options.ReportsDirectory, job.Id);
+        Assert.True(File.Exists(Path.Combine(entry, "failed.pb")), $"Nothing spooled in {entry}.");
+        Assert.Contains("terraform_data.fast", Templates.StateResources(ByteString.CopyFrom(await File.ReadAllBytesAsync(Path.Combine(entry, "state"), cancellationToken))));
+        Assert.False(Directory.Exists(daemon.Options.UnacceptedDirectory), "A report that got no answer was treated as refused.");
+    }
+
     [Fact(Timeout = 60_000)]
     public void HostedDaemon_DrainTimeout_HostShutdownTimeoutCoversTheDrainAndTheReportsAfterIt()
     {
