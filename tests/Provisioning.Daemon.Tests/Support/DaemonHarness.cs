@@ -24,6 +24,9 @@ internal sealed class DaemonHarness : IAsyncDisposable
 
     public ProvisionerDaemonOptions Options { get; }
 
+    /// <summary>Leave the cache directory (work directories, spooled reports) on disk at dispose, for a daemon started after this one.</summary>
+    public bool KeepCache { get; set; }
+
     /// <summary>The daemon's ExecuteAsync.</summary>
     public Task Run { get; }
 
@@ -87,6 +90,11 @@ internal sealed class DaemonHarness : IAsyncDisposable
 
         Daemon.Dispose();
         _stop.Dispose();
+        if (KeepCache)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Options.CacheDirectory, recursive: true);
