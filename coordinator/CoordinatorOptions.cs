@@ -42,10 +42,15 @@ public sealed class CoordinatorOptions
     public TimeSpan UnreferencedFileRetention { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
-    /// Log output kept per job, in bytes; lines past it are dropped and the job is marked as having
-    /// overflowed, never failed. Default: 16 MiB.
+    /// Log output kept per job, in bytes (<c>provisioning server --max-job-log-size</c>). From the first line
+    /// past it, the job's lines are counted instead of stored, the job is marked logs_overflowed, and its
+    /// log ends with one line saying how many lines and bytes were left out; the build never fails because
+    /// of it. At least <see cref="MinJobLogBytes"/>. Default: 16 MiB.
     /// </summary>
     public long MaxJobLogBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>The smallest <see cref="MaxJobLogBytes"/> accepted: small enough for tests, large enough for a few lines.</summary>
+    public const long MinJobLogBytes = 1024;
 
     /// <summary>Largest file (template archive, state) accepted, in bytes. Default: 64 MiB.</summary>
     public long MaxUploadBytes { get; set; } = 64L * 1024 * 1024;

@@ -36,9 +36,9 @@ public sealed class CoordinatorOptionsValidator : IValidateOptions<CoordinatorOp
         {
             failures.Add($"{nameof(options.JobLogRetention)} is {options.JobLogRetention}: use a positive duration, or zero to keep logs forever (default 30 days).");
         }
-        if (options.MaxJobLogBytes < 1024)
+        if (options.MaxJobLogBytes < CoordinatorOptions.MinJobLogBytes)
         {
-            failures.Add($"{nameof(options.MaxJobLogBytes)} is {options.MaxJobLogBytes}: use at least 1024 bytes (default 16 MiB).");
+            failures.Add($"{nameof(options.MaxJobLogBytes)} (--max-job-log-size) is {options.MaxJobLogBytes} bytes: use at least {CoordinatorOptions.MinJobLogBytes} bytes (1KiB; default 16MiB).");
         }
 
         if (options.MaxUploadBytes < 1024 * 1024)

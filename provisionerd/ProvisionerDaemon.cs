@@ -19,7 +19,7 @@ namespace Provisioning.Daemon;
 /// </summary>
 /// <remarks>
 /// Stopping has two levels. <see cref="DrainAsync"/> (SIGTERM) stops taking jobs and lets running
-/// ones finish. <see cref="ShutdownAsync"/> (SIGINT, or canceling the token given to
+/// ones finish, for at most <see cref="ProvisionerDaemonOptions.DrainTimeout"/>, then shuts down. <see cref="ShutdownAsync"/> (SIGINT, or canceling the token given to
 /// <see cref="ExecuteAsync"/>) also cancels running jobs gracefully and waits for their terminal
 /// reports, for at most <see cref="ProvisionerDaemonOptions.ShutdownTimeout"/>.
 /// </remarks>
@@ -33,10 +33,13 @@ public sealed class ProvisionerDaemon : IDisposable
     private readonly TimeProvider _time;
     private readonly DaemonMetrics _metrics;
     private readonly CoordinatorConnection _connection;
+    private readonly ReportDelivery _delivery;
     private readonly ConcurrentDictionary<string, JobRunner> _running = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _drain = new();
     private readonly CancellationTokenSource _cancelJobs = new();
     private readonly CancellationTokenSource _abort = new();
+    // Fires DrainTimeout after a drain began: running jobs are then canceled gracefully, as by a shutdown.
+    private readonly CancellationTokenSource _drainDeadline = new();
     // Set once _run is assigned, so a drain racing with the start still finds the run to wait for.
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _run;
@@ -60,6 +63,16 @@ public sealed class ProvisionerDaemon : IDisposable
         _metrics.SetSlots(options.Slots);
         _metrics.SetConnected(false);
         _connection = new CoordinatorConnection(options, _metrics, logger);
+        _drainDeadline.Token.Register(() =>
+        {
+            if (!_cancelJobs.IsCancellationRequested && !_running.IsEmpty)
+            {
+                DaemonLog.DrainTimedOut(_logger, _options.DrainTimeout, _running.Count);
+            }
+
+            _ = BeginShutdown();
+        });
+        _delivery = new ReportDelivery(new ReportSpool(options, logger), new TerminalReportSender(_connection, options, logger), options, logger);
     }
 
     /// <summary>The id the coordinator gave this daemon; empty until registered.</summary>
@@ -120,9 +133,13 @@ public sealed class ProvisionerDaemon : IDisposable
         {
             DaemonLog.Starting(_logger, _options.Name, _options.Slots, _options.CoordinatorUrl!);
             endpoints = await DaemonEndpoints.StartAsync(_options, this, _logger, _drain.Token).ConfigureAwait(false);
-            RemoveLeftoverWorkDirectories();
+            var spooled = _delivery.Spool.LoadAll();
+            CollectLeftoverWorkDirectories(spooled);
             await CheckProvisionerAsync(_drain.Token).ConfigureAwait(false);
             await RegisterAsync(_drain.Token).ConfigureAwait(false);
+
+            // Before any new job: the states an earlier run still holds reach the coordinator first (invariant 3).
+            await ResendSpooledReportsAsync(spooled, _drain.Token).ConfigureAwait(false);
 
             var slots = Enumerable.Range(0, _options.Slots).Select(slot => Task.Run(() => RunSlotAsync(slot))).ToList();
             await Task.WhenAll(slots).ConfigureAwait(false);
@@ -149,14 +166,17 @@ public sealed class ProvisionerDaemon : IDisposable
 
     /// <summary>
     /// Stops taking jobs (waiting acquisitions are canceled) and waits until running jobs finished and
-    /// were reported. Canceling <paramref name="cancellationToken"/> escalates to a shutdown.
+    /// were reported. Jobs still running after <see cref="ProvisionerDaemonOptions.DrainTimeout"/> are
+    /// canceled gracefully and their (partial) states reported, as by <see cref="ShutdownAsync"/>.
+    /// Canceling <paramref name="cancellationToken"/> escalates to a shutdown at once.
     /// </summary>
     public async Task DrainAsync(CancellationToken cancellationToken = default)
     {
         if (!_drain.IsCancellationRequested)
         {
-            DaemonLog.Draining(_logger, _running.Count);
+            DaemonLog.Draining(_logger, _running.Count, _options.DrainTimeout);
             await _drain.CancelAsync().ConfigureAwait(false);
+            _drainDeadline.CancelAfter(_options.DrainTimeout);
         }
 
         using var escalate = cancellationToken.Register(() => _ = BeginShutdown());
@@ -180,6 +200,7 @@ public sealed class ProvisionerDaemon : IDisposable
         _drain.Dispose();
         _cancelJobs.Dispose();
         _abort.Dispose();
+        _drainDeadline.Dispose();
         _registerGate.Dispose();
     }
 
@@ -418,7 +439,7 @@ public sealed class ProvisionerDaemon : IDisposable
 
     private async Task RunJobAsync(AcquiredJob job)
     {
-        var runner = new JobRunner(job, _connection, _provisioner, _options, HeartbeatInterval, _logger, _time);
+        var runner = new JobRunner(job, _connection, _provisioner, _options, HeartbeatInterval, _delivery, _logger, _time);
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId });
         DaemonLog.JobAcquired(_logger, runner.JobType, job.JobId);
         _running[job.JobId] = runner;
@@ -437,16 +458,58 @@ public sealed class ProvisionerDaemon : IDisposable
         }
     }
 
-    private void RemoveLeftoverWorkDirectories()
+    /// <summary>
+    /// Sends the terminal reports an earlier run spooled but never saw acknowledged (it was killed, or the
+    /// coordinator was down when it stopped), oldest first, retrying while the coordinator is unreachable.
+    /// A drain stops it; what is left stays spooled for the next start.
+    /// </summary>
+    private async Task ResendSpooledReportsAsync(IReadOnlyList<TerminalReport> spooled, CancellationToken cancellationToken)
     {
-        // Job directories are named after job ids and removed after each job; what is left comes from a crash.
+        if (spooled.Count == 0)
+        {
+            return;
+        }
+
+        DaemonLog.ResendingSpooled(_logger, spooled.Count);
+        for (var index = 0; index < spooled.Count; index++)
+        {
+            var report = spooled[index];
+            using var scope = _logger.BeginScope(new Dictionary<string, object> { ["JobId"] = report.JobId });
+            DaemonLog.ResendingReport(_logger, report.Kind, report.JobId, index + 1, spooled.Count, report.State?.Length ?? 0);
+            await _delivery.DeliverAsync(report, onResultsRefused: null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Work directories are named after job ids and removed once a job's report was acknowledged; what is left
+    /// comes from a run that stopped early. A directory whose report is spooled goes when that report is
+    /// acknowledged; one without a report but with Terraform state (the daemon was killed mid-job) is kept
+    /// under the unaccepted directory for an operator, never deleted; the rest is removed.
+    /// </summary>
+    private void CollectLeftoverWorkDirectories(IReadOnlyList<TerminalReport> spooled)
+    {
         var root = _options.JobsDirectory;
         Directory.CreateDirectory(root);
+        var reported = spooled.Select(report => ProvisionerDaemonOptions.SafeDirectoryName(report.JobId)).ToHashSet(StringComparer.Ordinal);
         var removed = 0;
         foreach (var directory in Directory.EnumerateDirectories(root))
         {
+            var name = Path.GetFileName(directory);
+            if (reported.Contains(name))
+            {
+                continue;
+            }
+
             try
             {
+                if (Directory.EnumerateFiles(directory, "*.tfstate*", SearchOption.AllDirectories).Any())
+                {
+                    var kept = _delivery.Spool.Unaccept(name, directory,
+                        $"The daemon stopped while job {name} ran, before it had a terminal report; this is its work directory with the Terraform state as it was then.");
+                    DaemonLog.LeftoverStateKept(_logger, directory, name, kept);
+                    continue;
+                }
+
                 Directory.Delete(directory, recursive: true);
                 removed++;
             }

@@ -84,9 +84,26 @@ public sealed class ProvisionerDaemonOptions
 
     /// <summary>
     /// After a shutdown began, how long running jobs and their terminal reports may take before the
-    /// daemon gives up on them (the coordinator's reaper then fails them). Default: 2 minutes.
+    /// daemon gives up on them. A report not acknowledged by then stays spooled (with its state) and is
+    /// sent again at the next start. Default: 2 minutes.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How long a drain (SIGTERM) lets running jobs finish (<c>--drain-timeout</c>); after it they are canceled
+    /// gracefully, as with SIGINT, and their (partial) states reported. Default: 2 hours.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// The longest a host must wait for the daemon to stop after a drain began: the drain timeout, then the
+    /// shutdown timeout for canceled jobs and their reports, plus a margin. The host's shutdown timeout is
+    /// raised to at least this (see <see cref="Hosting.ProvisionerDaemonHostingExtensions.AddProvisionerDaemon"/>).
+    /// </summary>
+    public TimeSpan StopTimeout => DrainTimeout + ShutdownTimeout + StopMargin;
+
+    /// <summary>Slack between the daemon's own deadlines and the host's, so the host never cuts the daemon off first.</summary>
+    internal static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(15);
 
     /// <summary>The first wait before reconnecting to an unreachable coordinator; doubled per attempt, with jitter. Default: 1 second.</summary>
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
@@ -108,6 +125,15 @@ public sealed class ProvisionerDaemonOptions
     /// directory; per daemon name, so daemons sharing a cache never remove each other's work.
     /// </summary>
     public string JobsDirectory => Path.Combine(CacheDirectory, "jobs", SafeDirectoryName(Name));
+
+    /// <summary>
+    /// Where this daemon keeps terminal reports (and their states) until the coordinator acknowledged them;
+    /// re-sent at start. Per daemon name: only the daemon that held a job can report it.
+    /// </summary>
+    public string ReportsDirectory => Path.Combine(CacheDirectory, "reports", SafeDirectoryName(Name));
+
+    /// <summary>Where this daemon keeps reports and states the coordinator refused for good, for an operator; never deleted by the daemon.</summary>
+    public string UnacceptedDirectory => Path.Combine(CacheDirectory, "unaccepted", SafeDirectoryName(Name));
 
     /// <summary>A name made safe as one path segment: other characters become '_', long names a hash.</summary>
     internal static string SafeDirectoryName(string name)

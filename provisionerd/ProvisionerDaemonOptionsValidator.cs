@@ -130,6 +130,10 @@ public sealed class ProvisionerDaemonOptionsValidator : IValidateOptions<Provisi
         CheckDuration(failures, nameof(options.LogFlushInterval), options.LogFlushInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
         CheckDuration(failures, nameof(options.ForceCancelTimeout), options.ForceCancelTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
         CheckDuration(failures, nameof(options.ShutdownTimeout), options.ShutdownTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(24));
+        if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromDays(7))
+        {
+            failures.Add($"--drain-timeout is {options.DrainTimeout}: give a duration from 0s (cancel running jobs at once) to 7 days (default 2h).");
+        }
         CheckDuration(failures, nameof(options.ReconnectInitialDelay), options.ReconnectInitialDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
         CheckDuration(failures, nameof(options.ReconnectMaxDelay), options.ReconnectMaxDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         if (options.ReconnectMaxDelay < options.ReconnectInitialDelay)

@@ -33,12 +33,13 @@ internal static class ProvisionerCommand
         var terraformPath = Env(new Option<string?>("--terraform-path") { Description = "The terraform (or tofu) executable (default: terraform on PATH)." }, "PROVISIONING_TERRAFORM_PATH");
         var logJson = new Option<bool>("--log-json") { Description = "Log JSON lines. [env: PROVISIONING_LOG_JSON]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PROVISIONING_LOG_JSON") is "1" or "true" };
         var metrics = Env(new Option<string?>("--metrics-address") { Description = "Serve Prometheus /metrics here, e.g. 127.0.0.1:2112 (default: off)." }, "PROVISIONING_METRICS_ADDRESS");
+        var drainTimeout = Env(new Option<string?>("--drain-timeout") { Description = "On SIGTERM, how long running jobs may finish before they are canceled gracefully and their states reported, e.g. 2h, 30m, 0s (default: 2h)." }, "PROVISIONING_DRAIN_TIMEOUT");
         var health = Env(new Option<string?>("--health-address") { Description = "Serve /healthz and /readyz here, e.g. 0.0.0.0:8080 (default: off)." }, "PROVISIONING_HEALTH_ADDRESS");
         var sandbox = Env(new Option<string?>("--sandbox") { Description = "Run Terraform in a bubblewrap sandbox that hides this machine from templates: none (default), bubblewrap (required), auto (when it works)." }, "PROVISIONING_SANDBOX");
         var bwrapPath = Env(new Option<string?>("--bwrap-path") { Description = "The bubblewrap executable (default: bwrap on PATH)." }, "PROVISIONING_BWRAP_PATH");
-        var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish); Ctrl+C cancels running jobs gracefully.")
+        var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish, within --drain-timeout); Ctrl+C cancels running jobs gracefully.")
         {
-            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, logJson, metrics, health, sandbox, bwrapPath,
+            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, logJson, metrics, health, sandbox, bwrapPath, drainTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,8 +48,10 @@ internal static class ProvisionerCommand
             string? keyValue;
             string? pskValue;
             Terraform.Sandbox.TerraformSandboxMode sandboxMode;
+            TimeSpan? drain;
             try
             {
+                drain = parse.GetValue(drainTimeout) is { Length: > 0 } givenDrain ? ParseDrainTimeout(givenDrain) : null;
                 var given = parse.GetValue(url) ?? throw new CliException($"Name the coordinator: --url http://host:3000 (or set {CliConfig.UrlVariable}).", 2);
                 keyValue = key.Resolve(parse, Console.Error);
                 pskValue = psk.Resolve(parse, Console.Error);
@@ -95,6 +98,10 @@ internal static class ProvisionerCommand
                 options.HealthAddress = parse.GetValue(health);
                 options.Sandbox = sandboxMode;
                 options.BubblewrapPath = parse.GetValue(bwrapPath);
+                if (drain is { } drainValue)
+                {
+                    options.DrainTimeout = drainValue;
+                }
             });
             using var host = builder.Build();
             try
@@ -115,6 +122,18 @@ internal static class ProvisionerCommand
             return Environment.ExitCode;
         });
         return command;
+    }
+
+    private static TimeSpan ParseDrainTimeout(string value)
+    {
+        try
+        {
+            return CliValues.ParseDuration(value);
+        }
+        catch (Exception exception) when (exception is FormatException or OverflowException)
+        {
+            throw new CliException($"--drain-timeout: {exception.Message}", 2);
+        }
     }
 
     /// <summary>

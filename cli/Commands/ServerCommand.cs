@@ -32,6 +32,8 @@ namespace Provisioning.Cli.Commands;
 internal static class ServerCommand
 {
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan BuiltInDrainTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan BuiltInDaemonShutdownTimeout = TimeSpan.FromSeconds(30);
 
     public static Command Create()
     {
@@ -39,6 +41,7 @@ internal static class ServerCommand
         var grpcAddress = Flag("--grpc-address", "PROVISIONING_GRPC_ADDRESS", "Where daemons connect over cleartext gRPC (HTTP/2 only); default: the HTTP port + 1.", null);
         var postgresUrl = new SecretOption("--postgres-url", "PROVISIONING_POSTGRES_URL", "PostgreSQL to use (postgres://user:pass@host:5432/db); default: the built-in one under $PROVISIONING_HOME.", CliValues.HasPassword);
         var maxUploadSize = Flag("--max-upload-size", "PROVISIONING_MAX_UPLOAD_SIZE", "Largest template or state accepted (e.g. 64MiB).", "64MiB");
+        var maxJobLogSize = Flag("--max-job-log-size", "PROVISIONING_MAX_JOB_LOG_SIZE", "Log output kept per job (e.g. 16MiB); past it lines are counted, not stored, and the log says how many were left out. The build never fails because of it.", "16MiB");
         var jobHangTimeout = Flag("--job-hang-timeout", "PROVISIONING_JOB_HANG_TIMEOUT", "A running job without a heartbeat for this long fails as hung.", "5m");
         var jobPendingTimeout = Flag("--job-pending-timeout", "PROVISIONING_JOB_PENDING_TIMEOUT", "A job no daemon took for this long fails.", "30m");
         var jobLogRetention = Flag("--job-log-retention", "PROVISIONING_JOB_LOG_RETENTION", "Logs of jobs that ended longer ago are deleted (0s keeps them forever).", "30d");
@@ -49,7 +52,7 @@ internal static class ServerCommand
 
         var command = new Command("server", "Run the coordinator: REST API, daemon gRPC service and job queue.")
         {
-            httpAddress, grpcAddress, postgresUrl.Value, postgresUrl.File, maxUploadSize, jobHangTimeout, jobPendingTimeout, jobLogRetention,
+            httpAddress, grpcAddress, postgresUrl.Value, postgresUrl.File, maxUploadSize, maxJobLogSize, jobHangTimeout, jobPendingTimeout, jobLogRetention,
             provisionerPsk.Value, provisionerPsk.File, provisionerDaemons, provisionerSandbox, bwrapPath,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -66,6 +69,7 @@ internal static class ServerCommand
                     GrpcAddress = parse.GetValue(grpcAddress) is { Length: > 0 } grpc ? CliValues.ParseAddress(grpc) : NextPort(http),
                     PostgresUrl = postgresUrl.Resolve(parse, Console.Error),
                     MaxUploadBytes = CliValues.ParseSize(parse.GetValue(maxUploadSize)!),
+                    MaxJobLogBytes = CliValues.ParseSize(parse.GetValue(maxJobLogSize)!),
                     JobHangTimeout = CliValues.ParseDuration(parse.GetValue(jobHangTimeout)!),
                     JobPendingTimeout = CliValues.ParseDuration(parse.GetValue(jobPendingTimeout)!),
                     JobLogRetention = CliValues.ParseDuration(parse.GetValue(jobLogRetention)!),
@@ -139,6 +143,7 @@ internal static class ServerCommand
             [$"{CoordinatorOptions.SectionName}:{nameof(options.GrpcAddress)}"] = options.GrpcAddress,
             [$"{CoordinatorOptions.SectionName}:{nameof(options.PostgresUrl)}"] = options.PostgresUrl,
             [$"{CoordinatorOptions.SectionName}:{nameof(options.MaxUploadBytes)}"] = options.MaxUploadBytes.ToString(CultureInfo.InvariantCulture),
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.MaxJobLogBytes)}"] = options.MaxJobLogBytes.ToString(CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobHangTimeout)}"] = options.JobHangTimeout.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobPendingTimeout)}"] = options.JobPendingTimeout.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobLogRetention)}"] = options.JobLogRetention.ToString("c", CultureInfo.InvariantCulture),
@@ -169,6 +174,11 @@ internal static class ServerCommand
                 daemon.CacheDirectory = Path.Combine(options.HomeDirectory, "cache");
                 daemon.Sandbox = sandbox.Sandbox;
                 daemon.BubblewrapPath = sandbox.BubblewrapPath;
+
+                // The server stops as a whole: its daemon gets a short drain (reports it cannot deliver stay
+                // spooled under the cache and are sent at the next start), so a server stop stays within a minute or two.
+                daemon.DrainTimeout = BuiltInDrainTimeout;
+                daemon.ShutdownTimeout = BuiltInDaemonShutdownTimeout;
             });
         }
 

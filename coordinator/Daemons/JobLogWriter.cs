@@ -9,9 +9,12 @@ using Provisioning.Sdk.Daemon;
 namespace Provisioning.Coordinator.Daemons;
 
 /// <summary>
-/// Appends a job's log lines in order, under a per-job byte cap: lines past the cap are dropped and the job
-/// is marked logs_overflowed, which never fails the build (invariant 5). The job row is locked for the
-/// append, so concurrent batches of one job get increasing ids in the order they commit.
+/// Appends a job's log lines in order, under a per-job byte cap (<see cref="CoordinatorOptions.MaxJobLogBytes"/>):
+/// from the first line that does not fit, every later line of the job is left out and counted, the job is
+/// marked logs_overflowed, and the transaction that ends the job adds one line saying how many lines and
+/// bytes were left out (<see cref="AppendOmittedSummaryAsync"/>). The cap never fails the build (invariant 5).
+/// The job row is locked for the append, so concurrent batches of one job get increasing ids in the order
+/// they commit. See docs/decisions/0004-daemon-holds-reports-and-logs.md.
 /// </summary>
 internal static class JobLogWriter
 {
@@ -25,8 +28,8 @@ internal static class JobLogWriter
             return 0;
         }
 
-        var state = await connection.QuerySingleAsync<(long LogsLength, bool Completed)>(new CommandDefinition(
-            "SELECT logs_length, completed_at IS NOT NULL FROM provisioner_jobs WHERE id = @JobId FOR UPDATE",
+        var state = await connection.QuerySingleAsync<(long LogsLength, bool Overflowed, bool Completed)>(new CommandDefinition(
+            "SELECT logs_length, logs_overflowed, completed_at IS NOT NULL FROM provisioner_jobs WHERE id = @JobId FOR UPDATE",
             new { JobId = jobId },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -42,14 +45,20 @@ internal static class JobLogWriter
         var levels = new List<string>();
         var stages = new List<string>();
         var outputs = new List<string>();
-        var overflowed = false;
+        // Once a line did not fit, no later line is stored either: the stored log stays a prefix of what
+        // the daemon sent, and the summary line at the end accounts for the rest.
+        var overflowed = state.Overflowed;
+        long omittedLines = 0;
+        long omittedBytes = 0;
         foreach (var log in logs)
         {
             var size = Encoding.UTF8.GetByteCount(log.Output);
-            if (length + size > maxBytes)
+            if (overflowed || length + size > maxBytes)
             {
                 overflowed = true;
-                break;
+                omittedLines++;
+                omittedBytes += size;
+                continue;
             }
 
             length += size;
@@ -77,10 +86,13 @@ internal static class JobLogWriter
 
         await connection.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE provisioner_jobs SET logs_length = @Length, logs_overflowed = logs_overflowed OR @Overflowed WHERE id = @JobId;
+            UPDATE provisioner_jobs
+            SET logs_length = @Length, logs_overflowed = logs_overflowed OR @Overflowed,
+                logs_omitted_lines = logs_omitted_lines + @OmittedLines, logs_omitted_bytes = logs_omitted_bytes + @OmittedBytes
+            WHERE id = @JobId;
             SELECT pg_notify(@Channel, @JobId::text);
             """,
-            new { JobId = jobId, Length = length, Overflowed = overflowed, Channel = NotifyChannel },
+            new { JobId = jobId, Length = length, Overflowed = overflowed, OmittedLines = omittedLines, OmittedBytes = omittedBytes, Channel = NotifyChannel },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return createdAt.Count;
@@ -101,4 +113,40 @@ internal static class JobLogWriter
             new { JobId = jobId, Level = level, Output = output, Channel = NotifyChannel },
             transaction,
             cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// Ends the log of each job in <paramref name="jobIds"/> that left lines out with one warning line saying how
+    /// many lines and bytes the cap left out. Call it in the transaction that ends the jobs, so the line is
+    /// written exactly once, after every stored line (later batches of an ended job are refused).
+    /// </summary>
+    public static Task AppendOmittedSummaryAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, CancellationToken cancellationToken) =>
+        AppendOmittedSummaryAsync(connection, transaction, [jobId], cancellationToken);
+
+    /// <inheritdoc cref="AppendOmittedSummaryAsync(NpgsqlConnection, NpgsqlTransaction?, Guid, CancellationToken)"/>
+    public static async Task AppendOmittedSummaryAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        if (jobIds.Count == 0)
+        {
+            return;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            WITH summarized AS (
+                INSERT INTO provisioner_job_logs (job_id, created_at, source, level, stage, output)
+                SELECT job.id, now(), 'provisioner_daemon', 'warn',
+                       coalesce((SELECT log.stage FROM provisioner_job_logs log WHERE log.job_id = job.id ORDER BY log.id DESC LIMIT 1), ''),
+                       format('%s log lines (%s bytes) were left out: this job''s log reached the coordinator''s per-job cap (provisioning server --max-job-log-size) after %s bytes.',
+                              job.logs_omitted_lines, job.logs_omitted_bytes, job.logs_length)
+                FROM provisioner_jobs job
+                WHERE job.id = ANY(@JobIds) AND job.logs_omitted_lines > 0
+                RETURNING job_id
+            )
+            SELECT pg_notify(@Channel, job_id::text) FROM summarized
+            """,
+            new { JobIds = jobIds.ToArray(), Channel = NotifyChannel },
+            transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
 }

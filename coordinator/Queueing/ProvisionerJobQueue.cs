@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 
 using Npgsql;
 
+using Provisioning.Coordinator.Daemons;
 using Provisioning.Coordinator.Jobs;
 
 namespace Provisioning.Coordinator.Queueing;
@@ -137,6 +138,7 @@ public sealed class ProvisionerJobQueue
         if (changed && job.Status.IsTerminal())
         {
             await HangfireJobRows.EndAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
+            await JobLogWriter.AppendOmittedSummaryAsync(connection, transaction, job.Id, cancellationToken).ConfigureAwait(false);
         }
 
         return job;
@@ -157,6 +159,7 @@ public sealed class ProvisionerJobQueue
             else
             {
                 await HangfireJobRows.EndAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
+                await JobLogWriter.AppendOmittedSummaryAsync(connection, transaction, job.Id, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -176,10 +179,11 @@ public sealed class ProvisionerJobQueue
         foreach (var job in reaped)
         {
             // Whoever reads the job's log sees why it ended, not only a status.
-            await Daemons.JobLogWriter.AppendNoticeAsync(connection, transaction, job.Id, "error", $"The coordinator ended this job: {job.Error}", cancellationToken).ConfigureAwait(false);
+            await JobLogWriter.AppendNoticeAsync(connection, transaction, job.Id, "error", $"The coordinator ended this job: {job.Error}", cancellationToken).ConfigureAwait(false);
         }
 
         await HangfireJobRows.EndAsync(connection, transaction, reaped, cancellationToken).ConfigureAwait(false);
+        await JobLogWriter.AppendOmittedSummaryAsync(connection, transaction, [.. reaped.Select(job => job.Id)], cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return reaped;
     }
@@ -201,6 +205,7 @@ public sealed class ProvisionerJobQueue
         {
             // Counted once: a repeated or late report changed nothing in the ledger and changes nothing here.
             await HangfireJobRows.EndAsync(connection, transaction, [completion.Job], cancellationToken).ConfigureAwait(false);
+            await JobLogWriter.AppendOmittedSummaryAsync(connection, transaction, completion.Job.Id, cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

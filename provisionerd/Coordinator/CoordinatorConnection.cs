@@ -124,7 +124,10 @@ internal sealed class CoordinatorConnection : IDisposable
     /// Runs <paramref name="call"/> until it succeeds, waiting with backoff after transient failures.
     /// Final failures (refusals, unknown jobs) are thrown.
     /// </summary>
-    public async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    /// <param name="call">The call to make.</param>
+    /// <param name="cancellationToken">Stops retrying.</param>
+    /// <param name="onRetry">Told of each transient failure and the wait before the next attempt (progress in the daemon's log).</param>
+    public async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, Action<RpcException, TimeSpan>? onRetry = null)
     {
         var backoff = new ReconnectBackoff(_options.ReconnectInitialDelay, _options.ReconnectMaxDelay);
         while (true)
@@ -139,7 +142,9 @@ internal sealed class CoordinatorConnection : IDisposable
             catch (RpcException ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
                 MarkDisconnected(ex);
-                await backoff.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var delay = backoff.NextDelay();
+                onRetry?.Invoke(ex, delay);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -7,14 +7,17 @@ namespace Provisioning.Daemon.Hosting;
 
 /// <summary>
 /// Runs a <see cref="ProvisionerDaemon"/> under the generic host. The host's stop (SIGTERM) drains:
-/// no new jobs, running ones finish within the host's shutdown timeout, after which they are
-/// canceled. SIGINT (Ctrl+C) shuts down: running jobs are canceled gracefully and reported. A daemon
+/// no new jobs, running ones finish within <see cref="ProvisionerDaemonOptions.DrainTimeout"/>, after
+/// which they are canceled gracefully and reported (the host's shutdown timeout is raised to cover it).
+/// The drain runs in <see cref="StoppingAsync"/>, before any hosted service's StopAsync: in
+/// <c>provisioning server</c> the coordinator's web server is still up while the built-in daemon drains,
+/// so its terminal reports are delivered instead of waiting in the spool for the next start. SIGINT (Ctrl+C) shuts down: running jobs are canceled gracefully and reported. A daemon
 /// that stops for good (refused credentials, unusable provisioner) stops the host with its exit code.
 /// </summary>
 public sealed partial class ProvisionerDaemonHostedService(
     ProvisionerDaemon daemon,
     IHostApplicationLifetime lifetime,
-    ILogger<ProvisionerDaemonHostedService> logger) : BackgroundService
+    ILogger<ProvisionerDaemonHostedService> logger) : BackgroundService, IHostedLifecycleService
 {
     private PosixSignalRegistration? _interrupt;
 
@@ -25,12 +28,22 @@ public sealed partial class ProvisionerDaemonHostedService(
         return base.StartAsync(cancellationToken);
     }
 
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The host calls every StoppingAsync before any StopAsync: the drain happens while the rest of the host still serves.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => daemon.DrainAsync(cancellationToken);
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Canceling the host's token (its shutdown timeout) escalates the drain to a shutdown.
+        // Already drained in StoppingAsync (a second drain returns at once); canceling the host's token (its
+        // shutdown timeout) escalates the drain to a shutdown.
         await daemon.DrainAsync(cancellationToken).ConfigureAwait(false);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override void Dispose()
     {

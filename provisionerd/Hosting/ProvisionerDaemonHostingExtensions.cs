@@ -68,6 +68,11 @@ public static class ProvisionerDaemonHostingExtensions
             services.GetRequiredService<ILogger<ProvisionerDaemon>>(),
             services.GetService<TimeProvider>()));
         builder.Services.AddHostedService<ProvisionerDaemonHostedService>();
+
+        // The host's default shutdown timeout (30 s) would cut a drain short: give the daemon its drain timeout,
+        // then its shutdown timeout for canceled jobs' reports, on top of what the host's other services need.
+        var stopTimeout = preview.StopTimeout;
+        builder.Services.PostConfigure<HostOptions>(host => host.ShutdownTimeout += stopTimeout);
         return builder;
     }
 }

@@ -10,8 +10,11 @@ namespace Provisioning.Daemon.Jobs;
 /// The logs of one job waiting to be sent, and the rules for when to send them: after a quiet
 /// period, when a batch is full, or when a heartbeat is due. Pure bookkeeping (no I/O): the
 /// <see cref="JobReporter"/> peeks a batch, sends it, and acknowledges it only once the coordinator
-/// took it, so lines are never lost to a failed call. While the coordinator is unreachable the buffer
-/// is bounded: the oldest lines go, and the next batch starts with one line saying how many.
+/// took it, so lines are never lost to a failed call. While the coordinator is reachable, a full buffer
+/// makes producers wait (<see cref="WaitForRoomAsync"/>): a chatty build is slowed down, never cut
+/// short. Only while the coordinator is unreachable (a send failed and none succeeded since) is the
+/// buffer bounded by dropping: the oldest lines go, and the next batch starts with one line saying how
+/// many. See docs/decisions/0004-daemon-holds-reports-and-logs.md.
 /// </summary>
 internal sealed class JobLogBuffer
 {
@@ -28,6 +31,9 @@ internal sealed class JobLogBuffer
     private Timestamp? _firstDropAt;
     private DateTimeOffset _lastAdded;
     private DateTimeOffset _lastSent;
+    private bool _unreachable;
+    private bool _closed;
+    private TaskCompletionSource? _room;
 
     public JobLogBuffer(TimeSpan quiet, int batchLines, int capacity, TimeSpan heartbeat, DateTimeOffset now)
     {
@@ -77,7 +83,76 @@ internal sealed class JobLogBuffer
         }
     }
 
-    /// <summary>Adds a line; drops the oldest when the buffer is full. Returns true when a full batch waits.</summary>
+    /// <summary>
+    /// Whether a producer should wait before adding: the buffer is full while the coordinator is
+    /// reachable (so the pump will drain it). False once the coordinator is unreachable or the buffer closed.
+    /// </summary>
+    public bool IsFull
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return MustWait();
+            }
+        }
+    }
+
+    /// <summary>Whether the last send failed because the coordinator could not be reached (and none succeeded since).</summary>
+    public bool IsUnreachable
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unreachable;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes when a producer may add again: the pump made room, the coordinator became unreachable
+    /// (lines are then bounded by dropping), or the buffer was closed. Completes at once when <see cref="IsFull"/> is false.
+    /// </summary>
+    public Task WaitForRoomAsync()
+    {
+        lock (_gate)
+        {
+            if (!MustWait())
+            {
+                return Task.CompletedTask;
+            }
+
+            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _room.Task;
+        }
+    }
+
+    /// <summary>Records that a send failed because the coordinator is unreachable: from now on a full buffer drops its oldest lines instead of making producers wait.</summary>
+    public void MarkUnreachable()
+    {
+        lock (_gate)
+        {
+            _unreachable = true;
+            ReleaseWaiters();
+        }
+    }
+
+    /// <summary>Nothing will be sent any more (the job was reported or refused): producers never wait again.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            ReleaseWaiters();
+        }
+    }
+
+    /// <summary>
+    /// Adds a line. While the coordinator is reachable nothing is dropped (producers that can wait call
+    /// <see cref="WaitForRoomAsync"/> first); while it is unreachable the oldest lines beyond the capacity go.
+    /// Returns true when a full batch waits.
+    /// </summary>
     public bool Add(Log log, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(log);
@@ -85,7 +160,7 @@ internal sealed class JobLogBuffer
         {
             _entries.AddLast(new Entry(_nextSequence++, log));
             _lastAdded = now;
-            while (_entries.Count > _capacity)
+            while (_unreachable && _entries.Count > _capacity)
             {
                 var oldest = _entries.First!.Value;
                 _entries.RemoveFirst();
@@ -202,6 +277,11 @@ internal sealed class JobLogBuffer
             _droppedInFlight = 0;
             _inFlightUpTo = -1;
             _lastSent = now;
+            _unreachable = false;
+            if (!MustWait())
+            {
+                ReleaseWaiters();
+            }
         }
     }
 
@@ -220,6 +300,14 @@ internal sealed class JobLogBuffer
 
             _inFlightUpTo = -1;
         }
+    }
+
+    private bool MustWait() => !_unreachable && !_closed && _entries.Count >= _capacity;
+
+    private void ReleaseWaiters()
+    {
+        _room?.TrySetResult();
+        _room = null;
     }
 
     private readonly record struct Entry(long Sequence, Log Log);

@@ -13,8 +13,9 @@ namespace Provisioning.Daemon.Jobs;
 /// Sends one job's UpdateJob calls from a single pump, so the coordinator sees logs in order: log
 /// batches (after a quiet period, when a batch is full, at each stage end), parse results (whose
 /// answer the runner waits for) and, when nothing else went out for a heartbeat interval, an empty
-/// UpdateJob. While the coordinator is unreachable, logs wait in the bounded buffer and the pump
-/// retries with backoff. A <c>canceled</c> answer or a refusal of the job is handed to the runner.
+/// UpdateJob. While the coordinator is reachable, <see cref="LogAsync"/> waits when the buffer is full
+/// (back-pressure on the provisioner's output); while it is unreachable, logs wait in the bounded buffer
+/// and the pump retries with backoff. A <c>canceled</c> answer or a refusal of the job is handed to the runner.
 /// </summary>
 internal sealed class JobReporter : IAsyncDisposable
 {
@@ -48,7 +49,23 @@ internal sealed class JobReporter : IAsyncDisposable
 
     public void Start() => _pump = Task.Run(() => PumpAsync(_stop.Token));
 
-    /// <summary>Queues one log line.</summary>
+    /// <summary>
+    /// Queues one line of the provisioner's output, first waiting while the buffer is full and the
+    /// coordinator reachable: the provisioner (and Terraform behind it) is slowed down to the pace the
+    /// coordinator takes lines at, instead of lines being dropped.
+    /// </summary>
+    public async ValueTask LogAsync(LogSource source, ProtocolLogLevel level, string stage, string output)
+    {
+        while (_buffer.IsFull)
+        {
+            Wake();
+            await _buffer.WaitForRoomAsync().ConfigureAwait(false);
+        }
+
+        Log(source, level, stage, output);
+    }
+
+    /// <summary>Queues one log line without waiting (the daemon's own few lines: stages, failures).</summary>
     public void Log(LogSource source, ProtocolLogLevel level, string stage, string output)
     {
         var now = _time.GetUtcNow();
@@ -94,6 +111,7 @@ internal sealed class JobReporter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _buffer.Close();
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_pump is not null)
         {
@@ -161,6 +179,7 @@ internal sealed class JobReporter : IAsyncDisposable
                 catch (RpcException ex) when (CoordinatorConnection.IsTransient(ex) && !stop.IsCancellationRequested)
                 {
                     _buffer.Reject(batch, _time.GetUtcNow());
+                    _buffer.MarkUnreachable();
                     _connection.MarkDisconnected(ex);
                     await Task.Delay(backoff.NextDelay(), stop).ConfigureAwait(false);
                     continue;
@@ -181,6 +200,7 @@ internal sealed class JobReporter : IAsyncDisposable
                 catch (RpcException ex) when (!stop.IsCancellationRequested)
                 {
                     _buffer.Reject(batch, _time.GetUtcNow());
+                    _buffer.Close();
                     Lost = ex;
                     FailAll(ex);
                     _onLost(ex);

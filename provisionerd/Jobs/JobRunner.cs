@@ -21,8 +21,9 @@ namespace Provisioning.Daemon.Jobs;
 
 /// <summary>
 /// Runs one acquired job to its terminal report: sets up a provisioner session, drives Parse/Plan/Apply
-/// for the job's type while forwarding logs, and reports CompleteJob or FailJob (retried until the
-/// coordinator acknowledges it). Cancellation is graceful first (the provisioner's Cancel, so Terraform
+/// for the job's type while forwarding logs, and reports CompleteJob or FailJob through
+/// <see cref="ReportDelivery"/>: spooled to disk with its state first, retried until the coordinator
+/// answers, and the spooled copy and the work directory removed only once it acknowledged. Cancellation is graceful first (the provisioner's Cancel, so Terraform
 /// can write its state) and forced after <see cref="ProvisionerDaemonOptions.ForceCancelTimeout"/>.
 /// Never throws: every failure becomes a report.
 /// </summary>
@@ -38,12 +39,14 @@ internal sealed class JobRunner
     private readonly TimeProvider _time;
     private readonly string _workDirectory;
     private readonly TimeSpan _heartbeat;
+    private readonly ReportDelivery _delivery;
     private JobReporter _reporter = null!;
     private IProvisionerSessionClient? _session;
     private string _stage = "";
 
-    public JobRunner(AcquiredJob job, CoordinatorConnection connection, IDaemonProvisioner provisioner, ProvisionerDaemonOptions options, TimeSpan heartbeat, ILogger logger, TimeProvider time)
+    public JobRunner(AcquiredJob job, CoordinatorConnection connection, IDaemonProvisioner provisioner, ProvisionerDaemonOptions options, TimeSpan heartbeat, ReportDelivery delivery, ILogger logger, TimeProvider time)
     {
+        _delivery = delivery;
         _heartbeat = heartbeat;
         _job = job;
         _connection = connection;
@@ -88,7 +91,7 @@ internal sealed class JobRunner
 
         var execution = ExecuteAsync(jobCancellation.Token);
         var forced = false;
-        Report report;
+        TerminalReport report;
         try
         {
             report = await execution.WaitAsync(force.Token).ConfigureAwait(false);
@@ -105,7 +108,6 @@ internal sealed class JobRunner
 
         await EndSessionAsync(wait: !forced).ConfigureAwait(false);
         Stage(JobStages.CleaningUp);
-        RemoveWorkDirectory();
 
         var outcome = await ReportAsync(report, abort).ConfigureAwait(false);
         stopwatch.Stop();
@@ -125,7 +127,7 @@ internal sealed class JobRunner
         }
     }
 
-    private async Task<Report> ExecuteAsync(CancellationToken cancellationToken)
+    private async Task<TerminalReport> ExecuteAsync(CancellationToken cancellationToken)
     {
         // Off the caller's stack, so a provisioner that blocks cannot keep the force-cancel timer from firing.
         await Task.Yield();
@@ -162,7 +164,7 @@ internal sealed class JobRunner
         }
     }
 
-    private async Task<Report> ImportAsync(ByteString archive, AcquiredJob.Types.TemplateImport import, CancellationToken cancellationToken)
+    private async Task<TerminalReport> ImportAsync(ByteString archive, AcquiredJob.Types.TemplateImport import, CancellationToken cancellationToken)
     {
         var session = await OpenSessionAsync(archive, ByteString.Empty, "", cancellationToken).ConfigureAwait(false);
 
@@ -198,7 +200,7 @@ internal sealed class JobRunner
         completed.Presets.AddRange(start.Presets);
         completed.Timings.AddRange(start.Timings);
         completed.Timings.AddRange(stop.Timings);
-        return new Report(new CompletedJob { JobId = _job.JobId, TemplateImport = completed }, null, null);
+        return new TerminalReport(_job.JobId, new CompletedJob { JobId = _job.JobId, TemplateImport = completed }, null, null);
     }
 
     private static PlanRequest ImportPlan(AcquiredJob.Types.TemplateImport import, UpdateJobResponse resolved, WorkspaceTransition transition)
@@ -210,7 +212,7 @@ internal sealed class JobRunner
         return request;
     }
 
-    private async Task<Report> BuildAsync(ByteString archive, AcquiredJob.Types.WorkspaceBuild build, CancellationToken cancellationToken)
+    private async Task<TerminalReport> BuildAsync(ByteString archive, AcquiredJob.Types.WorkspaceBuild build, CancellationToken cancellationToken)
     {
         var priorState = await GetBlobAsync(build.State, cancellationToken).ConfigureAwait(false);
         var session = await OpenSessionAsync(archive, priorState, build.LogLevel, cancellationToken).ConfigureAwait(false);
@@ -235,10 +237,10 @@ internal sealed class JobRunner
         completed.Resources.AddRange(apply.Resources);
         completed.Timings.AddRange(timings);
         completed.Modules.AddRange(plan.Modules);
-        return new Report(new CompletedJob { JobId = _job.JobId, WorkspaceBuild = completed }, null, apply.State);
+        return new TerminalReport(_job.JobId, new CompletedJob { JobId = _job.JobId, WorkspaceBuild = completed }, null, apply.State);
     }
 
-    private async Task<Report> DryRunAsync(ByteString archive, AcquiredJob.Types.TemplateDryRun dryRun, CancellationToken cancellationToken)
+    private async Task<TerminalReport> DryRunAsync(ByteString archive, AcquiredJob.Types.TemplateDryRun dryRun, CancellationToken cancellationToken)
     {
         var session = await OpenSessionAsync(archive, ByteString.Empty, "", cancellationToken).ConfigureAwait(false);
         Stage(JobStages.Planning);
@@ -250,7 +252,7 @@ internal sealed class JobRunner
         var completed = new CompletedJob.Types.TemplateDryRun();
         completed.Resources.AddRange(plan.Resources);
         completed.Modules.AddRange(plan.Modules);
-        return new Report(new CompletedJob { JobId = _job.JobId, TemplateDryRun = completed }, null, null);
+        return new TerminalReport(_job.JobId, new CompletedJob { JobId = _job.JobId, TemplateDryRun = completed }, null, null);
     }
 
     private async Task<IProvisionerSessionClient> OpenSessionAsync(ByteString archive, ByteString state, string logLevel, CancellationToken cancellationToken)
@@ -280,11 +282,8 @@ internal sealed class JobRunner
         var stage = _stage;
         try
         {
-            return await session.SendAndWaitAsync(request, log =>
-            {
-                _reporter.Log(LogSource.Provisioner, log.Level, stage, log.Output);
-                return ValueTask.CompletedTask;
-            }, cancellationToken).ConfigureAwait(false);
+            // Awaited: a full log buffer holds the provisioner's output until the coordinator took it (invariant 5).
+            return await session.SendAndWaitAsync(request, log => _reporter.LogAsync(LogSource.Provisioner, log.Level, stage, log.Output), cancellationToken).ConfigureAwait(false);
         }
         catch (ProvisionerSessionException ex)
         {
@@ -346,7 +345,7 @@ internal sealed class JobRunner
         }
     }
 
-    private Report Fail(JobFailureException failure)
+    private TerminalReport Fail(JobFailureException failure)
     {
         DaemonLog.JobFailed(_logger, _job.JobId, failure.Message, failure.ErrorCode);
         _reporter.Log(LogSource.ProvisionerDaemon, ProtocolLogLevel.Error, _stage, failure.Message);
@@ -365,7 +364,7 @@ internal sealed class JobRunner
                 break;
         }
 
-        return new Report(null, failed, failure.State);
+        return new TerminalReport(_job.JobId, null, failed, failure.State);
     }
 
     private void Stage(string stage)
@@ -405,89 +404,37 @@ internal sealed class JobRunner
         }
     }
 
-    private void RemoveWorkDirectory()
+    /// <summary>
+    /// Spools the terminal report with its state before anything else (so neither a lost coordinator nor a
+    /// crash loses the state), sends the remaining logs, then delivers the report. The spooled copy and the
+    /// work directory go only once the coordinator acknowledged it.
+    /// </summary>
+    private async Task<string> ReportAsync(TerminalReport report, CancellationToken abort)
     {
         try
         {
-            if (Directory.Exists(_workDirectory))
-            {
-                Directory.Delete(_workDirectory, recursive: true);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            DaemonLog.CleanupFailed(_logger, ex, _workDirectory);
-        }
-    }
-
-    /// <summary>Sends the terminal report (after the remaining logs), retrying until acknowledged.</summary>
-    private async Task<string> ReportAsync(Report report, CancellationToken abort)
-    {
-        try
-        {
+            // Not canceled by the shutdown timeout: writing the state to the local disk is what makes giving up safe.
+            await _delivery.SpoolAsync(report, CancellationToken.None).ConfigureAwait(false);
             await _reporter.FlushAsync(abort).ConfigureAwait(false);
-            if (_reporter.Lost is not null)
+
+            // Also when the coordinator refused this job's updates (reaped, handed to another daemon): the state is
+            // offered all the same, and the coordinator's answer decides whether it is recorded or kept aside.
+            var (answer, delivered) = await _delivery.DeliverAsync(report, async (failure, token) =>
+            {
+                _reporter.Log(LogSource.ProvisionerDaemon, ProtocolLogLevel.Error, _stage, failure.Failed!.Error);
+                await _reporter.FlushAsync(token).ConfigureAwait(false);
+            }, abort).ConfigureAwait(false);
+            if (answer.Kind != ReportAnswerKind.Acknowledged)
             {
                 return JobOutcome.Abandoned;
             }
 
-            if (report.Completed is { } completed)
-            {
-                try
-                {
-                    await _connection.RetryAsync(async token =>
-                    {
-                        if (completed.WorkspaceBuild is { } build)
-                        {
-                            build.State = await ToBlobAsync(report.State!, token).ConfigureAwait(false);
-                        }
-
-                        return await _connection.CompleteJobAsync(completed, token).ConfigureAwait(false);
-                    }, abort).ConfigureAwait(false);
-                    return JobOutcome.Succeeded;
-                }
-                catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.DataLoss)
-                {
-                    // The results themselves were refused (malformed, too large): fail the job with that reason,
-                    // keeping the state, instead of leaving it running until the coordinator reaps it.
-                    report = Fail(new JobFailureException($"The coordinator refused the job's results: {ex.Status.Detail}", JobErrorCodes.CoordinatorRefused, report.State));
-                    await _reporter.FlushAsync(abort).ConfigureAwait(false);
-                }
-            }
-
-            var failed = report.Failed!;
-            await _connection.RetryAsync(async token =>
-            {
-                if (failed.WorkspaceBuild is { } build && report.State is { IsEmpty: false } state)
-                {
-                    build.State = await ToBlobAsync(state, token).ConfigureAwait(false);
-                }
-
-                return await _connection.FailJobAsync(failed, token).ConfigureAwait(false);
-            }, abort).ConfigureAwait(false);
-            return failed.ErrorCode == JobErrorCodes.Canceled ? JobOutcome.Canceled : JobOutcome.Failed;
-        }
-        catch (RpcException ex) when (!CoordinatorConnection.IsTransient(ex))
-        {
-            DaemonLog.JobLost(_logger, _job.JobId, ex.StatusCode, ex.Status.Detail);
-            return JobOutcome.Abandoned;
+            return delivered.Completed is not null ? JobOutcome.Succeeded : delivered.IsCanceled ? JobOutcome.Canceled : JobOutcome.Failed;
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
+            // Gave up at the shutdown timeout: the report and its state stay spooled for the next start.
             return JobOutcome.Abandoned;
         }
     }
-
-    private async Task<Blob> ToBlobAsync(ByteString state, CancellationToken cancellationToken)
-    {
-        if (state.Length <= _options.InlineStateLimitBytes)
-        {
-            return new Blob { Inline = state };
-        }
-
-        return new Blob { File = await _connection.UploadAsync(_job.JobId, "state", state.Memory, cancellationToken).ConfigureAwait(false) };
-    }
-
-    /// <summary>The terminal report: exactly one of Completed and Failed, and the state to attach to a workspace build.</summary>
-    private sealed record Report(CompletedJob? Completed, FailedJob? Failed, ByteString? State);
 }

@@ -21,6 +21,8 @@ public class CliFleetFixture : IAsyncLifetime
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
 
     private Process? _server;
+    private int _httpPort;
+    private int _grpcPort;
     private Process? _daemon;
     private readonly System.Text.StringBuilder _serverOutput = new();
 
@@ -63,14 +65,9 @@ public class CliFleetFixture : IAsyncLifetime
         TerraformRequirement.Require();
         Directory.CreateDirectory(Home);
         File.SetUnixFileMode(Home, (UnixFileMode)0b111_101_101); // The built-in PostgreSQL runs as `postgres` under root and must traverse it.
-        var (httpPort, grpcPort) = (FreePort(), FreePort());
-        Url = $"http://127.0.0.1:{httpPort}";
-        _server = Start(
-            ["server", "--http-address", $"127.0.0.1:{httpPort}", "--grpc-address", $"127.0.0.1:{grpcPort}", "--provisioner-daemons", BuiltInDaemonSlots.ToString(CultureInfo.InvariantCulture), .. ExtraServerArguments],
-            ServerEnvironment,
-            output: _serverOutput);
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        await WaitUntilReadyAsync(timeout.Token);
+        (_httpPort, _grpcPort) = (FreePort(), FreePort());
+        Url = $"http://127.0.0.1:{_httpPort}";
+        await StartServerAsync();
 
         await RunCheckedAsync("login", Url);
         if (BuiltInDaemonSlots == 0)
@@ -174,6 +171,26 @@ public class CliFleetFixture : IAsyncLifetime
 
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
+
+    /// <summary>Starts `provisioning server` again on the same home (database) and ports, after <see cref="StopServerAsync"/>.</summary>
+    public async Task StartServerAsync()
+    {
+        _server?.Dispose();
+        ServerExitCode = null;
+        _server = Start(
+            ["server", "--http-address", $"127.0.0.1:{_httpPort}", "--grpc-address", $"127.0.0.1:{_grpcPort}", "--provisioner-daemons", BuiltInDaemonSlots.ToString(CultureInfo.InvariantCulture), .. ExtraServerArguments],
+            ServerEnvironment,
+            output: _serverOutput);
+        using var timeout = new CancellationTokenSource(CommandTimeout);
+        await WaitUntilReadyAsync(timeout.Token);
+    }
+
+    /// <summary>Starts a long-running CLI process (e.g. another daemon) with this fleet's home; its stdout goes to <paramref name="output"/>.</summary>
+    public Process StartLongRunning(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, System.Text.StringBuilder output) =>
+        Start(arguments, environment, output: output);
+
+    /// <summary>Sends <paramref name="signal"/> (e.g. TERM) to a process and waits (bounded) for it to exit; returns its exit code, null when it had to be killed.</summary>
+    public static Task<int?> SignalAndWaitAsync(Process process, string signal) => StopAsync(process, signal);
 
     /// <summary>The server's exit code once disposed (null: killed or never started).</summary>
     public int? ServerExitCode { get; private set; }

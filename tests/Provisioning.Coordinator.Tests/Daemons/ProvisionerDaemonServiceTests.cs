@@ -190,6 +190,47 @@ public sealed class ProvisionerDaemonServiceTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task UpdateJob_LineBeyondTheCapThenTheJobIsReaped_LaterLinesAreCountedAndTheLogEndsWithTheOmittedCount()
+    {
+        // Arrange: ten lines that fit, then one that does not and two short ones that would.
+        using var timeout = Timeout();
+        await using var coordinator = await CoordinatorServer.StartAsync(server, timeout.Token);
+        var job = await coordinator.EnqueueWorkspaceBuildAsync("omitted", 1, null, timeout.Token);
+        var headers = await coordinator.RegisterAsync("d1", null, timeout.Token);
+        await coordinator.AcquireAsync(headers, timeout.Token);
+        var fits = new UpdateJobRequest { JobId = job.Id.ToString() };
+        for (var index = 0; index < 10; index++)
+        {
+            fits.Logs.Add(new Log { Source = LogSource.Provisioner, Level = LogLevel.Info, Stage = "Applying", Output = $"{index:D2}" + new string('x', 92) });
+        }
+
+        var beyond = new UpdateJobRequest { JobId = job.Id.ToString() };
+        foreach (var output in new[] { new string('y', 2000), "a", "b" })
+        {
+            beyond.Logs.Add(new Log { Source = LogSource.Provisioner, Level = LogLevel.Info, Stage = "Applying", Output = output });
+        }
+
+        // Act: both batches are accepted; then the reaper ends the job.
+        await coordinator.Client.UpdateJobAsync(fits, headers, cancellationToken: timeout.Token);
+        await coordinator.Client.UpdateJobAsync(beyond, headers, cancellationToken: timeout.Token);
+        await Task.Delay(50, timeout.Token);
+        var reaped = await coordinator.Queue.ReapAsync(TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(1), timeout.Token);
+
+        // Assert: the stored log is the prefix that fit, then one line counting the rest; the job is marked overflowed.
+        Assert.Contains(reaped, ended => ended.Id == job.Id);
+        await using var connection = await coordinator.DataSource.OpenConnectionAsync(timeout.Token);
+        var lines = (await connection.QueryAsync<(string Level, string Stage, string Output)>(
+            "SELECT level, stage, output FROM provisioner_job_logs WHERE job_id = @Id ORDER BY id", new { job.Id })).ToList();
+        var stored = lines.Where(line => line.Stage == "Applying" && line.Level == "info").Select(line => line.Output[..2]).ToList();
+        Assert.Equal(Enumerable.Range(0, 10).Select(index => $"{index:D2}"), stored);
+        Assert.DoesNotContain(lines, line => line.Output is "a" or "b");
+        Assert.Equal("warn", lines[^1].Level);
+        Assert.StartsWith("3 log lines (2002 bytes) were left out", lines[^1].Output, StringComparison.Ordinal);
+        Assert.Equal(1, lines.Count(line => line.Output.Contains("were left out", StringComparison.Ordinal)));
+        Assert.True((await coordinator.Queue.Ledger.GetAsync(job.Id, timeout.Token))!.LogsOverflowed);
+    }
+
+    [Fact]
     public async Task UpdateJob_UserCanceledTheJob_ResponseSaysCanceled()
     {
         using var timeout = Timeout();

@@ -81,7 +81,7 @@ public sealed class DaemonJobTests(TerraformCacheFixture terraform)
         Assert.Empty(Templates.StateResources(ByteString.CopyFrom(coordinator.Files[deleted.State.File.Id])));
         Assert.Empty(deleted.Resources);
 
-        Assert.Empty(daemon.LeftoverWorkDirectories());
+        await daemon.AssertCleanedUpAsync(cancellationToken);
         await Eventually.HoldsAsync(() => daemon.Daemon.RunningJobs == 0, "the last job is off its slot", TimeSpan.FromSeconds(10), cancellationToken);
         Assert.Equal(1, daemon.Daemon.Metrics.JobCount("template_version_import", "succeeded"));
         Assert.Equal(3, daemon.Daemon.Metrics.JobCount("workspace_build", "succeeded"));
@@ -182,7 +182,7 @@ public sealed class DaemonJobTests(TerraformCacheFixture terraform)
         Assert.Equal("Cleaning up", job.Logs.Last(log => log.Source == LogSource.ProvisionerDaemon && log.Level == Sdk.Protocol.LogLevel.Info).Stage);
         await Eventually.HoldsAsync(() => daemon.Daemon.RunningJobs == 0, "the job is off the slot", TimeSpan.FromSeconds(10), cancellationToken);
         Assert.Equal(1, daemon.Daemon.Metrics.JobCount("workspace_build", "canceled"));
-        Assert.Empty(daemon.LeftoverWorkDirectories());
+        await daemon.AssertCleanedUpAsync(cancellationToken);
     }
 
     [Fact(Timeout = 120_000)]
@@ -227,7 +227,7 @@ public sealed class DaemonJobTests(TerraformCacheFixture terraform)
         Assert.Equal("invalid_template_archive", failed.ErrorCode);
         Assert.Contains("template archive", failed.Error, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(FailedJob.TypeOneofCase.TemplateImport, failed.TypeCase);
-        Assert.Empty(daemon.LeftoverWorkDirectories());
+        await daemon.AssertCleanedUpAsync(cancellationToken);
     }
 
     [Fact(Timeout = 60_000)]

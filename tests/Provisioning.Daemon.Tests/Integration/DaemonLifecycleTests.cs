@@ -270,7 +270,104 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
         var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
         Assert.Equal("canceled", failed.ErrorCode);
         Assert.Contains("terraform_data.fast", Templates.StateResources(failed.WorkspaceBuild.State.Inline));
-        Assert.Empty(daemon.LeftoverWorkDirectories());
+        await daemon.AssertCleanedUpAsync(cancellationToken);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_DrainOutlastsTheDrainTimeout_CancelsTheJobGracefullyAndReportsItsPartialState()
+    {
+        // Arrange: a job whose second resource sleeps a minute, and a drain timeout of one second.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = await InlineAsync(SleepTemplate.Replace("sleep 4", "sleep 60", StringComparison.Ordinal), cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, options => options.DrainTimeout = TimeSpan.FromSeconds(1));
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        await Eventually.HoldsAsync(() => job.Logs.Any(log => log.Output.EndsWith("(local-exec): before", StringComparison.Ordinal)), "the local-exec runs", TimeSpan.FromSeconds(60), cancellationToken);
+
+        // Act
+        await daemon.Daemon.DrainAsync(cancellationToken);
+
+        // Assert: the drain ended the job as canceled, with the state of the resource created before.
+        await daemon.Run.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        Assert.True(job.IsFinished, "the daemon stopped before its terminal report was acknowledged");
+        var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
+        Assert.Equal("canceled", failed.ErrorCode);
+        Assert.Contains("terraform_data.fast", Templates.StateResources(failed.WorkspaceBuild.State.Inline));
+        await daemon.AssertCleanedUpAsync(cancellationToken);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_ShutdownTimeoutPassesBeforeTheReportIsAcknowledged_KeepsTheReportAndItsStateSpooled()
+    {
+        // Arrange: a running job, then a coordinator that answers every terminal report with Unavailable.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = await InlineAsync(SleepTemplate.Replace("sleep 4", "sleep 60", StringComparison.Ordinal), cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, options => options.ShutdownTimeout = TimeSpan.FromSeconds(8));
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        await Eventually.HoldsAsync(() => job.Logs.Any(log => log.Output.EndsWith("(local-exec): before", StringComparison.Ordinal)), "the local-exec runs", TimeSpan.FromSeconds(60), cancellationToken);
+        coordinator.RefuseTerminalReports(int.MaxValue);
+
+        // Act: SIGINT; the daemon gives up on the report at the shutdown timeout.
+        await daemon.Daemon.ShutdownAsync(cancellationToken);
+        await daemon.Run.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+
+        // Assert: the canceled job's report and partial state are on disk for the next start, not given up as refused.
+        Assert.False(job.IsFinished);
+        var entry = Path.Combine(daemon.Options.ReportsDirectory, job.Id);
+        Assert.True(File.Exists(Path.Combine(entry, "failed.pb")), $"Nothing spooled in {entry}.");
+        Assert.Contains("terraform_data.fast", Templates.StateResources(ByteString.CopyFrom(await File.ReadAllBytesAsync(Path.Combine(entry, "state"), cancellationToken))));
+        Assert.False(Directory.Exists(daemon.Options.UnacceptedDirectory), "A report that got no answer was treated as refused.");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public void HostedDaemon_DrainTimeout_HostShutdownTimeoutCoversTheDrainAndTheReportsAfterIt()
+    {
+        // The generic host's default shutdown timeout (30 s) used to end a SIGTERM drain after 30 s.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.AddProvisionerDaemon(options =>
+        {
+            options.CoordinatorUrl = new Uri("http://127.0.0.1:1");
+            options.PreSharedKey = TestCoordinator.Psk;
+            options.DrainTimeout = TimeSpan.FromHours(3);
+            options.ShutdownTimeout = TimeSpan.FromMinutes(2);
+        });
+        using var host = builder.Build();
+
+        var shutdownTimeout = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HostOptions>>().Value.ShutdownTimeout;
+
+        Assert.True(
+            shutdownTimeout >= TimeSpan.FromHours(3) + TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(15),
+            $"The host gives up after {shutdownTimeout}, before the daemon's drain (3 h) and the reports after it (2 min) could end.");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Daemon_CoordinatorRefusesTheReportForGood_KeepsTheReportAndStateUnderUnaccepted()
+    {
+        // Arrange
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        coordinator.RefuseReportsForGood = Grpc.Core.StatusCode.NotFound;
+        var archive = await InlineAsync("resource \"terraform_data\" \"kept\" {}", cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+
+        // Act
+        var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+        var kept = Path.Combine(daemon.Options.UnacceptedDirectory, job.Id);
+        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(kept, "reason.txt")), "the refused report is kept", TimeSpan.FromSeconds(60), cancellationToken);
+
+        // Assert: the state Terraform wrote is on disk, owner-only, with the reason; nothing is left to re-send.
+        Assert.Contains("terraform_data.kept", Templates.StateResources(ByteString.CopyFrom(await File.ReadAllBytesAsync(Path.Combine(kept, "state"), cancellationToken))));
+        Assert.True(File.Exists(Path.Combine(kept, "completed.pb")));
+        Assert.Contains("NotFound", await File.ReadAllTextAsync(Path.Combine(kept, "reason.txt"), cancellationToken), StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(kept, "state")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(kept));
+        }
+
+        await daemon.AssertCleanedUpAsync(cancellationToken);
     }
 
     [Fact(Timeout = 60_000)]

@@ -24,6 +24,9 @@ internal sealed class DaemonHarness : IAsyncDisposable
 
     public ProvisionerDaemonOptions Options { get; }
 
+    /// <summary>Leave the cache directory (work directories, spooled reports) on disk at dispose, for a daemon started after this one.</summary>
+    public bool KeepCache { get; set; }
+
     /// <summary>The daemon's ExecuteAsync.</summary>
     public Task Run { get; }
 
@@ -56,9 +59,24 @@ internal sealed class DaemonHarness : IAsyncDisposable
         return new DaemonHarness(daemon, options);
     }
 
-    /// <summary>Whether any job work directory is left under the daemon's cache.</summary>
+    /// <summary>Job work directories left under the daemon's cache.</summary>
     public IReadOnlyList<string> LeftoverWorkDirectories() =>
         Directory.Exists(Options.JobsDirectory) ? [.. Directory.EnumerateDirectories(Options.JobsDirectory)] : [];
+
+    /// <summary>Reports (with their states) the daemon still holds because the coordinator has not acknowledged them.</summary>
+    public IReadOnlyList<string> SpooledReports() =>
+        Directory.Exists(Options.ReportsDirectory) ? [.. Directory.EnumerateDirectories(Options.ReportsDirectory)] : [];
+
+    /// <summary>
+    /// Waits (bounded) until the daemon removed every work directory and spooled report: it does so only after
+    /// the coordinator acknowledged the job's report, a moment after the coordinator recorded it.
+    /// </summary>
+    public Task AssertCleanedUpAsync(CancellationToken cancellationToken) =>
+        Eventually.HoldsAsync(
+            () => LeftoverWorkDirectories().Count == 0 && SpooledReports().Count == 0,
+            $"the daemon removed its work directories ({string.Join(", ", LeftoverWorkDirectories())}) and spooled reports ({string.Join(", ", SpooledReports())})",
+            TimeSpan.FromSeconds(10),
+            cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -74,6 +92,11 @@ internal sealed class DaemonHarness : IAsyncDisposable
 
         Daemon.Dispose();
         _stop.Dispose();
+        if (KeepCache)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Options.CacheDirectory, recursive: true);

@@ -57,6 +57,9 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     /// <summary>When set, CompleteJob answers InvalidArgument (results the coordinator cannot accept).</summary>
     public bool RefuseResults { get; set; }
 
+    /// <summary>When set, CompleteJob and FailJob answer with this status: a report the coordinator will never accept.</summary>
+    public StatusCode? RefuseReportsForGood { get; set; }
+
     /// <summary>The heartbeat interval Register asks for. Default: 5.</summary>
     public int HeartbeatIntervalSeconds { get; set; } = 5;
 
@@ -229,6 +232,10 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     {
         var job = Held(request.JobId, context);
         RefuseIfAsked(job);
+        if (RefuseReportsForGood is { } status)
+        {
+            throw new RpcException(new Status(status, "Refused for good on purpose by the test."));
+        }
         if (RefuseResults)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The results are malformed (refused on purpose by the test)."));
@@ -242,6 +249,10 @@ public sealed class TestCoordinator : DaemonService.ProvisionerDaemonBase, IAsyn
     {
         var job = Held(request.JobId, context);
         RefuseIfAsked(job);
+        if (RefuseReportsForGood is { } status)
+        {
+            throw new RpcException(new Status(status, "Refused for good on purpose by the test."));
+        }
         Report(job, new TerminalReport(null, request));
         return Task.FromResult(new ReportJobResponse());
     }

@@ -101,9 +101,10 @@ public sealed class JobLogBufferTests
     }
 
     [Fact]
-    public void Add_BeyondTheBound_DropsOldestAndReportsHowManyInOneLine()
+    public void Add_BeyondTheBoundWhileUnreachable_DropsOldestAndReportsHowManyInOneLine()
     {
         var buffer = new JobLogBuffer(Quiet, 10, 20, Heartbeat, T0);
+        buffer.MarkUnreachable();
         for (var i = 0; i < 25; i++)
         {
             buffer.Add(Line($"line {i}"), T0);
@@ -125,12 +126,13 @@ public sealed class JobLogBufferTests
     }
 
     [Fact]
-    public void Add_BeyondTheBoundWhileABatchIsInFlight_CountsThoseLinesOnlyIfTheSendFails()
+    public void Add_BeyondTheBoundWhileUnreachableAndABatchIsInFlight_CountsThoseLinesOnlyIfTheSendFails()
     {
         var delivered = new JobLogBuffer(Quiet, 10, 10, Heartbeat, T0);
         var lost = new JobLogBuffer(Quiet, 10, 10, Heartbeat, T0);
         foreach (var buffer in new[] { delivered, lost })
         {
+            buffer.MarkUnreachable();
             for (var i = 0; i < 10; i++)
             {
                 buffer.Add(Line($"line {i}"), T0);
@@ -152,6 +154,66 @@ public sealed class JobLogBufferTests
         Assert.Equal(["line 10", "line 11", "line 12"], delivered.Peek().Logs.Select(log => log.Output));
         Assert.Equal(3, lost.Dropped);
         Assert.StartsWith("3 log lines were dropped", lost.Peek().Logs[0].Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Add_BeyondTheBoundWhileReachable_DropsNothingAndProducersWaitUntilABatchIsAcknowledged()
+    {
+        var buffer = new JobLogBuffer(Quiet, 10, 20, Heartbeat, T0);
+        for (var i = 0; i < 20; i++)
+        {
+            buffer.Add(Line($"line {i}"), T0);
+        }
+
+        var room = buffer.WaitForRoomAsync();
+        Assert.True(buffer.IsFull);
+        Assert.False(room.IsCompleted);
+        buffer.Add(Line("line 20"), T0); // the daemon's own lines never wait and are never dropped
+        Assert.Equal(21, buffer.Count);
+        Assert.Equal(0, buffer.Dropped);
+
+        buffer.Acknowledge(buffer.Peek(), T0);
+
+        Assert.True(room.IsCompletedSuccessfully);
+        Assert.False(buffer.IsFull);
+        Assert.Equal(Enumerable.Range(10, 10).Select(i => $"line {i}"), buffer.Peek().Logs.Select(log => log.Output));
+    }
+
+    [Fact]
+    public void WaitForRoom_CoordinatorBecomesUnreachable_ReleasesTheProducerAndTheBoundDropsFromThen()
+    {
+        var buffer = new JobLogBuffer(Quiet, 10, 20, Heartbeat, T0);
+        for (var i = 0; i < 20; i++)
+        {
+            buffer.Add(Line($"line {i}"), T0);
+        }
+
+        var room = buffer.WaitForRoomAsync();
+        buffer.Reject(buffer.Peek(), T0);
+        buffer.MarkUnreachable();
+        buffer.Add(Line("line 20"), T0);
+
+        Assert.True(room.IsCompletedSuccessfully);
+        Assert.False(buffer.IsFull);
+        Assert.True(buffer.IsUnreachable);
+        Assert.Equal(1, buffer.Dropped);
+        Assert.StartsWith("1 log lines were dropped while the coordinator was unreachable", buffer.Peek().Logs[0].Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WaitForRoom_BufferClosed_ReleasesTheProducer()
+    {
+        var buffer = new JobLogBuffer(Quiet, 10, 10, Heartbeat, T0);
+        for (var i = 0; i < 10; i++)
+        {
+            buffer.Add(Line($"line {i}"), T0);
+        }
+
+        var room = buffer.WaitForRoomAsync();
+        buffer.Close();
+
+        Assert.True(room.IsCompletedSuccessfully);
+        Assert.False(buffer.IsFull);
     }
 
     private static Log Line(string output) => new() { Source = LogSource.Provisioner, Level = ProtocolLogLevel.Info, Stage = "Planning infrastructure", Output = output };

@@ -112,7 +112,7 @@ public sealed class DaemonWithCoordinatorTests(TerraformCacheFixture terraform)
             Assert.Equal(["Setting up", "Planning infrastructure", "Applying changes", "Cleaning up"], stages);
             var applyLines = await ListAsync(dataSource, $"SELECT output FROM provisioner_job_logs WHERE job_id = '{build.Id}' AND source = 'provisioner' AND stage = 'Applying changes' ORDER BY id", cancellationToken);
             Assert.Contains(applyLines, line => line.EndsWith("(local-exec): home says hi and bye", StringComparison.Ordinal));
-            Assert.Empty(daemon.LeftoverWorkDirectories());
+            await daemon.AssertCleanedUpAsync(cancellationToken);
         }
         finally
         {

@@ -75,7 +75,7 @@ public sealed class FleetTests(TerraformCacheFixture terraform, FleetCoordinator
         await AssertBuildLogsAsync(delete, "terraform_data.home: Destruction complete", cancellationToken);
         using var gone = await Coordinator.Admin.GetAsync($"/api/v1/workspaces/{workspace}", cancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
-        Assert.Empty(daemon.LeftoverWorkDirectories());
+        await daemon.AssertCleanedUpAsync(cancellationToken);
     }
 
     [Fact(Timeout = 180_000)]
@@ -232,7 +232,7 @@ public sealed class FleetTests(TerraformCacheFixture terraform, FleetCoordinator
         Assert.True(took < TimeSpan.FromSeconds(25), $"The cancel took {took}.");
         var state = await Coordinator.StateResourcesAsync(workspace, 1, cancellationToken);
         Assert.True(state.ContainsKey("terraform_data.first"), "State after the cancel: " + string.Join(", ", state.Keys));
-        Assert.Empty(daemon.LeftoverWorkDirectories());
+        await daemon.AssertCleanedUpAsync(cancellationToken);
     }
 
     [Fact(Timeout = 180_000)]
