@@ -133,8 +133,14 @@ public sealed class ProvisionerDaemon : IDisposable
         {
             DaemonLog.Starting(_logger, _options.Name, _options.Slots, _options.CoordinatorUrl!);
             endpoints = await DaemonEndpoints.StartAsync(_options, this, _logger, _drain.Token).ConfigureAwait(false);
-            var spooled = _delivery.Spool.LoadAll();
-            CollectLeftoverWorkDirectories(spooled);
+            IReadOnlyList<TerminalReport> spooled = _delivery.Spool.LoadAll();
+            var recovered = CollectLeftoverWorkDirectories(spooled);
+            foreach (var report in recovered)
+            {
+                await _delivery.Spool.SaveAsync(report, _drain.Token).ConfigureAwait(false);
+            }
+
+            spooled = [.. spooled, .. recovered];
             await CheckProvisionerAsync(_drain.Token).ConfigureAwait(false);
             await RegisterAsync(_drain.Token).ConfigureAwait(false);
 
@@ -483,11 +489,15 @@ public sealed class ProvisionerDaemon : IDisposable
     /// <summary>
     /// Work directories are named after job ids and removed once a job's report was acknowledged; what is left
     /// comes from a run that stopped early. A directory whose report is spooled goes when that report is
-    /// acknowledged; one without a report but with Terraform state (the daemon was killed mid-job) is kept
-    /// under the unaccepted directory for an operator, never deleted; the rest is removed.
+    /// acknowledged; one without a report but with Terraform state (the daemon was killed mid-job, and Terraform
+    /// with it) is kept under the unaccepted directory for an operator, never deleted, and its state is reported as
+    /// the job's failure (returned, to be spooled and sent before any new work): the coordinator records it on the
+    /// build, or keeps it as an orphaned state when a newer build exists, so resources that Terraform created before
+    /// it died are named by a state (invariant 3). The rest is removed.
     /// </summary>
-    private void CollectLeftoverWorkDirectories(IReadOnlyList<TerminalReport> spooled)
+    private List<TerminalReport> CollectLeftoverWorkDirectories(IReadOnlyList<TerminalReport> spooled)
     {
+        var recovered = new List<TerminalReport>();
         var root = _options.JobsDirectory;
         Directory.CreateDirectory(root);
         var reported = spooled.Select(report => ProvisionerDaemonOptions.SafeDirectoryName(report.JobId)).ToHashSet(StringComparer.Ordinal);
@@ -504,9 +514,28 @@ public sealed class ProvisionerDaemon : IDisposable
             {
                 if (Directory.EnumerateFiles(directory, "*.tfstate*", SearchOption.AllDirectories).Any())
                 {
+                    var state = Directory.EnumerateFiles(directory, "terraform.tfstate", SearchOption.AllDirectories)
+                        .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}.terraform{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+                        .Select(File.ReadAllBytes)
+                        .FirstOrDefault(bytes => bytes.Length > 0);
                     var kept = _delivery.Spool.Unaccept(name, directory,
                         $"The daemon stopped while job {name} ran, before it had a terminal report; this is its work directory with the Terraform state as it was then.");
                     DaemonLog.LeftoverStateKept(_logger, directory, name, kept);
+                    if (state is not null && Guid.TryParse(name, out _))
+                    {
+                        recovered.Add(new TerminalReport(
+                            name,
+                            null,
+                            new FailedJob
+                            {
+                                JobId = name,
+                                Error = "The daemon stopped while this job ran (it was killed, or its machine went down); this is the state Terraform had written when it stopped.",
+                                ErrorCode = JobErrorCodes.DaemonError,
+                                WorkspaceBuild = new FailedJob.Types.WorkspaceBuild(),
+                            },
+                            Google.Protobuf.ByteString.CopyFrom(state)));
+                    }
+
                     continue;
                 }
 
@@ -523,5 +552,7 @@ public sealed class ProvisionerDaemon : IDisposable
         {
             DaemonLog.RemovedLeftovers(_logger, removed, root);
         }
+
+        return recovered;
     }
 }

@@ -4,6 +4,7 @@ using Dapper;
 
 using Npgsql;
 
+using Provisioning.Coordinator.Jobs;
 using Provisioning.Sdk.Daemon;
 
 namespace Provisioning.Coordinator.Daemons;
@@ -28,11 +29,7 @@ internal static class JobLogWriter
             return 0;
         }
 
-        var state = await connection.QuerySingleAsync<(long LogsLength, bool Overflowed, bool Completed)>(new CommandDefinition(
-            "SELECT logs_length, logs_overflowed, completed_at IS NOT NULL FROM provisioner_jobs WHERE id = @JobId FOR UPDATE",
-            new { JobId = jobId },
-            transaction,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var state = await ProvisionerJobLedger.LockLogCountersAsync(connection, transaction, jobId, cancellationToken).ConfigureAwait(false);
         if (state.Completed)
         {
             // A late batch of a job that already ended (e.g. reaped as hung): its log is closed.
@@ -84,17 +81,9 @@ internal static class JobLogWriter
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
+        await ProvisionerJobLedger.AddLogCountersAsync(connection, transaction, jobId, length - state.LogsLength, overflowed, omittedLines, omittedBytes, cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE provisioner_jobs
-            SET logs_length = @Length, logs_overflowed = logs_overflowed OR @Overflowed,
-                logs_omitted_lines = logs_omitted_lines + @OmittedLines, logs_omitted_bytes = logs_omitted_bytes + @OmittedBytes
-            WHERE id = @JobId;
-            SELECT pg_notify(@Channel, @JobId::text);
-            """,
-            new { JobId = jobId, Length = length, Overflowed = overflowed, OmittedLines = omittedLines, OmittedBytes = omittedBytes, Channel = NotifyChannel },
-            transaction,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+            "SELECT pg_notify(@Channel, @JobId::text)", new { JobId = jobId, Channel = NotifyChannel }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return createdAt.Count;
     }
 
@@ -103,16 +92,18 @@ internal static class JobLogWriter
     /// late report), even when the job has ended and past the cap: such a line explains the job's end and is never
     /// left out. Stage "Coordinator", source provisioner_daemon (the log's sources are the daemon side and the provisioner).
     /// </summary>
-    public static Task AppendNoticeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, string level, string output, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static async Task AppendNoticeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, string level, string output, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO provisioner_job_logs (job_id, source, level, stage, output) VALUES (@JobId, 'provisioner_daemon', @Level, 'Coordinator', @Output);
-            UPDATE provisioner_jobs SET logs_length = logs_length + octet_length(@Output) WHERE id = @JobId;
             SELECT pg_notify(@Channel, @JobId::text);
             """,
             new { JobId = jobId, Level = level, Output = output, Channel = NotifyChannel },
             transaction,
-            cancellationToken: cancellationToken));
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await ProvisionerJobLedger.AddLogCountersAsync(connection, transaction, jobId, Encoding.UTF8.GetByteCount(output), overflowed: false, 0, 0, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Ends the log of each job in <paramref name="jobIds"/> that left lines out with one warning line saying how

@@ -338,6 +338,32 @@ public sealed partial class ProvisionerJobLedger
     private static string CoveredSince(string column) =>
         $"(SELECT coalesce(sum(upper(r) - lower(r)), interval '0') FROM unnest(up.covered * tstzmultirange(tstzrange({column}, now(), '[]'))) AS r)";
 
+    /// <summary>
+    /// Locks the job row for a log append (so concurrent batches of one job get ids in commit order) and returns its
+    /// log counters and whether it ended. The log lines themselves belong to JobLogWriter; these columns to the ledger.
+    /// </summary>
+    public static Task<(long LogsLength, bool Overflowed, bool Completed)> LockLogCountersAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, CancellationToken cancellationToken = default) =>
+        connection.QuerySingleAsync<(long LogsLength, bool Overflowed, bool Completed)>(new CommandDefinition(
+            "SELECT logs_length, logs_overflowed, completed_at IS NOT NULL FROM provisioner_jobs WHERE id = @JobId FOR UPDATE",
+            new { JobId = jobId },
+            transaction,
+            cancellationToken: cancellationToken));
+
+    /// <summary>Adds to a job's log counters: bytes stored, whether the cap was reached, and what the cap left out.</summary>
+    public static Task AddLogCountersAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, long storedBytes, bool overflowed, long omittedLines, long omittedBytes, CancellationToken cancellationToken = default) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE provisioner_jobs
+            SET logs_length = logs_length + @StoredBytes, logs_overflowed = logs_overflowed OR @Overflowed,
+                logs_omitted_lines = logs_omitted_lines + @OmittedLines, logs_omitted_bytes = logs_omitted_bytes + @OmittedBytes
+            WHERE id = @JobId
+            """,
+            new { JobId = jobId, StoredBytes = storedBytes, Overflowed = overflowed, OmittedLines = omittedLines, OmittedBytes = omittedBytes },
+            transaction,
+            cancellationToken: cancellationToken));
+
     /// <summary>How many jobs <paramref name="daemonId"/> holds that have not ended (the slots it uses).</summary>
     public async Task<long> CountUnfinishedAsync(Guid daemonId, CancellationToken cancellationToken = default)
     {

@@ -72,6 +72,52 @@ public sealed class DaemonStopTests(CliFleetFixture fleet) : IClassFixture<CliFl
         }
     }
 
+    [Fact(Timeout = 420_000)]
+    public async Task ProvisionerStart_KilledMidApplyWithTerraform_ReportsTheStateTerraformLeftOnRestart()
+    {
+        SkipUnlessLinux();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var test = new TestDaemon(fleet, "midapply");
+        var daemon = await test.StartAsync();
+        Process? restarted = null;
+        await test.PushTemplateAsync($$"""
+            resource "terraform_data" "before" {
+              input = "before"
+            }
+
+            resource "terraform_data" "never" {
+              depends_on = [terraform_data.before]
+              provisioner "local-exec" {
+                command = "touch {{test.Started}}; sleep 600"
+              }
+            }
+            """);
+        try
+        {
+            var jobId = await test.CreateWorkspaceAsync(cancellationToken);
+            await WaitUntilAsync(() => File.Exists(test.Started), "the build reached its endless step", cancellationToken);
+
+            // Act: the daemon's machine goes down mid-apply (the daemon and Terraform die together, no report), and
+            // the daemon starts again: the work directory it finds holds the state Terraform had written.
+            daemon.Kill(entireProcessTree: true);
+            await daemon.WaitForExitAsync(cancellationToken);
+            restarted = await test.StartAsync();
+            var job = await test.WaitForJobEndAsync(jobId, cancellationToken);
+
+            // Assert: the job ended through the restarted daemon's report (not the reaper, minutes later), and the
+            // resource Terraform created before it died is named by the workspace's state.
+            Assert.True(job.GetProperty("error_code").GetString() == "daemon_error", $"The build did not end by the daemon's report: {job}\n{test.Output}");
+            var state = await fleet.RunCheckedAsync("state", "pull", test.Workspace);
+            Assert.Contains("\"before\"", state.Stdout, StringComparison.Ordinal);
+            Assert.Contains("Re-sending the fail report of job " + jobId, test.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await StopAsync(daemon);
+            await StopAsync(restarted);
+        }
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task ProvisionerStart_SigtermWithAJobLongerThanTheDrainTimeout_CancelsItReportsItsStateAndExits()
     {

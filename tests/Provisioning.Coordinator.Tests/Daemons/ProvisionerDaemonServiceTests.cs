@@ -214,6 +214,9 @@ public sealed class ProvisionerDaemonServiceTests(PostgresServerFixture server)
         await coordinator.Client.UpdateJobAsync(fits, headers, cancellationToken: timeout.Token);
         await coordinator.Client.UpdateJobAsync(beyond, headers, cancellationToken: timeout.Token);
         await Task.Delay(50, timeout.Token);
+        // The reaper counts silence only while a coordinator was up (coordinator_liveness); this host extends its
+        // interval every few seconds, so record that it is up right now.
+        await coordinator.QueryScalarAsync<int>("INSERT INTO coordinator_liveness (replica, started_at, last_seen_at) VALUES ('test', now() - interval '1 minute', now()) RETURNING 1", new { });
         var reaped = await coordinator.Queue.ReapAsync(TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(1), timeout.Token);
 
         // Assert: the stored log is the prefix that fit, then one line counting the rest; the job is marked overflowed.

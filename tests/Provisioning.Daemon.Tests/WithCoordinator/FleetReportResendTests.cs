@@ -26,6 +26,10 @@ public sealed class FleetReportResendTests(TerraformCacheFixture terraform)
             options.CacheDirectory = cache;
             options.InlineStateLimitBytes = 0;
             options.ShutdownTimeout = TimeSpan.FromSeconds(3);
+
+            // No sandbox: the gate is a file the test writes outside the job's work directory, which a sandbox
+            // hides from the template on purpose.
+            options.Sandbox = Provisioning.Terraform.Sandbox.TerraformSandboxMode.None;
         }
 
         try
