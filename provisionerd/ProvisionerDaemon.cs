@@ -134,7 +134,7 @@ public sealed class ProvisionerDaemon : IDisposable
             DaemonLog.Starting(_logger, _options.Name, _options.Slots, _options.CoordinatorUrl!);
             endpoints = await DaemonEndpoints.StartAsync(_options, this, _logger, _drain.Token).ConfigureAwait(false);
             IReadOnlyList<TerminalReport> spooled = _delivery.Spool.LoadAll();
-            var recovered = CollectLeftoverWorkDirectories(spooled);
+            var recovered = await CollectLeftoverWorkDirectoriesAsync(spooled, _drain.Token).ConfigureAwait(false);
             foreach (var report in recovered)
             {
                 await _delivery.Spool.SaveAsync(report, _drain.Token).ConfigureAwait(false);
@@ -486,6 +486,9 @@ public sealed class ProvisionerDaemon : IDisposable
         }
     }
 
+    /// <summary>How long a Terraform left running by a killed daemon gets to stop after SIGINT before it is killed.</summary>
+    private static readonly TimeSpan OrphanGracePeriod = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Work directories are named after job ids and removed once a job's report was acknowledged; what is left
     /// comes from a run that stopped early. A directory whose report is spooled goes when that report is
@@ -495,7 +498,7 @@ public sealed class ProvisionerDaemon : IDisposable
     /// build, or keeps it as an orphaned state when a newer build exists, so resources that Terraform created before
     /// it died are named by a state (invariant 3). The rest is removed.
     /// </summary>
-    private List<TerminalReport> CollectLeftoverWorkDirectories(IReadOnlyList<TerminalReport> spooled)
+    private async Task<List<TerminalReport>> CollectLeftoverWorkDirectoriesAsync(IReadOnlyList<TerminalReport> spooled, CancellationToken cancellationToken)
     {
         var recovered = new List<TerminalReport>();
         var root = _options.JobsDirectory;
@@ -512,6 +515,14 @@ public sealed class ProvisionerDaemon : IDisposable
 
             try
             {
+                // A Terraform the killed daemon left behind may still be applying here: stop it first (it writes its
+                // state on SIGINT), so the state read below names everything it created.
+                var orphans = await OrphanedProcesses.StopAsync(directory, OrphanGracePeriod, cancellationToken).ConfigureAwait(false);
+                if (orphans > 0)
+                {
+                    DaemonLog.OrphansStopped(_logger, orphans, name);
+                }
+
                 if (Directory.EnumerateFiles(directory, "*.tfstate*", SearchOption.AllDirectories).Any())
                 {
                     var state = Directory.EnumerateFiles(directory, "terraform.tfstate", SearchOption.AllDirectories)

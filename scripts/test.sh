@@ -10,16 +10,20 @@ rm -rf "$results_dir"
 mkdir -p "$results_dir"
 
 cd "$repo_root"
+started=$SECONDS
 dotnet build Provisioning.sln -c Release -nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+echo "build took $((SECONDS - started)) s"
 
 test_exit=0
 # One project at a time, each with its own TRX file name, so results never overwrite each other.
 mapfile -t test_projects < <(dotnet sln Provisioning.sln list | grep -E 'Tests\.csproj$')
 for project in "${test_projects[@]}"; do
   name="$(basename "$project" .csproj)"
+  started=$SECONDS
   dotnet test "$project" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
     --results-directory "$results_dir" "$@" || test_exit=$?
+  echo "$name took $((SECONDS - started)) s"
 done
 
 passed=0; failed=0; skipped=0; files=0

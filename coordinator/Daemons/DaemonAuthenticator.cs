@@ -101,11 +101,11 @@ public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provisioner
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var daemon = await connection.QuerySingleAsync<DaemonRecord>(new CommandDefinition(
             $"""
-            INSERT INTO provisioner_daemons (name, key_id, tags, provisioners, version, slots, last_seen_at, session_hash)
-            VALUES (@Name, @KeyId, @Tags::jsonb, @Provisioners, @Version, @Slots, now(), @SessionHash)
+            INSERT INTO provisioner_daemons (name, key_id, tags, provisioners, version, slots, last_seen_at, session_hash, psk_fingerprint)
+            VALUES (@Name, @KeyId, @Tags::jsonb, @Provisioners, @Version, @Slots, now(), @SessionHash, @PskFingerprint)
             ON CONFLICT (name, (coalesce(key_id, '00000000-0000-0000-0000-000000000000'::uuid))) WHERE revoked_at IS NULL
             DO UPDATE SET tags = EXCLUDED.tags, provisioners = EXCLUDED.provisioners, version = EXCLUDED.version,
-                          slots = EXCLUDED.slots, last_seen_at = now(), session_hash = EXCLUDED.session_hash
+                          slots = EXCLUDED.slots, last_seen_at = now(), session_hash = EXCLUDED.session_hash, psk_fingerprint = EXCLUDED.psk_fingerprint
             RETURNING {DaemonColumns}
             """,
             new
@@ -117,6 +117,7 @@ public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provisioner
                 info.Version,
                 Slots = Math.Max(1, info.Slots),
                 SessionHash = HashSecret(secret),
+                PskFingerprint = credential.KeyId is null ? CurrentPskFingerprint() : null,
             },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         _seen[daemon.Id] = (daemon, Stopwatch.GetTimestamp());
@@ -154,6 +155,13 @@ public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provisioner
                 $"The session of daemon {daemon.Name} is not valid (another process registered under the same name since, or the token is wrong): call Register again."));
         }
 
+        if (access == DaemonAccess.Work && !PskStillValid(daemon.KeyId, daemon.PskFingerprint))
+        {
+            throw new RpcException(new Status(
+                StatusCode.PermissionDenied,
+                $"Daemon {daemon.Name} was admitted with a pre-shared key that this coordinator no longer accepts (--provisioner-psk changed): start it again with the current key."));
+        }
+
         if (daemon.IsRevoked && access == DaemonAccess.Work)
         {
             throw new RpcException(new Status(
@@ -182,18 +190,34 @@ public sealed class DaemonAuthenticator(NpgsqlDataSource dataSource, Provisioner
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(Guid Id, byte[]? SessionHash)>(new CommandDefinition(
-            "SELECT id, session_hash FROM provisioner_daemons WHERE id = ANY(@Ids) AND revoked_at IS NULL",
+        var rows = await connection.QueryAsync<(Guid Id, byte[]? SessionHash, Guid? KeyId, byte[]? PskFingerprint)>(new CommandDefinition(
+            "SELECT id, session_hash, key_id, psk_fingerprint FROM provisioner_daemons WHERE id = ANY(@Ids) AND revoked_at IS NULL",
             new { Ids = sessions.Select(session => session.DaemonId).Distinct().ToArray() },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var current = rows.Where(row => row.SessionHash is not null).ToDictionary(row => row.Id, row => row.SessionHash!);
+        var current = rows.Where(row => row.SessionHash is not null && PskStillValid(row.KeyId, row.PskFingerprint)).ToDictionary(row => row.Id, row => row.SessionHash!);
         return sessions
             .Where(session => current.TryGetValue(session.DaemonId, out var hash) && CryptographicOperations.FixedTimeEquals(hash, session.SessionHash))
             .Select(session => session.DaemonId)
             .ToHashSet();
     }
 
-    private const string DaemonColumns = "id, name, key_id, tags::text AS tags, provisioners, slots, session_hash, revoked_at";
+    private const string DaemonColumns = "id, name, key_id, tags::text AS tags, provisioners, slots, session_hash, revoked_at, psk_fingerprint";
+
+    /// <summary>The SHA-256 of the coordinator's pre-shared key, or null when it accepts none.</summary>
+    private byte[]? CurrentPskFingerprint() =>
+        string.IsNullOrEmpty(options.Value.ProvisionerPsk) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.ProvisionerPsk));
+
+    /// <summary>A daemon admitted by a provisioner key is checked through its key (revocation); one admitted by the pre-shared key, against the key in force now.</summary>
+    private bool PskStillValid(Guid? keyId, byte[]? pskFingerprint)
+    {
+        if (keyId is not null)
+        {
+            return true;
+        }
+
+        var current = CurrentPskFingerprint();
+        return current is not null && pskFingerprint is not null && CryptographicOperations.FixedTimeEquals(current, pskFingerprint);
+    }
 
     private static byte[] HashSecret(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 

@@ -21,5 +21,8 @@ internal sealed class DaemonRecord
     /// <summary>When the daemon's provisioner key was revoked: it may report the jobs it holds, nothing else.</summary>
     public DateTime? RevokedAt { get; set; }
 
+    /// <summary>For a daemon admitted by the pre-shared key: that key's SHA-256 (its session ends when the coordinator's key changes).</summary>
+    public byte[]? PskFingerprint { get; set; }
+
     public bool IsRevoked => RevokedAt is not null;
 }

@@ -64,7 +64,10 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Job {JobId} failed inside the daemon")]
     public static partial void JobCrashed(ILogger logger, Exception exception, string jobId);
 
-    [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "Job {JobId}: the report arrived after the job had ended ({Outcome}): {Detail}")]
+    [LoggerMessage(EventId = 1121, Level = LogLevel.Warning, Message = "Stopped {Count} process(es) an earlier run left working in the directory of job {JobId} (a Terraform orphaned when the daemon was killed), before reading its state")]
+    public static partial void OrphansStopped(ILogger logger, int count, string jobId);
+
+    [LoggerMessage(EventId = 1120, Level = LogLevel.Warning, Message = "Job {JobId}: the report arrived after the job had ended ({Outcome}): {Detail}")]
     public static partial void LateReport(ILogger logger, string jobId, Sdk.Daemon.ReportJobResponse.Types.Outcome outcome, string detail);
 
     [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Could not remove the work directory {Directory}")]

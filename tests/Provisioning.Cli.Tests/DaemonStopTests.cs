@@ -118,6 +118,53 @@ public sealed class DaemonStopTests(CliFleetFixture fleet) : IClassFixture<CliFl
         }
     }
 
+    [Fact(Timeout = 420_000)]
+    public async Task ProvisionerStart_KilledAloneMidApply_TheRestartedDaemonStopsTheOrphanedTerraformBeforeReportingItsState()
+    {
+        SkipUnlessLinux();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var test = new TestDaemon(fleet, "orphan");
+        var daemon = await test.StartAsync();
+        Process? restarted = null;
+        var marker = Path.Combine(test.Directory, "made-by-orphan");
+        await test.PushTemplateAsync($$"""
+            resource "terraform_data" "before" {
+              input = "before"
+            }
+
+            resource "terraform_data" "late" {
+              depends_on = [terraform_data.before]
+              provisioner "local-exec" {
+                command = "touch {{test.Started}}; sleep 6; touch {{marker}}"
+              }
+            }
+            """);
+        try
+        {
+            var jobId = await test.CreateWorkspaceAsync(cancellationToken);
+            await WaitUntilAsync(() => File.Exists(test.Started), "the build reached its slow step", cancellationToken);
+
+            // Act: only the daemon dies; its Terraform goes on creating "late". The daemon starts again at once.
+            daemon.Kill();
+            await daemon.WaitForExitAsync(cancellationToken);
+            restarted = await test.StartAsync();
+            var job = await test.WaitForJobEndAsync(jobId, cancellationToken);
+            await Task.Delay(TimeSpan.FromSeconds(8), cancellationToken); // Longer than the slow step: an orphan that survived would have made its marker.
+
+            // Assert: the orphaned Terraform was stopped before the state was read, so nothing it made is missing from the state.
+            var state = await fleet.RunCheckedAsync("state", "pull", test.Workspace);
+            Assert.True(job.GetProperty("error_code").GetString() == "daemon_error", $"The build did not end by the daemon's report: {job}\n{test.Output}");
+            Assert.Contains("\"before\"", state.Stdout, StringComparison.Ordinal);
+            Assert.True(!File.Exists(marker) || state.Stdout.Contains("\"late\"", StringComparison.Ordinal), $"The orphaned Terraform made 'late' after the state was reported:\n{state.Stdout}\n{test.Output}");
+            Assert.Contains("Stopped", test.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await StopAsync(daemon);
+            await StopAsync(restarted);
+        }
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task ProvisionerStart_SigtermWithAJobLongerThanTheDrainTimeout_CancelsItReportsItsStateAndExits()
     {

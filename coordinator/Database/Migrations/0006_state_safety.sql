@@ -28,6 +28,9 @@ CREATE INDEX workspace_orphaned_states_open ON workspace_orphaned_states (worksp
 -- revoked (no new work, running jobs canceled) and may still deliver the states of the jobs they hold.
 ALTER TABLE provisioner_daemons ADD COLUMN session_hash bytea CHECK (session_hash IS NULL OR octet_length(session_hash) = 32);
 ALTER TABLE provisioner_daemons ADD COLUMN revoked_at timestamptz;
+-- For a daemon admitted by the pre-shared key: the SHA-256 of that key, so that changing the coordinator's
+-- key (--provisioner-psk) ends the sessions it admitted, as revoking a provisioner key does.
+ALTER TABLE provisioner_daemons ADD COLUMN psk_fingerprint bytea CHECK (psk_fingerprint IS NULL OR octet_length(psk_fingerprint) = 32);
 ALTER TABLE provisioner_daemons DROP CONSTRAINT provisioner_daemons_key_id_fkey;
 ALTER TABLE provisioner_daemons ADD CONSTRAINT provisioner_daemons_key_id_fkey
     FOREIGN KEY (key_id) REFERENCES provisioner_keys (id) ON DELETE SET NULL;
