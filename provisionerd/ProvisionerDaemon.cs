@@ -323,9 +323,11 @@ public sealed class ProvisionerDaemon : IDisposable
         while (!_drain.IsCancellationRequested)
         {
             AcquiredJob? job;
+            var session = _connection.SessionGeneration;
             try
             {
                 await RegisterAsync(_drain.Token).ConfigureAwait(false);
+                session = _connection.SessionGeneration;
                 job = await AcquireAsync().ConfigureAwait(false);
                 backoff.Reset();
             }
@@ -335,9 +337,15 @@ public sealed class ProvisionerDaemon : IDisposable
             }
             catch (RpcException ex) when (CoordinatorConnection.IsAuthRefusal(ex))
             {
-                // The coordinator forgot this daemon (cleaned up as stale) or lost its id: register again,
-                // which ends the daemon for good if the credentials themselves are refused.
-                _registered = false;
+                // The coordinator forgot this daemon (cleaned up as stale), or its session ended: register again,
+                // which ends the daemon for good if the credentials themselves are refused. Only when this slot's
+                // session is still the current one: a new Register (by another slot) ends the streams of the old
+                // session, and registering again for each of them would end the others' in turn, without end.
+                if (_connection.SessionGeneration == session)
+                {
+                    _registered = false;
+                }
+
                 await DelayAsync(backoff.NextDelay()).ConfigureAwait(false);
                 continue;
             }

@@ -36,6 +36,7 @@ internal sealed class CoordinatorConnection : IDisposable
     private readonly DaemonMetrics _metrics;
     private readonly ILogger _logger;
     private int _connected;
+    private int _sessionGeneration;
 
     public CoordinatorConnection(ProvisionerDaemonOptions options, DaemonMetrics metrics, ILogger logger)
     {
@@ -76,9 +77,13 @@ internal sealed class CoordinatorConnection : IDisposable
 
     public DaemonService.ProvisionerDaemonClient Client => _client;
 
+    /// <summary>Counts the sessions this connection has had: it changes with every <see cref="SetSession"/>.</summary>
+    public int SessionGeneration => Volatile.Read(ref _sessionGeneration);
+
     /// <summary>Sends the session <paramref name="sessionToken"/> (from Register) on every later call.</summary>
     public void SetSession(string sessionToken)
     {
+        Interlocked.Increment(ref _sessionGeneration);
         var headers = new Metadata();
         foreach (var entry in _credentials)
         {
