@@ -11,6 +11,11 @@ var root = new RootCommand("Provisioning: a Terraform-driven provisioning worker
     JobsCommand.Create(),
     StateCommand.Create(),
 };
+foreach (var option in CliTls.All)
+{
+    root.Options.Add(option);
+}
+
 foreach (var command in WorkspaceCommands.Create())
 {
     root.Subcommands.Add(command);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +20,7 @@ using Provisioning.Coordinator.Database;
 using Provisioning.Coordinator.Files;
 using Provisioning.Coordinator.Jobs;
 using Provisioning.Coordinator.Queueing;
+using Provisioning.Coordinator.Listeners;
 
 namespace Provisioning.Coordinator;
 
@@ -72,9 +74,10 @@ public static class CoordinatorHostingExtensions
     }
 
     /// <summary>
-    /// Listens on <see cref="CoordinatorOptions.HttpAddress"/> (REST: HTTP/1.1 in cleartext, HTTP/1.1 and HTTP/2 with TLS) and, for
-    /// cleartext, on <see cref="CoordinatorOptions.GrpcAddress"/> with HTTP/2 only: Kestrel speaks cleartext
-    /// HTTP/2 only on an HTTP/2-only endpoint (DESIGN.md §2.1).
+    /// Listens on <see cref="CoordinatorOptions.HttpAddress"/> (REST: HTTP/1.1 in cleartext; HTTP/1.1 and HTTP/2 with TLS, where
+    /// ALPN also serves the daemons' gRPC on the same port), on a separate <see cref="CoordinatorOptions.GrpcAddress"/> (HTTP/2 only:
+    /// Kestrel speaks cleartext HTTP/2 only on an HTTP/2-only endpoint) and on <see cref="CoordinatorOptions.MetricsAddress"/>.
+    /// Each connection is tagged with its listener, so <see cref="ListenerRouting"/> serves on each port only what belongs there.
     /// </summary>
     public static void ListenOnCoordinatorAddresses(this KestrelServerOptions kestrel, CoordinatorOptions options)
     {
@@ -83,23 +86,38 @@ public static class CoordinatorHostingExtensions
         var http = new Uri(options.HttpAddress);
         // Cleartext HTTP/2 needs prior knowledge, which browsers and curl do not use on a mixed endpoint:
         // offering it there only makes Kestrel warn at start. With TLS, ALPN picks HTTP/2 for gRPC.
-        Listen(kestrel, http, http.Scheme == Uri.UriSchemeHttps ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1);
-        var grpc = new Uri(options.GrpcAddress);
-        if (http.Scheme == Uri.UriSchemeHttp && !(grpc.Host == http.Host && grpc.Port == http.Port))
+        var rest = options.HasSeparateGrpcListener ? CoordinatorListener.Rest : CoordinatorListener.RestAndGrpc;
+        Listen(kestrel, http, options.HttpUsesTls ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1, rest,
+            options.HttpUsesTls ? CoordinatorTls.HttpsOptions(options, options.TlsCertFile!, options.TlsKeyFile) : null);
+        if (options.HasSeparateGrpcListener)
         {
-            Listen(kestrel, grpc, HttpProtocols.Http2);
+            var grpc = new Uri(options.GrpcAddress);
+            var https = grpc.Scheme != Uri.UriSchemeHttps ? null
+                : options.GrpcTlsCertFile is { Length: > 0 } grpcCertificate ? CoordinatorTls.HttpsOptions(options, grpcCertificate, options.GrpcTlsKeyFile)
+                : CoordinatorTls.HttpsOptions(options, options.TlsCertFile!, options.TlsKeyFile);
+            Listen(kestrel, grpc, HttpProtocols.Http2, CoordinatorListener.Grpc, https);
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.MetricsAddress))
+        {
+            Listen(kestrel, new Uri(options.MetricsAddress), HttpProtocols.Http1, CoordinatorListener.Metrics, https: null);
         }
     }
 
-    private static void Listen(KestrelServerOptions kestrel, Uri address, HttpProtocols protocols)
+    private static void Listen(KestrelServerOptions kestrel, Uri address, HttpProtocols protocols, CoordinatorListener listener, HttpsConnectionAdapterOptions? https)
     {
-        var ip = address.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(address.Host);
+        var ip = address.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(address.Host.Trim('[', ']'));
         kestrel.Listen(ip, address.Port, listen =>
         {
             listen.Protocols = protocols;
-            if (address.Scheme == Uri.UriSchemeHttps)
+            listen.Use(next => connection =>
             {
-                listen.UseHttps();
+                connection.Items[ListenerRouting.ConnectionItem] = listener;
+                return next(connection);
+            });
+            if (https is not null)
+            {
+                listen.UseHttps(https);
             }
         });
     }

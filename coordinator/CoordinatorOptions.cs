@@ -65,10 +65,55 @@ public sealed class CoordinatorOptions
     public string HttpAddress { get; set; } = "http://127.0.0.1:3000";
 
     /// <summary>
-    /// Where the daemon gRPC service listens when the REST API is cleartext (Kestrel serves cleartext
-    /// HTTP/2 only on an HTTP/2-only endpoint). Default: http://127.0.0.1:3001.
+    /// Where the daemon gRPC service listens (HTTP/2 only). With TLS it may be the same address as
+    /// <see cref="HttpAddress"/>, ALPN then serving both on one port; in cleartext it must be another port.
+    /// Default: http://127.0.0.1:3001.
     /// </summary>
     public string GrpcAddress { get; set; } = "http://127.0.0.1:3001";
+
+    /// <summary>
+    /// PEM certificate (chain) served on <see cref="HttpAddress"/> when it is https, and on the daemons' gRPC
+    /// listener unless <see cref="GrpcTlsCertFile"/> names another. Required for an https address.
+    /// </summary>
+    public string? TlsCertFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertFile"/>; empty when the certificate file holds the key too.</summary>
+    public string? TlsKeyFile { get; set; }
+
+    /// <summary>PEM certificate of a separate https <see cref="GrpcAddress"/>; default: <see cref="TlsCertFile"/>.</summary>
+    public string? GrpcTlsCertFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="GrpcTlsCertFile"/>; empty when the certificate file holds the key too.</summary>
+    public string? GrpcTlsKeyFile { get; set; }
+
+    /// <summary>
+    /// PEM certificate authorities whose client certificates the TLS listeners require (mutual TLS): every
+    /// daemon and CLI must then present a certificate issued by one of them. Empty (the default): no client
+    /// certificate is asked for.
+    /// </summary>
+    public string? TlsClientCaFile { get; set; }
+
+    /// <summary>
+    /// Where an anonymous Prometheus <c>/metrics</c> listens (host:port), for a scraper on a trusted network. On
+    /// the REST address <c>/metrics</c> needs an admin's token, because it reads the whole fleet's queue. Empty (the
+    /// default): only the admin-only one.
+    /// </summary>
+    public string? MetricsAddress { get; set; }
+
+    /// <summary>Whether the REST API is served over TLS.</summary>
+    public bool HttpUsesTls => HttpAddress.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether the daemons' gRPC service has a listener of its own: always in cleartext (Kestrel speaks
+    /// cleartext HTTP/2 only on an HTTP/2-only endpoint), with TLS only when <see cref="GrpcAddress"/> names
+    /// another port than <see cref="HttpAddress"/> (else ALPN serves both on one port).
+    /// </summary>
+    public bool HasSeparateGrpcListener =>
+        !Uri.TryCreate(HttpAddress, UriKind.Absolute, out var http) || !Uri.TryCreate(GrpcAddress, UriKind.Absolute, out var grpc)
+        || !(http.Host == grpc.Host && http.Port == grpc.Port);
+
+    /// <summary>The gRPC address daemons are told to use (<c>/api/v1/buildinfo</c>): the separate listener, else the REST address.</summary>
+    public string AdvertisedGrpcAddress => HasSeparateGrpcListener ? GrpcAddress : HttpAddress;
 
     internal static string DefaultHomeDirectory() =>
         Environment.GetEnvironmentVariable("PROVISIONING_HOME") is { Length: > 0 } fromEnvironment

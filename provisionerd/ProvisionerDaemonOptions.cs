@@ -22,6 +22,12 @@ public sealed class ProvisionerDaemonOptions
     public Uri? CoordinatorUrl { get; set; }
 
     /// <summary>
+    /// How the daemon checks an https coordinator and proves itself (<c>--tls-ca-file</c>, <c>--tls-client-cert-file</c>,
+    /// <c>--tls-client-key-file</c>). Default: the system's roots, no client certificate.
+    /// </summary>
+    public Coordinator.CoordinatorClientTls Tls { get; set; } = Coordinator.CoordinatorClientTls.None;
+
+    /// <summary>
     /// A provisioner key (<c>--key</c>); the daemon then gets the key's tags. Default: none.
     /// Exactly one of this and <see cref="PreSharedKey"/> is required.
     /// </summary>

@@ -57,6 +57,15 @@ public sealed class ProvisionerDaemonOptionsValidator : IValidateOptions<Provisi
             failures.Add($"{section}:CoordinatorUrl '{url}' is not an http:// or https:// address: give the coordinator's gRPC address, e.g. http://coordinator:8081.");
         }
 
+        if (options.Tls.IsConfigured && options.CoordinatorUrl is { IsAbsoluteUri: true } tlsUrl && tlsUrl.Scheme == Uri.UriSchemeHttp)
+        {
+            failures.Add($"TLS settings (--tls-ca-file, --tls-client-cert-file) are given but the coordinator's address {tlsUrl} is cleartext: use its https:// address.");
+        }
+        else if (options.Tls.Problem() is { } tlsProblem)
+        {
+            failures.Add(tlsProblem);
+        }
+
         var hasKey = !string.IsNullOrWhiteSpace(options.ProvisionerKey);
         var hasPsk = !string.IsNullOrWhiteSpace(options.PreSharedKey);
         if (hasKey && hasPsk)

@@ -5,6 +5,8 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
+using Provisioning.Daemon.Coordinator;
+
 namespace Provisioning.Cli.Client;
 
 /// <summary>A typed client for the coordinator's <c>/api/v1</c>; refusals become <see cref="ProvisioningApiException"/> with the server's explanation.</summary>
@@ -18,9 +20,11 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
 
     public Uri BaseAddress => http.BaseAddress!;
 
-    public static ProvisioningClient Create(Uri url, string? token)
+    public static ProvisioningClient Create(Uri url, string? token, CoordinatorClientTls? tls = null)
     {
-        var http = new HttpClient { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
+        var handler = new SocketsHttpHandler();
+        (tls ?? CoordinatorClientTls.None).ApplyTo(handler);
+        var http = new HttpClient(handler, disposeHandler: true) { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
         if (!string.IsNullOrEmpty(token))
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -204,7 +208,10 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
         }
         catch (HttpRequestException exception)
         {
-            throw new ProvisioningApiException($"Cannot reach the coordinator at {http.BaseAddress}: {exception.Message}. Is `provisioning server` running there, or is the URL (provisioning login URL, PROVISIONING_URL) wrong?", exception);
+            throw new ProvisioningApiException(
+                CoordinatorClientTls.DescribeHandshakeFailure(exception, http.BaseAddress!) is { } handshake ? char.ToUpperInvariant(handshake[0]) + handshake[1..]
+                    : $"Cannot reach the coordinator at {http.BaseAddress}: {exception.Message}. Is `provisioning server` running there, or is the URL (provisioning login URL, PROVISIONING_URL) wrong?",
+                exception);
         }
 
         using (response)

@@ -74,16 +74,25 @@ internal static class CliCommon
     {
         command.SetAction(async (parse, cancellationToken) =>
         {
+            Uri? target = null;
             try
             {
                 var (url, token) = CliConfig.Resolve();
-                using var client = ProvisioningClient.Create(url, token);
+                target = url;
+                using var client = ProvisioningClient.Create(url, token, CliTls.Resolve(parse));
                 return await action(parse, client, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is CliException or ProvisioningApiException or Provisioning.Sdk.Archives.TemplateArchiveException or IOException or UnauthorizedAccessException)
+            catch (Exception exception) when (exception is CliException or ProvisioningApiException or Provisioning.Sdk.Archives.TemplateArchiveException or IOException or UnauthorizedAccessException or Provisioning.Daemon.Coordinator.CoordinatorTlsException)
             {
                 await Console.Error.WriteLineAsync("error: " + exception.Message.ReplaceLineEndings(" ")).ConfigureAwait(false);
                 return exception is CliException cli ? cli.ExitCode : 1;
+            }
+            catch (HttpRequestException exception) when (target is not null)
+            {
+                var why = Provisioning.Daemon.Coordinator.CoordinatorClientTls.DescribeHandshakeFailure(exception, target)
+                    ?? $"cannot reach the coordinator at {target.GetLeftPart(UriPartial.Authority)}: {Innermost(exception).Message} (is `provisioning server` running there? with mutual TLS, pass --tls-client-cert-file)";
+                await Console.Error.WriteLineAsync("error: " + why.ReplaceLineEndings(" ")).ConfigureAwait(false);
+                return 1;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -91,5 +100,15 @@ internal static class CliCommon
                 return 130;
             }
         });
+    }
+
+    private static Exception Innermost(Exception exception)
+    {
+        while (exception.InnerException is { } inner)
+        {
+            exception = inner;
+        }
+
+        return exception;
     }
 }

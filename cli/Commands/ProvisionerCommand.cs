@@ -49,6 +49,7 @@ internal static class ProvisionerCommand
             string? pskValue;
             Terraform.Sandbox.TerraformSandboxMode sandboxMode;
             TimeSpan? drain;
+            Daemon.Coordinator.CoordinatorClientTls tls;
             try
             {
                 drain = parse.GetValue(drainTimeout) is { Length: > 0 } givenDrain ? ParseDrainTimeout(givenDrain) : null;
@@ -62,7 +63,13 @@ internal static class ProvisionerCommand
                     throw new CliException("--tag cannot be used with --key: a provisioner key carries its tags (create the key with --tag instead).", 2);
                 }
 
-                coordinator = await ResolveGrpcAddressAsync(CliConfig.ParseUrl(given), cancellationToken).ConfigureAwait(false);
+                tls = CliTls.Resolve(parse);
+                if (tls.Problem() is { } tlsProblem)
+                {
+                    throw new CliException(tlsProblem, 2);
+                }
+
+                coordinator = await ResolveGrpcAddressAsync(CliConfig.ParseUrl(given), tls, cancellationToken).ConfigureAwait(false);
             }
             catch (CliException exception)
             {
@@ -82,6 +89,7 @@ internal static class ProvisionerCommand
             builder.AddProvisionerDaemon(options =>
             {
                 options.CoordinatorUrl = coordinator;
+                options.Tls = tls;
                 options.ProvisionerKey = keyValue;
                 options.PreSharedKey = pskValue;
                 foreach (var (tagKey, value) in tagValues)
@@ -139,28 +147,49 @@ internal static class ProvisionerCommand
     /// <summary>
     /// A cleartext coordinator serves gRPC on its own port, which its REST API advertises; so a user passes the one
     /// URL they know. When the URL does not answer as a REST API (it is the gRPC address already, or the coordinator
-    /// is not up yet), it is used as given and the daemon retries.
+    /// is not up yet), it is used as given and the daemon retries. Two answers end the start instead: a TLS handshake
+    /// that fails (retrying cannot fix a certificate), and an https coordinator advertising cleartext gRPC (the daemon
+    /// would send its key unencrypted: it never downgrades).
     /// </summary>
-    private static async Task<Uri> ResolveGrpcAddressAsync(Uri url, CancellationToken cancellationToken)
+    private static async Task<Uri> ResolveGrpcAddressAsync(Uri url, Daemon.Coordinator.CoordinatorClientTls tls, CancellationToken cancellationToken)
     {
-        using var client = ProvisioningClient.Create(url, token: null);
+        using var client = ProvisioningClient.Create(url, token: null, tls);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        BuildInfo info;
         try
         {
-            var info = await client.GetBuildInfoAsync(timeout.Token).ConfigureAwait(false);
-            var grpc = new UriBuilder(info.GrpcAddress);
-            if (grpc.Host is "0.0.0.0" or "[::]" or "::" or "*" or "+")
-            {
-                grpc.Host = url.Host;
-            }
-
-            return grpc.Uri;
+            info = await client.GetBuildInfoAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is ProvisioningApiException or OperationCanceledException or System.Text.Json.JsonException or HttpRequestException or UriFormatException)
+        catch (Exception exception) when (url.Scheme == Uri.UriSchemeHttps && Daemon.Coordinator.CoordinatorClientTls.DescribeHandshakeFailure(exception, url) is { } handshake)
+        {
+            throw new CliException(handshake, 2);
+        }
+        catch (Exception exception) when (exception is ProvisioningApiException or OperationCanceledException or System.Text.Json.JsonException or HttpRequestException)
         {
             return new Uri(url.ToString().TrimEnd('/'));
         }
+
+        if (!Uri.TryCreate(info.GrpcAddress, UriKind.Absolute, out var advertised))
+        {
+            return new Uri(url.ToString().TrimEnd('/'));
+        }
+
+        if (url.Scheme == Uri.UriSchemeHttps && advertised.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new CliException(
+                $"The coordinator at {url.GetLeftPart(UriPartial.Authority)} is https but advertises cleartext gRPC ({info.GrpcAddress}); a daemon never sends its key unencrypted. "
+                + "Serve gRPC over TLS on the coordinator (with --tls-cert-file, leave --grpc-address out or make it https://), or, on a network you trust, pass the cleartext gRPC address itself as --url.",
+                2);
+        }
+
+        var grpc = new UriBuilder(advertised);
+        if (grpc.Host is "0.0.0.0" or "[::]" or "::" or "*" or "+")
+        {
+            grpc.Host = url.Host;
+        }
+
+        return grpc.Uri;
     }
 
     private static Command CreateList()

@@ -49,11 +49,18 @@ internal static class ServerCommand
         var provisionerDaemons = Flag("--provisioner-daemons", "PROVISIONING_PROVISIONER_DAEMONS", "Job slots of the provisioner daemon run inside the server (0 to 64; 0: none, jobs need external daemons).", "3");
         var provisionerSandbox = Flag("--provisioner-sandbox", "PROVISIONING_PROVISIONER_SANDBOX", "How the built-in daemon isolates templates from the server: auto (bubblewrap when it works, else a warning), bubblewrap (required), none.", "auto");
         var bwrapPath = Flag("--bwrap-path", "PROVISIONING_BWRAP_PATH", "The bubblewrap executable for the built-in daemon's sandbox (default: bwrap on PATH).", null);
+        var tlsCertFile = Flag("--tls-cert-file", "PROVISIONING_TLS_CERT_FILE", "PEM certificate (chain) to serve the API over https; daemons' gRPC then shares the port (ALPN). An --http-address without a scheme becomes https.", null);
+        var tlsKeyFile = Flag("--tls-key-file", "PROVISIONING_TLS_KEY_FILE", "PEM private key of --tls-cert-file (default: in the certificate file).", null);
+        var grpcTlsCertFile = Flag("--grpc-tls-cert-file", "PROVISIONING_GRPC_TLS_CERT_FILE", "PEM certificate of a separate https --grpc-address (default: --tls-cert-file).", null);
+        var grpcTlsKeyFile = Flag("--grpc-tls-key-file", "PROVISIONING_GRPC_TLS_KEY_FILE", "PEM private key of --grpc-tls-cert-file (default: in the certificate file).", null);
+        var tlsClientCaFile = Flag("--tls-client-ca-file", "PROVISIONING_TLS_CLIENT_CA_FILE", "Require client certificates issued by these PEM authorities from daemons and the CLI (mutual TLS).", null);
+        var metricsAddress = Flag("--metrics-address", "PROVISIONING_METRICS_ADDRESS", "Also serve /metrics without a token here (host:port), for a Prometheus on a trusted network; on the API port /metrics needs an admin's token.", null);
 
         var command = new Command("server", "Run the coordinator: REST API, daemon gRPC service and job queue.")
         {
             httpAddress, grpcAddress, postgresUrl.Value, postgresUrl.File, maxUploadSize, maxJobLogSize, jobHangTimeout, jobPendingTimeout, jobLogRetention,
             provisionerPsk.Value, provisionerPsk.File, provisionerDaemons, provisionerSandbox, bwrapPath,
+            tlsCertFile, tlsKeyFile, grpcTlsCertFile, grpcTlsKeyFile, tlsClientCaFile, metricsAddress,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -62,11 +69,21 @@ internal static class ServerCommand
             TerraformOptions sandbox;
             try
             {
-                var http = CliValues.ParseAddress(parse.GetValue(httpAddress)!);
+                // With a certificate, an address without a scheme means https: the certificate is what the user asked for.
+                var certificate = FullPath(parse.GetValue(tlsCertFile));
+                var http = CliValues.ParseAddress(WithScheme(parse.GetValue(httpAddress)!, certificate is not null));
+                var https = http.StartsWith("https:", StringComparison.Ordinal);
                 options = new CoordinatorOptions
                 {
                     HttpAddress = http,
-                    GrpcAddress = parse.GetValue(grpcAddress) is { Length: > 0 } grpc ? CliValues.ParseAddress(grpc) : NextPort(http),
+                    GrpcAddress = parse.GetValue(grpcAddress) is { Length: > 0 } grpc ? CliValues.ParseAddress(WithScheme(grpc, https))
+                        : https ? http : NextPort(http),
+                    TlsCertFile = certificate,
+                    TlsKeyFile = FullPath(parse.GetValue(tlsKeyFile)),
+                    GrpcTlsCertFile = FullPath(parse.GetValue(grpcTlsCertFile)),
+                    GrpcTlsKeyFile = FullPath(parse.GetValue(grpcTlsKeyFile)),
+                    TlsClientCaFile = FullPath(parse.GetValue(tlsClientCaFile)),
+                    MetricsAddress = parse.GetValue(metricsAddress) is { Length: > 0 } metrics ? CliValues.ParseAddress(metrics) : null,
                     PostgresUrl = postgresUrl.Resolve(parse, Console.Error),
                     MaxUploadBytes = CliValues.ParseSize(parse.GetValue(maxUploadSize)!),
                     MaxJobLogBytes = CliValues.ParseSize(parse.GetValue(maxJobLogSize)!),
@@ -102,6 +119,13 @@ internal static class ServerCommand
             if (validation.Failed)
             {
                 await Console.Error.WriteLineAsync("Invalid settings: " + string.Join(" ", validation.Failures ?? [])).ConfigureAwait(false);
+                return 2;
+            }
+
+            if (daemonSlots > 0 && !string.IsNullOrWhiteSpace(options.TlsClientCaFile))
+            {
+                // The built-in daemon has no certificate from the operator's client authority to present.
+                await Console.Error.WriteLineAsync("--tls-client-ca-file requires client certificates, which the built-in daemon cannot present: add --provisioner-daemons 0 and run daemons with --tls-client-cert-file.").ConfigureAwait(false);
                 return 2;
             }
 
@@ -148,6 +172,12 @@ internal static class ServerCommand
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobPendingTimeout)}"] = options.JobPendingTimeout.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.JobLogRetention)}"] = options.JobLogRetention.ToString("c", CultureInfo.InvariantCulture),
             [$"{CoordinatorOptions.SectionName}:{nameof(options.ProvisionerPsk)}"] = daemonPsk ?? userPsk,
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.TlsCertFile)}"] = options.TlsCertFile,
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.TlsKeyFile)}"] = options.TlsKeyFile,
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.GrpcTlsCertFile)}"] = options.GrpcTlsCertFile,
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.GrpcTlsKeyFile)}"] = options.GrpcTlsKeyFile,
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.TlsClientCaFile)}"] = options.TlsClientCaFile,
+            [$"{CoordinatorOptions.SectionName}:{nameof(options.MetricsAddress)}"] = options.MetricsAddress,
         });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
@@ -159,15 +189,21 @@ internal static class ServerCommand
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenOnCoordinatorAddresses(options));
         if (daemonSlots > 0)
         {
-            var grpc = new UriBuilder(options.HttpAddress.StartsWith("https:", StringComparison.OrdinalIgnoreCase) ? options.HttpAddress : options.GrpcAddress);
+            var grpc = new UriBuilder(options.AdvertisedGrpcAddress);
             if (grpc.Host is "0.0.0.0" or "[::]" or "::")
             {
                 grpc.Host = "127.0.0.1";
             }
 
+            // Over TLS the built-in daemon trusts exactly the certificate its own server presents: it dials 127.0.0.1,
+            // which the certificate need not name, and the authority that issued it need not be in this machine's roots.
+            var pinned = !grpc.Uri.Scheme.Equals(Uri.UriSchemeHttps, StringComparison.Ordinal) ? null
+                : options.HasSeparateGrpcListener && options.GrpcTlsCertFile is { Length: > 0 } grpcCertificate ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(grpcCertificate, options.GrpcTlsKeyFile)
+                : System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(options.TlsCertFile!, options.TlsKeyFile);
             builder.AddProvisionerDaemon(daemon =>
             {
                 daemon.CoordinatorUrl = grpc.Uri;
+                daemon.Tls = Provisioning.Daemon.Coordinator.CoordinatorClientTls.None with { PinnedServerCertificate = pinned };
                 daemon.PreSharedKey = daemonPsk;
                 daemon.Slots = daemonSlots;
                 daemon.Name = "built-in@" + Environment.MachineName;
@@ -209,7 +245,7 @@ internal static class ServerCommand
 
     private static void PrintBanner(CoordinatorOptions settings, string? userPsk, int daemonSlots, TerraformSandboxStatus? isolation)
     {
-        var grpc = settings.HttpAddress.StartsWith("https:", StringComparison.OrdinalIgnoreCase) ? settings.HttpAddress : settings.GrpcAddress;
+        var grpc = settings.AdvertisedGrpcAddress;
         var session = Path.Combine(settings.HomeDirectory, "session");
         var api = settings.HttpAddress + ApiHostingExtensions.BasePath;
         var database = string.IsNullOrWhiteSpace(settings.PostgresUrl)
@@ -245,6 +281,11 @@ internal static class ServerCommand
         Description = $"{description} [env: {environmentVariable}]",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(environmentVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : defaultValue,
     };
+
+    private static string? FullPath(string? file) => string.IsNullOrWhiteSpace(file) ? null : System.IO.Path.GetFullPath(file);
+
+    private static string WithScheme(string address, bool https) =>
+        https && !address.Contains("://", StringComparison.Ordinal) ? "https://" + address.Trim() : address;
 
     private static string NextPort(string httpAddress)
     {

@@ -20,6 +20,32 @@ internal static class CliConfig
 
     public static string SessionFile => Path.Combine(HomeDirectory, "session");
 
+    /// <summary>The path of the PEM authorities <c>login --tls-ca-file</c> was given (the path, not a copy: renewing the file in place works).</summary>
+    public static string TlsCaFile => Path.Combine(HomeDirectory, "tls-ca-file");
+
+    /// <summary>The path of the client certificate <c>login --tls-client-cert-file</c> was given.</summary>
+    public static string TlsClientCertificateFile => Path.Combine(HomeDirectory, "tls-client-cert-file");
+
+    /// <summary>The path of the client key <c>login --tls-client-key-file</c> was given.</summary>
+    public static string TlsClientKeyFile => Path.Combine(HomeDirectory, "tls-client-key-file");
+
+    /// <summary>Stores the TLS file paths login was given, and forgets those it was not (a login to another coordinator starts afresh).</summary>
+    public static void SaveTls(string? caFile, string? clientCertificateFile, string? clientKeyFile)
+    {
+        Directory.CreateDirectory(HomeDirectory);
+        foreach (var (file, value) in new[] { (TlsCaFile, caFile), (TlsClientCertificateFile, clientCertificateFile), (TlsClientKeyFile, clientKeyFile) })
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                File.Delete(file);
+            }
+            else
+            {
+                WritePrivate(file, value);
+            }
+        }
+    }
+
     /// <summary>The coordinator to call and the token to call it with; fails with what to run when either is missing.</summary>
     public static (Uri Url, string Token) Resolve()
     {

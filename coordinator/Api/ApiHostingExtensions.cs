@@ -23,6 +23,7 @@ using Provisioning.Coordinator.Api.Provisioners;
 using Provisioning.Coordinator.Api.Templates;
 using Provisioning.Coordinator.Api.Users;
 using Provisioning.Coordinator.Api.Workspaces;
+using Provisioning.Coordinator.Listeners;
 using Provisioning.Coordinator.Workspaces;
 
 namespace Provisioning.Coordinator.Api;
@@ -36,6 +37,9 @@ public static class ApiHostingExtensions
 {
     public const string BasePath = "/api/v1";
     public const string DashboardPath = "/hangfire";
+
+    /// <summary>Who may read /metrics: an admin, or anyone on the metrics listener.</summary>
+    private const string MetricsReaderPolicy = "metrics-reader";
 
     public static IHostApplicationBuilder AddCoordinatorApi(this IHostApplicationBuilder builder)
     {
@@ -65,7 +69,11 @@ public static class ApiHostingExtensions
 
         // Every /api/v1 endpoint but buildinfo, login and logout needs an authenticated caller; what the caller may
         // do is decided by the data-access layer (Access/), which each endpoint calls with the caller.
-        services.AddAuthorizationBuilder().SetDefaultPolicy(new AuthorizationPolicyBuilder(ApiTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+        services.AddAuthorizationBuilder()
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder(ApiTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .AddPolicy(MetricsReaderPolicy, new AuthorizationPolicyBuilder(ApiTokenAuthenticationHandler.SchemeName)
+                .RequireAssertion(context => context.Resource is HttpContext http && ListenerRouting.Of(http) == CoordinatorListener.Metrics || ApiUser.FromPrincipal(context.User).IsAdmin)
+                .Build());
         services.AddSingleton<HangfireDashboardAuthorization>();
         services.AddSingleton<WorkspaceBuilder>();
         services.AddSingleton<WorkspaceStore>();
@@ -85,7 +93,9 @@ public static class ApiHostingExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapOpenApi();
         HealthEndpoints.MapProbes(endpoints);
-        endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<CoordinatorMetrics>().Registry);
+        // The metrics describe the whole fleet's queue and run database queries: admins on the REST port, anyone on the
+        // --metrics-address listener an operator opens to their scraper only.
+        endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<CoordinatorMetrics>().Registry).RequireAuthorization(MetricsReaderPolicy);
         MapDashboard(endpoints);
 
         var publicApi = endpoints.MapGroup(BasePath).AddEndpointFilter<ApiProblemFilter>();

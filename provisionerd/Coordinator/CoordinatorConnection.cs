@@ -43,19 +43,21 @@ internal sealed class CoordinatorConnection : IDisposable
         _options = options;
         _metrics = metrics;
         _logger = logger;
+        var handler = new SocketsHttpHandler
+        {
+            // An acquisition stream can wait for hours; pings find a dead connection (no RST after a
+            // network partition) so the slot reconnects instead of waiting forever.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            // Up to 64 slots each hold a stream; do not queue behind one connection's stream limit.
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+        };
+        options.Tls.ApplyTo(handler);
         _channel = GrpcChannel.ForAddress(options.CoordinatorUrl!, new GrpcChannelOptions
         {
-            HttpHandler = new SocketsHttpHandler
-            {
-                // An acquisition stream can wait for hours; pings find a dead connection (no RST after a
-                // network partition) so the slot reconnects instead of waiting forever.
-                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-                // Up to 64 slots each hold a stream; do not queue behind one connection's stream limit.
-                EnableMultipleHttp2Connections = true,
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            },
+            HttpHandler = handler,
             DisposeHttpClient = true,
             // States and archives are chunked, but parse results and resource lists can still exceed 4 MiB.
             MaxReceiveMessageSize = null,

@@ -53,6 +53,22 @@ public class CliFleetFixture : IAsyncLifetime
     /// <summary>Further environment variables of `provisioning server` only.</summary>
     protected virtual IReadOnlyDictionary<string, string>? ServerEnvironment => null;
 
+    /// <summary>Environment variables of every CLI process the fixture starts (commands, daemons, the server).</summary>
+    protected virtual IReadOnlyDictionary<string, string>? ClientEnvironment => null;
+
+    /// <summary>The scheme of the server's API (https when a subclass gives it a certificate).</summary>
+    protected virtual string Scheme => "http";
+
+    /// <summary>The address flags of `provisioning server`.</summary>
+    protected virtual IReadOnlyList<string> AddressArguments(int httpPort, int grpcPort) =>
+        ["--http-address", $"127.0.0.1:{httpPort}", "--grpc-address", $"127.0.0.1:{grpcPort}"];
+
+    /// <summary>The handler the fixture's own HTTP calls (the readiness probe) use; a TLS fixture trusts its authority here.</summary>
+    protected virtual HttpMessageHandler CreateProbeHandler() => new SocketsHttpHandler();
+
+    /// <summary>The port daemons' cleartext gRPC listens on (the server's --grpc-address).</summary>
+    public int GrpcPort => _grpcPort;
+
     public static string Executable => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "provisioning.exe" : "provisioning");
 
     public async ValueTask InitializeAsync()
@@ -66,7 +82,7 @@ public class CliFleetFixture : IAsyncLifetime
         Directory.CreateDirectory(Home);
         File.SetUnixFileMode(Home, (UnixFileMode)0b111_101_101); // The built-in PostgreSQL runs as `postgres` under root and must traverse it.
         (_httpPort, _grpcPort) = (FreePort(), FreePort());
-        Url = $"http://127.0.0.1:{_httpPort}";
+        Url = $"{Scheme}://127.0.0.1:{_httpPort}";
         await StartServerAsync();
 
         await RunCheckedAsync("login", Url);
@@ -81,7 +97,7 @@ public class CliFleetFixture : IAsyncLifetime
         await RunCheckedAsync("templates", "push", "local", "-d", Path.Combine(SharedFolder.RepositoryRoot, "templates", "local"), "--variable", $"workspaces_root={WorkspacesRoot}", "-y");
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
         await StopAsync(_daemon, "TERM");
@@ -178,7 +194,7 @@ public class CliFleetFixture : IAsyncLifetime
         _server?.Dispose();
         ServerExitCode = null;
         _server = Start(
-            ["server", "--http-address", $"127.0.0.1:{_httpPort}", "--grpc-address", $"127.0.0.1:{_grpcPort}", "--provisioner-daemons", BuiltInDaemonSlots.ToString(CultureInfo.InvariantCulture), .. ExtraServerArguments],
+            ["server", .. AddressArguments(_httpPort, _grpcPort), "--provisioner-daemons", BuiltInDaemonSlots.ToString(CultureInfo.InvariantCulture), .. ExtraServerArguments],
             ServerEnvironment,
             output: _serverOutput);
         using var timeout = new CancellationTokenSource(CommandTimeout);
@@ -214,6 +230,11 @@ public class CliFleetFixture : IAsyncLifetime
         start.Environment["PROVISIONING_HOME"] = Home;
         start.Environment.Remove("PROVISIONING_URL");
         start.Environment.Remove("PROVISIONING_SESSION_TOKEN");
+        foreach (var (name, value) in ClientEnvironment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
@@ -252,7 +273,7 @@ public class CliFleetFixture : IAsyncLifetime
 
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
-        using var client = new HttpClient { BaseAddress = new Uri(Url) };
+        using var client = new HttpClient(CreateProbeHandler()) { BaseAddress = new Uri(Url) };
         while (true)
         {
             Assert.False(_server!.HasExited, $"`provisioning server` exited early with code {(_server.HasExited ? _server.ExitCode : 0)}.");

@@ -34,7 +34,7 @@ public sealed class SystemApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
     public async Task Metrics_ReportQueueDepthPerTagSetJobsDaemonsAndHistogramsOfJobsSinceTheLastScrape()
     {
         using var admin = await fixture.Server.AdminAsync();
-        using var anonymous = fixture.Server.Anonymous();
+        using var anonymous = admin; // /metrics on the API port is for admins (an anonymous scraper uses --metrics-address)
         var tag = ApiFixture.UniqueName("m");
         var tags = new Dictionary<string, string> { ["test"] = tag };
         _ = await anonymous.GetStringAsync("/metrics", Token);
@@ -63,6 +63,37 @@ public sealed class SystemApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
         Assert.DoesNotContain("provisioning_daemons_connected 0", afterwards, StringComparison.Ordinal);
         Assert.Contains("provisioning_job_acquisition_latency_seconds_count{type=\"template_version_import\"}", afterwards, StringComparison.Ordinal);
         Assert.Contains("provisioning_job_duration_seconds_count{type=\"template_version_import\",status=\"succeeded\"}", afterwards, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MetricsAndReadyz_Anonymous_NoMetricsAndNoDetail_AdminSeesBoth()
+    {
+        using var admin = await fixture.Server.AdminAsync();
+        using var anonymous = fixture.Server.Anonymous();
+
+        using var anonymousMetrics = await anonymous.GetAsync("/metrics", Token);
+        using var adminMetrics = await admin.GetAsync("/metrics", Token);
+        var anonymousReady = await anonymous.GetStringAsync("/readyz", Token);
+        var adminReady = await admin.GetStringAsync("/readyz", Token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousMetrics.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, adminMetrics.StatusCode);
+        Assert.Equal("ready", anonymousReady);
+        Assert.StartsWith("ready", adminReady, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GrpcPort_RestRequest_IsNotServedAndSaysWhereTheApiIs()
+    {
+        // The daemons' port speaks cleartext HTTP/2 only: a client with prior knowledge, as gRPC uses.
+        using var http2 = new HttpClient { BaseAddress = fixture.Server.GrpcAddress, DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+        using var response = await http2.GetAsync("/api/v1/buildinfo", Token);
+        var body = await response.Content.ReadAsStringAsync(Token);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("only the provisioner daemons' gRPC service", body, StringComparison.Ordinal);
+        Assert.Contains(fixture.Server.HttpAddress.ToString().TrimEnd('/'), body, StringComparison.Ordinal);
     }
 
     [Fact]
