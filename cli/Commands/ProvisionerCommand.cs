@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 
 using Provisioning.Cli.Client;
 using Provisioning.Cli.Config;
+using Provisioning.Cli.Hosting;
 using Provisioning.Daemon;
 using Provisioning.Daemon.Hosting;
 
@@ -86,6 +87,7 @@ internal static class ProvisionerCommand
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             builder.Logging.AddFilter("Grpc", LogLevel.Warning);
             builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+            builder.AddTraceExport("provisioning-daemon", restRequests: false);
             builder.AddProvisionerDaemon(options =>
             {
                 options.CoordinatorUrl = coordinator;

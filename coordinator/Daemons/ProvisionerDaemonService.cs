@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 
 using Dapper;
@@ -17,6 +18,7 @@ using Provisioning.Coordinator.Jobs;
 using Provisioning.Coordinator.Queueing;
 using Provisioning.Sdk.Daemon;
 using Provisioning.Sdk.Protocol;
+using Provisioning.Sdk.Telemetry;
 
 namespace Provisioning.Coordinator.Daemons;
 
@@ -155,6 +157,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         try
         {
             var acquired = ProvisionerJobInputs.ToAcquiredJob(job);
+            RecordQueueWait(job, acquired, daemon.Name);
             await CompleteAcquiredJobAsync(acquired, job, context.CancellationToken).ConfigureAwait(false);
             await responseStream.WriteAsync(acquired, context.CancellationToken).ConfigureAwait(false);
         }
@@ -164,6 +167,21 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
             await _queue.ReleaseAsync(job.Id, daemon.Id, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The job's wait in the queue, from its creation until a daemon took it, as a span of the trace that queued it.</summary>
+    private static void RecordQueueWait(ProvisionerJob job, AcquiredJob acquired, string daemonName)
+    {
+        var parent = ProvisioningTelemetry.ParentOf(acquired.TraceParent);
+        if (parent == default)
+        {
+            return;
+        }
+
+        using var wait = ProvisioningTelemetry.Coordinator.StartActivity("queued " + job.Type.ToText(), ActivityKind.Internal, parent, startTime: job.CreatedAt);
+        wait?.SetTag("provisioning.job.id", job.Id.ToString());
+        wait?.SetTag("provisioning.job.queue", job.Queue);
+        wait?.SetTag("provisioning.daemon.name", daemonName);
     }
 
     public override async Task<UpdateJobResponse> UpdateJob(UpdateJobRequest request, ServerCallContext context)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
@@ -16,10 +18,19 @@ public static class ProvisionerJobInputs
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
-    /// <summary>The input text of a job that hands <paramref name="payload"/> to its daemon.</summary>
+    /// <summary>
+    /// The input text of a job that hands <paramref name="payload"/> to its daemon. The trace of the request that queues the job
+    /// (when traces are recorded) goes with it, so the daemon's work appears in the same trace.
+    /// </summary>
     public static string ToInput(AcquiredJob payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
+        if (string.IsNullOrEmpty(payload.TraceParent) && Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } current)
+        {
+            payload = payload.Clone();
+            payload.TraceParent = current.Id!;
+        }
+
         return Formatter.Format(payload);
     }
 

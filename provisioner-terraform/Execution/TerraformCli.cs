@@ -8,6 +8,7 @@ using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 
 using Provisioning.Sdk.Protocol;
+using Provisioning.Sdk.Telemetry;
 using Provisioning.Terraform.Binaries;
 using Provisioning.Terraform.Sandbox;
 
@@ -119,6 +120,8 @@ internal sealed class TerraformCli
         CancellationToken cancellationToken)
     {
         var commandName = arguments[0];
+        using var activity = ProvisioningTelemetry.Terraform.StartActivity("terraform " + commandName);
+        activity?.SetTag("provisioning.stage", stage);
         var started = DateTimeOffset.UtcNow;
         var stopwatch = Stopwatch.StartNew();
         TerraformLog.CommandStarting(_logger, commandName, _workDirectory);
@@ -207,6 +210,7 @@ internal sealed class TerraformCli
         }
         finally
         {
+            activity?.SetStatus(succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
             Timings.Add(new Timing
             {
                 Start = Timestamp.FromDateTimeOffset(started),

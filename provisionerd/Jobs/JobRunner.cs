@@ -14,6 +14,7 @@ using Provisioning.Sdk.Archives;
 using Provisioning.Sdk.Daemon;
 using Provisioning.Sdk.Protocol;
 using Provisioning.Sdk.Provisioners;
+using Provisioning.Sdk.Telemetry;
 
 using ProtocolLogLevel = Provisioning.Sdk.Protocol.LogLevel;
 
@@ -72,6 +73,10 @@ internal sealed class JobRunner
     /// <param name="abort">Give up entirely (shutdown timeout): stop retrying reports.</param>
     public async Task<string> RunAsync(CancellationToken cancelJob, CancellationToken abort)
     {
+        // Continues the trace of the request that queued the job; Terraform's commands are its children.
+        using var activity = ProvisioningTelemetry.Daemon.StartActivity("provisioner job " + JobType, ActivityKind.Consumer, ProvisioningTelemetry.ParentOf(_job.TraceParent));
+        activity?.SetTag("provisioning.job.id", _job.JobId);
+        activity?.SetTag("provisioning.daemon.name", _options.Name);
         var stopwatch = Stopwatch.StartNew();
         using var jobCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancelJob);
         using var force = CancellationTokenSource.CreateLinkedTokenSource(abort);
@@ -110,6 +115,8 @@ internal sealed class JobRunner
         Stage(JobStages.CleaningUp);
 
         var outcome = await ReportAsync(report, abort).ConfigureAwait(false);
+        activity?.SetTag("provisioning.job.outcome", outcome);
+        activity?.SetStatus(report.Failed is null ? ActivityStatusCode.Ok : ActivityStatusCode.Error, report.Failed?.Error);
         stopwatch.Stop();
         DaemonLog.JobFinished(_logger, _job.JobId, outcome, stopwatch.Elapsed);
         return outcome;

@@ -18,6 +18,12 @@ internal sealed class DaemonMetrics
     {
         Registry = registry ?? Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
+        if (registry is null)
+        {
+            // The process's own health beside the daemon's: CPU, memory, GC, threads (process_*, dotnet_*). Not into a
+            // registry the caller passed (the built-in daemon shares the process, and its server already reports them).
+            DotNetStats.Register(Registry);
+        }
         _jobs = factory.CreateCounter("provisionerd_jobs_total", "Jobs this daemon finished, by type and outcome (succeeded, failed, canceled).", "type", "outcome");
         _duration = factory.CreateHistogram("provisionerd_job_duration_seconds", "Time from acquiring a job to its acknowledged terminal report.", new HistogramConfiguration
         {

@@ -71,7 +71,7 @@ public class CliFleetFixture : IAsyncLifetime
 
     public static string Executable => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "provisioning.exe" : "provisioning");
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         if (!OperatingSystem.IsLinux())
         {

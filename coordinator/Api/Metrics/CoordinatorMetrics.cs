@@ -52,6 +52,8 @@ internal sealed class CoordinatorMetrics
             _jobs.WithLabels(status.ToText()).Set(0);
         }
 
+        // The process's own health beside the fleet's: CPU, memory, GC, threads (process_*, dotnet_*).
+        DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(CollectAsync);
     }
 

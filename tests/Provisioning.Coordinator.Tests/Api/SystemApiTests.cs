@@ -78,6 +78,9 @@ public sealed class SystemApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
 
         Assert.Equal(HttpStatusCode.Unauthorized, anonymousMetrics.StatusCode);
         Assert.Equal(HttpStatusCode.OK, adminMetrics.StatusCode);
+        var scraped = await adminMetrics.Content.ReadAsStringAsync(Token);
+        Assert.Contains("process_cpu_seconds_total", scraped, StringComparison.Ordinal);
+        Assert.Contains("dotnet_total_memory_bytes", scraped, StringComparison.Ordinal);
         Assert.Equal("ready", anonymousReady);
         Assert.StartsWith("ready", adminReady, StringComparison.Ordinal);
     }

@@ -114,6 +114,7 @@ public sealed class DaemonJobTests(TerraformCacheFixture terraform)
         Assert.Contains("provisionerd_jobs_total{type=\"template_version_dry_run\",outcome=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("provisionerd_coordinator_connected 1", metrics, StringComparison.Ordinal);
         Assert.Contains("provisionerd_busy_slots 0", metrics, StringComparison.Ordinal);
+        Assert.Contains("process_cpu_seconds_total", metrics, StringComparison.Ordinal);
         Assert.Contains("provisionerd_job_duration_seconds_count{type=\"template_version_dry_run\",outcome=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
     }
 
