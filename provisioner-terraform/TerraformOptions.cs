@@ -35,8 +35,17 @@ public sealed class TerraformOptions
     /// </summary>
     public string? InstallVersion { get; set; }
 
-    /// <summary>Where releases are downloaded from. Default: <c>https://releases.hashicorp.com</c>.</summary>
+    /// <summary>
+    /// Where releases are downloaded from (<c>--terraform-mirror</c>): HashiCorp's release site or a mirror with its layout
+    /// (<c>/terraform/{version}/terraform_{version}_SHA256SUMS</c>, <c>….sig</c> and the zips). Default: <c>https://releases.hashicorp.com</c>.
+    /// </summary>
     public Uri ReleaseBaseUrl { get; set; } = new("https://releases.hashicorp.com");
+
+    /// <summary>
+    /// OpenPGP public keys (armored or binary) trusted to sign a release's SHA256SUMS (<c>--terraform-signing-key-file</c>),
+    /// for a mirror that re-signs releases. Default: none, which trusts only HashiCorp's release key built into this program.
+    /// </summary>
+    public string? SigningKeyFile { get; set; }
 
     /// <summary>
     /// A Terraform CLI configuration file (<c>.terraformrc</c>) passed as <c>TF_CLI_CONFIG_FILE</c>,

@@ -75,6 +75,11 @@ public sealed class TerraformOptionsValidator : IValidateOptions<TerraformOption
             failures.Add($"Terraform:ReleaseBaseUrl '{options.ReleaseBaseUrl}' is not an absolute http(s) URL: use e.g. https://releases.hashicorp.com or your mirror's URL.");
         }
 
+        if (options.SigningKeyFile is { } signingKey && !File.Exists(signingKey))
+        {
+            failures.Add($"Terraform:SigningKeyFile (--terraform-signing-key-file) '{signingKey}' does not exist: give the OpenPGP public key your mirror signs releases with, or remove the setting to trust HashiCorp's release key.");
+        }
+
         if (options.CliConfigFile is { } cliConfig && !File.Exists(cliConfig))
         {
             failures.Add($"Terraform:CliConfigFile '{cliConfig}' does not exist: give the path of a .terraformrc file, or remove the setting.");

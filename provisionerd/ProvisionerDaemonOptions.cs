@@ -55,6 +55,18 @@ public sealed class ProvisionerDaemonOptions
     public string? TerraformPath { get; set; }
 
     /// <summary>
+    /// A Terraform version to install into the cache directory when missing and use (<c>--terraform-version</c>), verified
+    /// against HashiCorp's signature. Default: none (<see cref="TerraformPath"/> or PATH).
+    /// </summary>
+    public string? TerraformVersion { get; set; }
+
+    /// <summary>Where <see cref="TerraformVersion"/> is downloaded from (<c>--terraform-mirror</c>). Default: HashiCorp's release site.</summary>
+    public Uri? TerraformMirror { get; set; }
+
+    /// <summary>OpenPGP public keys trusted to sign the mirror's releases (<c>--terraform-signing-key-file</c>). Default: HashiCorp's key.</summary>
+    public string? TerraformSigningKeyFile { get; set; }
+
+    /// <summary>
     /// Whether Terraform runs in a bubblewrap sandbox (<c>--sandbox none|bubblewrap|auto</c>); see
     /// <c>docs/decisions/0005-built-in-daemon-isolation.md</c>. Default: none for a standalone daemon; the daemon built
     /// into <c>provisioning server</c> uses auto.

@@ -32,6 +32,9 @@ internal static class ProvisionerCommand
         var slots = new Option<int>("--slots") { Description = "How many jobs run at once (1..64). [env: PROVISIONING_PROVISIONER_SLOTS]", DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("PROVISIONING_PROVISIONER_SLOTS"), out var n) ? n : 1 };
         var cacheDir = Env(new Option<string?>("--cache-dir") { Description = "Job work directories and Terraform's plugin cache (default: ~/.cache/provisioning)." }, "PROVISIONING_CACHE_DIR");
         var terraformPath = Env(new Option<string?>("--terraform-path") { Description = "The terraform (or tofu) executable (default: terraform on PATH)." }, "PROVISIONING_TERRAFORM_PATH");
+        var terraformVersion = Env(new Option<string?>("--terraform-version") { Description = "Install this Terraform version (e.g. 1.11.4) into the cache when missing and use it; its SHA256SUMS must carry HashiCorp's signature." }, "PROVISIONING_TERRAFORM_VERSION");
+        var terraformMirror = Env(new Option<string?>("--terraform-mirror") { Description = "Download --terraform-version from this mirror of releases.hashicorp.com (same layout), e.g. for air-gapped sites." }, "PROVISIONING_TERRAFORM_MIRROR");
+        var terraformSigningKey = Env(new Option<string?>("--terraform-signing-key-file") { Description = "OpenPGP public key your mirror signs releases with (default: HashiCorp's release key)." }, "PROVISIONING_TERRAFORM_SIGNING_KEY_FILE");
         var logJson = new Option<bool>("--log-json") { Description = "Log JSON lines. [env: PROVISIONING_LOG_JSON]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PROVISIONING_LOG_JSON") is "1" or "true" };
         var metrics = Env(new Option<string?>("--metrics-address") { Description = "Serve Prometheus /metrics here, e.g. 127.0.0.1:2112 (default: off)." }, "PROVISIONING_METRICS_ADDRESS");
         var drainTimeout = Env(new Option<string?>("--drain-timeout") { Description = "On SIGTERM, how long running jobs may finish before they are canceled gracefully and their states reported, e.g. 2h, 30m, 0s (default: 2h)." }, "PROVISIONING_DRAIN_TIMEOUT");
@@ -40,7 +43,7 @@ internal static class ProvisionerCommand
         var bwrapPath = Env(new Option<string?>("--bwrap-path") { Description = "The bubblewrap executable (default: bwrap on PATH)." }, "PROVISIONING_BWRAP_PATH");
         var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish, within --drain-timeout); Ctrl+C cancels running jobs gracefully.")
         {
-            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, logJson, metrics, health, sandbox, bwrapPath, drainTimeout,
+            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, logJson, metrics, health, sandbox, bwrapPath, drainTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -51,6 +54,7 @@ internal static class ProvisionerCommand
             Terraform.Sandbox.TerraformSandboxMode sandboxMode;
             TimeSpan? drain;
             Daemon.Coordinator.CoordinatorClientTls tls;
+            Uri? mirror = null;
             try
             {
                 drain = parse.GetValue(drainTimeout) is { Length: > 0 } givenDrain ? ParseDrainTimeout(givenDrain) : null;
@@ -62,6 +66,13 @@ internal static class ProvisionerCommand
                 if (tagValues.Count > 0 && !string.IsNullOrEmpty(keyValue))
                 {
                     throw new CliException("--tag cannot be used with --key: a provisioner key carries its tags (create the key with --tag instead).", 2);
+                }
+
+                if (parse.GetValue(terraformMirror) is { Length: > 0 } mirrorText)
+                {
+                    mirror = Uri.TryCreate(mirrorText, UriKind.Absolute, out var mirrorUrl) && mirrorUrl.Scheme is "http" or "https"
+                        ? mirrorUrl
+                        : throw new CliException($"--terraform-mirror '{mirrorText}' is not an http(s) URL: use e.g. https://releases.example.com (the layout of releases.hashicorp.com).", 2);
                 }
 
                 tls = CliTls.Resolve(parse);
@@ -103,6 +114,9 @@ internal static class ProvisionerCommand
                 options.Slots = parse.GetValue(slots);
                 options.CacheDirectory = parse.GetValue(cacheDir) is { Length: > 0 } cache ? Path.GetFullPath(cache) : options.CacheDirectory;
                 options.TerraformPath = parse.GetValue(terraformPath);
+                options.TerraformVersion = parse.GetValue(terraformVersion) is { Length: > 0 } version ? version : null;
+                options.TerraformMirror = mirror;
+                options.TerraformSigningKeyFile = parse.GetValue(terraformSigningKey) is { Length: > 0 } signingKey ? Path.GetFullPath(signingKey) : null;
                 options.LogJson = parse.GetValue(logJson);
                 options.MetricsAddress = parse.GetValue(metrics);
                 options.HealthAddress = parse.GetValue(health);

@@ -8,14 +8,11 @@ namespace Provisioning.Terraform.Binaries;
 
 /// <summary>
 /// Installs a pinned Terraform release into <c>{CacheDirectory}/terraform/{version}/</c>: downloads
-/// <c>terraform_{v}_SHA256SUMS</c> and the platform's zip from <see cref="TerraformOptions.ReleaseBaseUrl"/>,
-/// refuses the zip unless its SHA-256 is listed, and unpacks it. An existing install is reused.
+/// <c>terraform_{v}_SHA256SUMS</c>, its signature <c>…SHA256SUMS.sig</c> and the platform's zip from
+/// <see cref="TerraformOptions.ReleaseBaseUrl"/> (HashiCorp's release site or a mirror), refuses the sums unless HashiCorp's
+/// release key (or <see cref="TerraformOptions.SigningKeyFile"/>) signed them, refuses the zip unless its SHA-256 is listed,
+/// and unpacks it. An existing install is reused.
 /// </summary>
-/// <remarks>
-/// The SHA256SUMS file's GPG signature is not checked: the sums come over the same HTTPS connection as
-/// the zip, so this guards against corrupt or swapped archives on a mirror, not against a compromised
-/// release site.
-/// </remarks>
 public sealed class TerraformInstaller
 {
     private readonly TerraformOptions _options;
@@ -67,7 +64,10 @@ public sealed class TerraformInstaller
         Directory.CreateDirectory(staging);
         try
         {
-            var sums = await DownloadTextAsync(new Uri(baseUrl, sumsName), cancellationToken).ConfigureAwait(false);
+            var sumsBytes = await DownloadBytesAsync(new Uri(baseUrl, sumsName), cancellationToken).ConfigureAwait(false);
+            var signature = await DownloadBytesAsync(new Uri(baseUrl, sumsName + ".sig"), cancellationToken).ConfigureAwait(false);
+            ReleaseSignature.Verify(sumsBytes, signature, _options.SigningKeyFile, $"{sumsName} from {baseUrl}");
+            var sums = System.Text.Encoding.UTF8.GetString(sumsBytes);
             var expected = FindSum(sums, zipName) ?? throw new TerraformInstallException(
                 $"{sumsName} from {baseUrl} lists no checksum for {zipName}; refusing to install an unverified archive. Check Terraform:InstallVersion and that {platform} builds exist for it.");
 
@@ -109,7 +109,7 @@ public sealed class TerraformInstaller
         catch (HttpRequestException exception)
         {
             throw new TerraformInstallException(
-                $"Downloading Terraform {versionText} from {baseUrl} failed: {exception.Message}. Check network access to Terraform:ReleaseBaseUrl, or provide a binary with --terraform-path.",
+                $"Downloading Terraform {versionText} from {baseUrl} failed: {exception.Message}. Check network access to it (--terraform-mirror names another), or provide a binary with --terraform-path.",
                 exception);
         }
         catch (InvalidDataException exception)
@@ -157,11 +157,11 @@ public sealed class TerraformInstaller
 
     private static string Format(Version version) => $"{version.Major}.{version.Minor}.{Math.Max(version.Build, 0)}";
 
-    private async Task<string> DownloadTextAsync(Uri uri, CancellationToken cancellationToken)
+    private async Task<byte[]> DownloadBytesAsync(Uri uri, CancellationToken cancellationToken)
     {
         using var response = await _httpClient.GetAsync(uri, cancellationToken).ConfigureAwait(false);
         EnsureSuccess(response, uri);
-        return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task DownloadFileAsync(Uri uri, string destination, CancellationToken cancellationToken)
@@ -180,7 +180,7 @@ public sealed class TerraformInstaller
         if (!response.IsSuccessStatusCode)
         {
             throw new TerraformInstallException(
-                $"GET {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}. Check Terraform:InstallVersion and Terraform:ReleaseBaseUrl.");
+                $"GET {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}. Check --terraform-version and --terraform-mirror (Terraform:InstallVersion, Terraform:ReleaseBaseUrl).");
         }
     }
 

@@ -54,6 +54,13 @@ public static class ProvisionerDaemonHostingExtensions
             .Configure<IOptions<ProvisionerDaemonOptions>>((terraform, daemon) =>
             {
                 terraform.TerraformPath ??= daemon.Value.TerraformPath;
+                terraform.InstallVersion ??= daemon.Value.TerraformVersion;
+                terraform.SigningKeyFile ??= daemon.Value.TerraformSigningKeyFile;
+                if (daemon.Value.TerraformMirror is { } mirror)
+                {
+                    terraform.ReleaseBaseUrl = mirror;
+                }
+
                 terraform.CacheDirectory = daemon.Value.CacheDirectory;
                 terraform.Sandbox = daemon.Value.Sandbox;
                 terraform.BubblewrapPath ??= daemon.Value.BubblewrapPath;
