@@ -67,6 +67,15 @@ public sealed class ProvisionerDaemonOptions
     public string? TerraformSigningKeyFile { get; set; }
 
     /// <summary>
+    /// A directory of providers in the layout <c>terraform providers mirror</c> writes (<c>--provider-mirror</c>): Terraform then
+    /// installs providers only from it, never from a registry (air-gapped sites). Default: none.
+    /// </summary>
+    public string? ProviderMirrorDirectory { get; set; }
+
+    /// <summary>A Terraform CLI configuration file (<c>--terraform-cli-config</c>, <c>TF_CLI_CONFIG_FILE</c>): mirrors, registry credentials. Default: none.</summary>
+    public string? TerraformCliConfigFile { get; set; }
+
+    /// <summary>
     /// Whether Terraform runs in a bubblewrap sandbox (<c>--sandbox none|bubblewrap|auto</c>); see
     /// <c>docs/decisions/0005-built-in-daemon-isolation.md</c>. Default: none for a standalone daemon; the daemon built
     /// into <c>provisioning server</c> uses auto.

@@ -35,6 +35,8 @@ internal static class ProvisionerCommand
         var terraformVersion = Env(new Option<string?>("--terraform-version") { Description = "Install this Terraform version (e.g. 1.11.4) into the cache when missing and use it; its SHA256SUMS must carry HashiCorp's signature." }, "PROVISIONING_TERRAFORM_VERSION");
         var terraformMirror = Env(new Option<string?>("--terraform-mirror") { Description = "Download --terraform-version from this mirror of releases.hashicorp.com (same layout), e.g. for air-gapped sites." }, "PROVISIONING_TERRAFORM_MIRROR");
         var terraformSigningKey = Env(new Option<string?>("--terraform-signing-key-file") { Description = "OpenPGP public key your mirror signs releases with (default: HashiCorp's release key)." }, "PROVISIONING_TERRAFORM_SIGNING_KEY_FILE");
+        var providerMirror = Env(new Option<string?>("--provider-mirror") { Description = "Install providers only from this directory (the layout `terraform providers mirror DIR` writes), never from a registry." }, "PROVISIONING_PROVIDER_MIRROR");
+        var terraformCliConfig = Env(new Option<string?>("--terraform-cli-config") { Description = "A Terraform CLI configuration file for every run (TF_CLI_CONFIG_FILE): provider_installation, registry credentials." }, "PROVISIONING_TERRAFORM_CLI_CONFIG");
         var logJson = new Option<bool>("--log-json") { Description = "Log JSON lines. [env: PROVISIONING_LOG_JSON]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PROVISIONING_LOG_JSON") is "1" or "true" };
         var metrics = Env(new Option<string?>("--metrics-address") { Description = "Serve Prometheus /metrics here, e.g. 127.0.0.1:2112 (default: off)." }, "PROVISIONING_METRICS_ADDRESS");
         var drainTimeout = Env(new Option<string?>("--drain-timeout") { Description = "On SIGTERM, how long running jobs may finish before they are canceled gracefully and their states reported, e.g. 2h, 30m, 0s (default: 2h)." }, "PROVISIONING_DRAIN_TIMEOUT");
@@ -43,7 +45,7 @@ internal static class ProvisionerCommand
         var bwrapPath = Env(new Option<string?>("--bwrap-path") { Description = "The bubblewrap executable (default: bwrap on PATH)." }, "PROVISIONING_BWRAP_PATH");
         var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish, within --drain-timeout); Ctrl+C cancels running jobs gracefully.")
         {
-            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, logJson, metrics, health, sandbox, bwrapPath, drainTimeout,
+            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, providerMirror, terraformCliConfig, logJson, metrics, health, sandbox, bwrapPath, drainTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -117,6 +119,8 @@ internal static class ProvisionerCommand
                 options.TerraformVersion = parse.GetValue(terraformVersion) is { Length: > 0 } version ? version : null;
                 options.TerraformMirror = mirror;
                 options.TerraformSigningKeyFile = parse.GetValue(terraformSigningKey) is { Length: > 0 } signingKey ? Path.GetFullPath(signingKey) : null;
+                options.ProviderMirrorDirectory = parse.GetValue(providerMirror) is { Length: > 0 } providers ? Path.GetFullPath(providers) : null;
+                options.TerraformCliConfigFile = parse.GetValue(terraformCliConfig) is { Length: > 0 } cliConfig ? Path.GetFullPath(cliConfig) : null;
                 options.LogJson = parse.GetValue(logJson);
                 options.MetricsAddress = parse.GetValue(metrics);
                 options.HealthAddress = parse.GetValue(health);

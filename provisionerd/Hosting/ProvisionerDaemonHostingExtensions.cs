@@ -56,6 +56,8 @@ public static class ProvisionerDaemonHostingExtensions
                 terraform.TerraformPath ??= daemon.Value.TerraformPath;
                 terraform.InstallVersion ??= daemon.Value.TerraformVersion;
                 terraform.SigningKeyFile ??= daemon.Value.TerraformSigningKeyFile;
+                terraform.ProviderMirrorDirectory ??= daemon.Value.ProviderMirrorDirectory;
+                terraform.CliConfigFile ??= daemon.Value.TerraformCliConfigFile;
                 if (daemon.Value.TerraformMirror is { } mirror)
                 {
                     terraform.ReleaseBaseUrl = mirror;
