@@ -4,7 +4,7 @@ using Provisioning.Coordinator.Api.Auth;
 namespace Provisioning.Coordinator.Access;
 
 /// <summary>
-/// Who may do what, in one place (issue 9, item 7; DESIGN.md §8; docs/decisions/0003-authorization-layer.md).
+/// Who may do what, in one place (issue 9, item 7; docs/architecture.md, trust boundaries; docs/decisions/0003-authorization-layer.md).
 /// The data-access layer (<see cref="WorkspaceStore"/>, <see cref="JobStore"/>, <see cref="TemplateStore"/>,
 /// <see cref="UserStore"/>, <see cref="ProvisionerStore"/>) and the workspace builder call these on every read
 /// and write, with the caller they were given; endpoints never decide.

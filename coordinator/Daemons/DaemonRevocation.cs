@@ -7,7 +7,7 @@ using Provisioning.Coordinator.Queueing;
 namespace Provisioning.Coordinator.Daemons;
 
 /// <summary>
-/// Revoking a provisioner key: the one place that says what happens to the key's daemons (DESIGN.md §8). In one
+/// Revoking a provisioner key: the one place that says what happens to the key's daemons (docs/architecture.md, trust boundaries). In one
 /// transaction the key is deleted, its daemons are marked revoked (their sessions can take no more work; the
 /// claim statement refuses them at once), and the jobs they run are canceled, with a line in each job's log.
 /// A revoked daemon learns of the cancel from its next heartbeat, stops Terraform gracefully and may still

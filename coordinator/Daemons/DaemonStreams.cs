@@ -10,7 +10,7 @@ namespace Provisioning.Coordinator.Daemons;
 /// <summary>
 /// The AcquireJob streams open on this process, by daemon session. A stream ends within <see cref="CheckInterval"/>
 /// once its session is no longer valid on any replica (the daemon's key was revoked, or it registered again), and
-/// at once when the revocation happened on this process (DESIGN.md §8: a revoked key loses its streams at once).
+/// at once when the revocation happened on this process (docs/architecture.md, trust boundaries: a revoked key loses its streams at once).
 /// The claim statement refuses revoked daemons as well, so no job is claimed for them in between.
 /// </summary>
 // The authenticator is resolved when first needed: the host constructs hosted services before the database

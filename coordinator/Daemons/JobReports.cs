@@ -77,7 +77,7 @@ public sealed class JobReports(ProvisionerJobQueue queue)
     }
 
     /// <summary>
-    /// The bytes of a reported state: inline, or a file that this daemon uploaded for this job (DESIGN.md §8: a
+    /// The bytes of a reported state: inline, or a file that this daemon uploaded for this job (docs/architecture.md, trust boundaries: a
     /// report can name no other file, so a daemon cannot make another job's or another user's file a build's state).
     /// </summary>
     private static async Task<byte[]?> ReadStateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, Guid daemonId, Blob? blob, CancellationToken cancellationToken)

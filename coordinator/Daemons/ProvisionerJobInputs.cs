@@ -61,7 +61,7 @@ public static class ProvisionerJobInputs
 
     /// <summary>
     /// The exact set of stored files a job's daemon may download: the job's template archive and the previous
-    /// state its input names (DESIGN.md §8: a daemon reads only its own job's files).
+    /// state its input names (docs/architecture.md, trust boundaries: a daemon reads only its own job's files).
     /// </summary>
     public static IReadOnlySet<string> ReferencedFiles(ProvisionerJob job)
     {

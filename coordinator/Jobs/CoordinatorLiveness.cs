@@ -16,7 +16,7 @@ namespace Provisioning.Coordinator.Jobs;
 /// uninterrupted interval, extended every <see cref="Interval"/> while the database answers. After a gap (this
 /// process stalled, or the database was unreachable) a new interval starts, so the gap is never counted. The
 /// reaper (<see cref="ProvisionerJobLedger.ReapAsync(TimeSpan, TimeSpan, CancellationToken)"/>) measures a job's
-/// silence over these intervals only (DESIGN.md §4: hung means no heartbeat while a coordinator could receive one).
+/// silence over these intervals only (docs/architecture.md, queueing: hung means no heartbeat while a coordinator could receive one).
 /// </summary>
 // The data source is resolved in ExecuteAsync: the host constructs hosted services before the database starts.
 public sealed partial class CoordinatorLiveness(IServiceProvider services, IOptions<CoordinatorOptions> options, ILogger<CoordinatorLiveness> logger) : BackgroundService

@@ -29,7 +29,7 @@ public sealed partial class ProvisionerJobLedger
     // on that daemon, and take out of view the entries whose ledger job cannot be claimed (canceled, ended,
     // held already). The entries are deleted either way: the ledger, not the queue, decides.
     //
-    // Only slots that may take a job count (invariant 1, DESIGN.md §8): their daemon is registered and not
+    // Only slots that may take a job count (invariant 1 of docs/architecture.md): their daemon is registered and not
     // revoked, and it holds fewer unfinished jobs than the slots it declared, counting the slots of this batch
     // in order. A slot refused here gets no entry (the entries it would have taken stay queued); the caller
     // hands jobs by each slot's original position ($3's ordinality).

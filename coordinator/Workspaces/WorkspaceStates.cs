@@ -5,7 +5,7 @@ using Npgsql;
 namespace Provisioning.Coordinator.Workspaces;
 
 /// <summary>
-/// The one writer of a build's Terraform state once the build exists (invariant 3, DESIGN.md §7): a build
+/// The one writer of a build's Terraform state once the build exists (invariant 3 of docs/architecture.md): a build
 /// starts with its predecessor's state (the workspace builder copies it), and only a state that a daemon
 /// reported for that build replaces it — on success, failure or cancel, partial states included. A state that
 /// arrives after its job already ended (reaped, released, canceled while its daemon was away) is never thrown

@@ -19,7 +19,7 @@ using Metadata = Grpc.Core.Metadata;
 namespace Provisioning.Coordinator.Tests.Daemons;
 
 /// <summary>
-/// Invariants 1, 3 and 6 at the daemon protocol (DESIGN.md §7, §8): late states are kept, daemons prove who they
+/// Invariants 1, 3 and 6 at the daemon protocol (docs/architecture.md: invariants, trust boundaries): late states are kept, daemons prove who they
 /// are, a revoked key takes no more work but loses no state, a daemon touches only its own job's files and slots.
 /// </summary>
 public sealed class StateSafetyTests(PostgresServerFixture server)

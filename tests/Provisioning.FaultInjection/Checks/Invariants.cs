@@ -1,6 +1,6 @@
 namespace Provisioning.FaultInjection.Checks;
 
-/// <summary>The names under which violations are printed; each is one of issue 9's item-9 checks (DESIGN.md §7 in brackets).</summary>
+/// <summary>The names under which violations are printed; each is one of issue 9's item-9 checks (docs/architecture.md's invariants in brackets).</summary>
 internal static class Invariants
 {
     /// <summary>Every job ended (succeeded, failed or canceled) within the bound [invariant 2].</summary>
@@ -15,6 +15,6 @@ internal static class Invariants
     /// <summary>A `delete` with a healthy fleet succeeds and leaves no marker behind [invariant 3].</summary>
     public const string DeleteLeavesNothing = "delete-leaves-nothing";
 
-    /// <summary>A daemon whose key was revoked starts no new job a few seconds after the revocation (DESIGN.md §8).</summary>
+    /// <summary>A daemon whose key was revoked starts no new job a few seconds after the revocation (docs/architecture.md, trust boundaries).</summary>
     public const string RevokedKeyStopsWork = "revoked-key-stops-work";
 }
