@@ -28,5 +28,26 @@ internal static class Checks
     public static Func<object, string?> Matches(string key, Regex pattern, string message) =>
         value => pattern.IsMatch((string)value) ? null : $"invalid value for {key} ({message})";
 
+    /// <summary>helpers.ValidateURL: Go's url.Parse, which in practice fails on a bad percent escape (or a control character).</summary>
+    public static string? Url(object value)
+    {
+        var text = (string)value;
+        if (text.Any(char.IsControl))
+        {
+            return $"parse {GoFormat.Quote(text)}: net/url: invalid control character in URL";
+        }
+
+        for (var index = 0; index < text.Length; index++)
+        {
+            if (text[index] == '%' && (index + 2 >= text.Length || !Uri.IsHexDigit(text[index + 1]) || !Uri.IsHexDigit(text[index + 2])))
+            {
+                var escape = text.Substring(index, Math.Min(3, text.Length - index));
+                return $"parse {GoFormat.Quote(text)}: invalid URL escape {GoFormat.Quote(escape)}";
+            }
+        }
+
+        return null;
+    }
+
     public static string Number(object value) => ((decimal)value).ToString(CultureInfo.InvariantCulture);
 }

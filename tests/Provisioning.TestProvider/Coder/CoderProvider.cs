@@ -83,11 +83,14 @@ internal sealed class CoderProvider(IReadOnlyDictionary<string, string> environm
 
         var schema = ResourceSchema(type);
         var candidate = (Dictionary<string, object?>)CtyValue.Copy(proposed)!;
-        SdkValues.ApplyDefaults(schema, candidate);
+        SdkValues.ApplyDefaults(schema, candidate, zeroFill: false);
         var diagnostics = CustomizeDiff(type, candidate);
         if (prior is not null)
         {
-            var differences = SdkValues.ConfigurableDifferences(schema, candidate, prior);
+            // The prior state has the zero values the SDK stores for nested primitives left out; compare like with like.
+            var comparable = (Dictionary<string, object?>)CtyValue.Copy(candidate)!;
+            SdkValues.ApplyDefaults(schema, comparable, zeroFill: true);
+            var differences = SdkValues.ConfigurableDifferences(schema, comparable, prior);
             if (differences.Count == 0)
             {
                 return (prior, [], diagnostics);
@@ -165,6 +168,7 @@ internal sealed class CoderProvider(IReadOnlyDictionary<string, string> environm
                 break;
         }
 
+        SdkValues.ApplyDefaults(ResourceSchema(type), state, zeroFill: true);
         SdkValues.UnknownToNull(state);
         return (state, diagnostics);
     }
@@ -187,7 +191,7 @@ internal sealed class CoderProvider(IReadOnlyDictionary<string, string> environm
     {
         var schema = DataSourceSchema(type);
         var state = (Dictionary<string, object?>)CtyValue.Copy(config)!;
-        SdkValues.ApplyDefaults(schema, state);
+        SdkValues.ApplyDefaults(schema, state, zeroFill: true);
         List<ProviderDiagnostic> diagnostics = [];
         switch (type)
         {

@@ -35,7 +35,7 @@ internal static partial class CoderSchemas
                 Id(),
                 Required("resource_id", CtyType.String),
                 Optional("hide", CtyType.Bool),
-                Optional("icon", CtyType.String),
+                Optional("icon", CtyType.String) with { Check = Checks.Url },
                 Optional("daily_cost", CtyType.Number),
             ],
             [
@@ -162,7 +162,7 @@ internal static partial class CoderSchemas
             Id(),
             Required("agent_id", CtyType.String),
             Optional("command", CtyType.String),
-            Optional("icon", CtyType.String),
+            Optional("icon", CtyType.String) with { Check = Checks.Url },
             Required("slug", CtyType.String) with
             {
                 Check = value => AppSlug().IsMatch((string)value) ? null
@@ -223,7 +223,7 @@ internal static partial class CoderSchemas
             Optional("styling", CtyType.String, "{}"),
             Optional("mutable", CtyType.Bool, false),
             Optional("default", CtyType.String),
-            Optional("icon", CtyType.String),
+            Optional("icon", CtyType.String) with { Check = Checks.Url },
             Computed("optional", CtyType.Bool),
             Optional("order", CtyType.Number),
             Optional("ephemeral", CtyType.Bool, false),
@@ -234,7 +234,7 @@ internal static partial class CoderSchemas
                 Required("name", CtyType.String),
                 Optional("description", CtyType.String),
                 Required("value", CtyType.String),
-                Optional("icon", CtyType.String),
+                Optional("icon", CtyType.String) with { Check = Checks.Url },
             ]), BlockNesting.List),
             new NestedBlock("validation", new SchemaBlock(
             [
@@ -253,7 +253,7 @@ internal static partial class CoderSchemas
             Computed("id", CtyType.String),
             Required("name", CtyType.String) with { Check = Checks.NotEmpty("name") },
             Optional("description", CtyType.String) with { Check = Checks.LengthBetween("description", 0, 128) },
-            Optional("icon", CtyType.String) with { Check = Checks.LengthBetween("icon", 0, 256) },
+            Optional("icon", CtyType.String) with { Check = value => Checks.Url(value) ?? Checks.LengthBetween("icon", 0, 256)(value) },
             Optional("default", CtyType.Bool, false),
             Optional("parameters", CtyType.MapOf(CtyType.String)),
         ],

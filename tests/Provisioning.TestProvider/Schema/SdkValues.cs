@@ -8,8 +8,11 @@ namespace Provisioning.TestProvider.Schema;
 /// </summary>
 internal static class SdkValues
 {
-    /// <summary>Fills defaults and nested zero values into <paramref name="value"/> (an object of <paramref name="block"/>), in place.</summary>
-    public static void ApplyDefaults(SchemaBlock block, Dictionary<string, object?> value, bool nested = false)
+    /// <summary>
+    /// Fills defaults into <paramref name="value"/> (an object of <paramref name="block"/>), in place; with
+    /// <paramref name="zeroFill"/>, also the zero values a stored state has for primitives left out inside nested blocks.
+    /// </summary>
+    public static void ApplyDefaults(SchemaBlock block, Dictionary<string, object?> value, bool zeroFill, bool nested = false)
     {
         foreach (var attribute in block.Attributes.Values)
         {
@@ -23,7 +26,7 @@ internal static class SdkValues
             {
                 value[attribute.Name] = attribute.Default;
             }
-            else if (nested && !attribute.Computed)
+            else if (zeroFill && nested && !attribute.Computed)
             {
                 value[attribute.Name] = ZeroValue(attribute.Type);
             }
@@ -35,7 +38,7 @@ internal static class SdkValues
             {
                 foreach (var element in elements.OfType<Dictionary<string, object?>>())
                 {
-                    ApplyDefaults(nestedBlock.Block, element, nested: true);
+                    ApplyDefaults(nestedBlock.Block, element, zeroFill, nested: true);
                 }
             }
             else if (value.GetValueOrDefault(nestedBlock.Name) is null && !nestedBlock.Computed)
