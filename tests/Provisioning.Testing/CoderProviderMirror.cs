@@ -17,6 +17,13 @@ public sealed class CoderProviderMirror : IDisposable
     /// <summary>The version of coder/terraform-provider-coder whose schema the test provider serves.</summary>
     public const string Version = "2.17.0";
 
+    private static readonly Lazy<CoderProviderMirror> SharedMirror = new(() =>
+    {
+        var mirror = Create();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => mirror.Dispose();
+        return mirror;
+    });
+
     private CoderProviderMirror(string directory)
     {
         Directory = directory;
@@ -31,6 +38,12 @@ public sealed class CoderProviderMirror : IDisposable
 
     /// <summary>Terraform's name for this machine's platform.</summary>
     public static string Platform => "linux_" + (RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "arm64" : "amd64");
+
+    /// <summary>
+    /// One mirror for the whole test process, removed when it exits: Terraform's plugin cache links to the mirror it
+    /// installed from, so tests sharing a cache directory must share the mirror too.
+    /// </summary>
+    public static CoderProviderMirror Shared => SharedMirror.Value;
 
     /// <summary>Lays out a new mirror in a temporary directory (readable by all, as the sandbox may need).</summary>
     public static CoderProviderMirror Create()
