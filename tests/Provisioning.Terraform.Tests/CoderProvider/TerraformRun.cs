@@ -17,12 +17,31 @@ internal sealed class TerraformRun : IDisposable
     private readonly string _cliConfig;
 
     public TerraformRun(string mainTf)
+        : this()
+    {
+        File.WriteAllText(Path.Combine(WorkDirectory, "main.tf"), mainTf);
+    }
+
+    private TerraformRun()
     {
         Terraform = TerraformRequirement.Require();
         _mirror = CoderProviderMirror.Create();
         WorkDirectory = Directory.CreateTempSubdirectory("provisioning-coder-provider-").FullName;
         _cliConfig = _mirror.WriteCliConfig(Path.Combine(WorkDirectory, "..", Path.GetFileName(WorkDirectory) + ".terraformrc"));
-        File.WriteAllText(Path.Combine(WorkDirectory, "main.tf"), mainTf);
+    }
+
+    /// <summary>A run over a copy of <paramref name="source"/>'s .tf files (modules included), each passed through <paramref name="rewrite"/>.</summary>
+    public static TerraformRun FromDirectory(string source, Func<string, string> rewrite)
+    {
+        var run = new TerraformRun();
+        foreach (var file in Directory.EnumerateFiles(source, "*.tf", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(run.WorkDirectory, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllText(target, rewrite(File.ReadAllText(file)));
+        }
+
+        return run;
     }
 
     public string Terraform { get; }
