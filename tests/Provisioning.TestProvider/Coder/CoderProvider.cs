@@ -459,7 +459,8 @@ internal sealed class CoderProvider(IReadOnlyDictionary<string, string> environm
         return [];
     }
 
-    private static bool IsSet(object? value) => value is not null && !CtyValue.IsUnknown(value) && value is not false && value is not List<object?> { Count: 0 };
+    /// <summary>SDKv2's ConflictsWith counts an attribute as set when the configuration gives it any value, false included; an unknown one is not judged.</summary>
+    private static bool IsSet(object? value) => value is not null && !CtyValue.IsUnknown(value) && value is not List<object?> { Count: 0 };
 
     /// <summary>Go's url.URL.String(): no trailing slash is added to a bare host.</summary>
     private static string GoUrlString(Uri url) => url.AbsolutePath == "/" && !url.OriginalString.EndsWith('/') ? url.GetLeftPart(UriPartial.Authority) : url.ToString();

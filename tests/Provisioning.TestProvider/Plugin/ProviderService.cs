@@ -2,8 +2,6 @@ using Google.Protobuf;
 
 using Grpc.Core;
 
-using Microsoft.Extensions.Hosting;
-
 using Provisioning.TestProvider.Coder;
 using Provisioning.TestProvider.Cty;
 using Provisioning.TestProvider.Schema;
@@ -16,7 +14,7 @@ namespace Provisioning.TestProvider.Plugin;
 /// the provider's logic, encodes the answer. Provider errors are diagnostics, as Terraform expects; a gRPC error
 /// is only for a request the protocol does not allow (an unknown type).
 /// </summary>
-internal sealed class ProviderService(CoderProvider provider, IHostApplicationLifetime lifetime) : Tfplugin6.Provider.ProviderBase
+internal sealed class ProviderService(CoderProvider provider) : Tfplugin6.Provider.ProviderBase
 {
     public override Task<GetMetadata.Types.Response> GetMetadata(GetMetadata.Types.Request request, ServerCallContext context)
     {
@@ -157,12 +155,13 @@ internal sealed class ProviderService(CoderProvider provider, IHostApplicationLi
     public override Task<GetFunctions.Types.Response> GetFunctions(GetFunctions.Types.Request request, ServerCallContext context) =>
         Task.FromResult(new GetFunctions.Types.Response());
 
-    public override Task<StopProvider.Types.Response> StopProvider(StopProvider.Types.Request request, ServerCallContext context)
-    {
-        // Nothing runs long in this provider; stopping means the process may go.
-        lifetime.StopApplication();
-        return Task.FromResult(new StopProvider.Types.Response());
-    }
+    /// <summary>
+    /// StopProvider asks to cancel operations in flight (Terraform was interrupted), not to exit: Terraform may still
+    /// call the provider to finish and record what was applied. Every operation here is instant, so nothing is left to
+    /// cancel; the process ends on GRPCController.Shutdown.
+    /// </summary>
+    public override Task<StopProvider.Types.Response> StopProvider(StopProvider.Types.Request request, ServerCallContext context) =>
+        Task.FromResult(new StopProvider.Types.Response());
 
     private static ServerCapabilities Capabilities() => new() { PlanDestroy = false, GetProviderSchemaOptional = false };
 
