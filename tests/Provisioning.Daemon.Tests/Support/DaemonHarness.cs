@@ -30,7 +30,13 @@ internal sealed class DaemonHarness : IAsyncDisposable
     /// <summary>The daemon's ExecuteAsync.</summary>
     public Task Run { get; }
 
-    public static DaemonHarness Start(Uri coordinator, string terraformCache, Action<ProvisionerDaemonOptions>? configure = null, IDaemonProvisioner? provisioner = null)
+    /// <param name="configureTerraform">Changes to the Terraform provisioner's options (e.g. a provider mirror), after the defaults.</param>
+    public static DaemonHarness Start(
+        Uri coordinator,
+        string terraformCache,
+        Action<ProvisionerDaemonOptions>? configure = null,
+        IDaemonProvisioner? provisioner = null,
+        Action<TerraformOptions>? configureTerraform = null)
     {
         var options = new ProvisionerDaemonOptions
         {
@@ -54,6 +60,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
             InterruptGracePeriod = TimeSpan.FromSeconds(10),
             Sandbox = options.Sandbox,
         };
+        configureTerraform?.Invoke(terraform);
         provisioner ??= TerraformDaemonProvisioner.Create(terraform, NullLoggerFactory.Instance);
         var daemon = new ProvisionerDaemon(options, provisioner, new TestOutputLogger<ProvisionerDaemon>());
         return new DaemonHarness(daemon, options);

@@ -112,7 +112,11 @@ internal sealed class FleetCoordinator : IAsyncDisposable
         Services.GetRequiredService<CoordinatorMaintenance>().RunAsync(cancellationToken);
 
     /// <summary>A real daemon (in-process Terraform) against this coordinator's gRPC address, with the PSK unless configured otherwise.</summary>
-    public DaemonHarness StartDaemon(string terraformCache, IReadOnlyDictionary<string, string>? tags = null, Action<ProvisionerDaemonOptions>? configure = null) =>
+    public DaemonHarness StartDaemon(
+        string terraformCache,
+        IReadOnlyDictionary<string, string>? tags = null,
+        Action<ProvisionerDaemonOptions>? configure = null,
+        Action<Provisioning.Terraform.TerraformOptions>? configureTerraform = null) =>
         DaemonHarness.Start(GrpcAddress, terraformCache, options =>
         {
             options.PreSharedKey = Psk;
@@ -122,7 +126,7 @@ internal sealed class FleetCoordinator : IAsyncDisposable
             }
 
             configure?.Invoke(options);
-        });
+        }, configureTerraform: configureTerraform);
 
     /// <summary>Uploads <paramref name="mainTf"/> as a template tar and pushes it as an activated version tagged <paramref name="tags"/>; returns the import job's id.</summary>
     public async Task<string> PushTemplateAsync(string template, string mainTf, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
@@ -142,10 +146,11 @@ internal sealed class FleetCoordinator : IAsyncDisposable
         AssertSucceeded(job);
     }
 
-    /// <summary>Creates a workspace (its first build starts it); returns the first build's job id.</summary>
-    public async Task<string> CreateWorkspaceAsync(string workspace, string template, CancellationToken cancellationToken)
+    /// <summary>Creates a workspace (its first build starts it) with <paramref name="parameters"/> as its rich parameter values; returns the first build's job id.</summary>
+    public async Task<string> CreateWorkspaceAsync(string workspace, string template, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? parameters = null)
     {
-        using var response = await Admin.PostAsJsonAsync("/api/v1/workspaces", new { name = workspace, template }, cancellationToken);
+        var values = (parameters ?? new Dictionary<string, string>()).Select(pair => new { name = pair.Key, value = pair.Value }).ToList();
+        using var response = await Admin.PostAsJsonAsync("/api/v1/workspaces", new { name = workspace, template, rich_parameter_values = values }, cancellationToken);
         return (await ReadSuccessAsync(response, cancellationToken)).GetProperty("latest_build").GetProperty("job").GetProperty("id").GetString()!;
     }
 

@@ -19,7 +19,7 @@ public sealed class ConvertStateConformanceTests
     /// Golden fields we deliberately do not produce. Each must be empty (or false) in the golden: if a
     /// golden ever carries content there, the case fails instead of silently ignoring it.
     /// </summary>
-    private static readonly Dictionary<string, string> GoldenFieldsNotProduced = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string> GoldenFieldsNotProduced = new(StringComparer.Ordinal)
     {
         ["AITasks"] = "coder_ai_task is not part of our resource model (no AITask message in provisioner.proto)",
         ["HasAITasks"] = "follows AITasks, which we do not model",
@@ -33,7 +33,7 @@ public sealed class ConvertStateConformanceTests
     /// match both. For the listed cases only that field is left out of our side, the golden is checked to
     /// lack it everywhere (so a refreshed golden makes the entry fail as stale), and a warning is recorded.
     /// </summary>
-    private static readonly Dictionary<(string Fixture, string Side), string> GoldensPredatingScriptResourceAddress = new()
+    internal static readonly Dictionary<(string Fixture, string Side), string> GoldensPredatingScriptResourceAddress = new()
     {
         [("multiple-agents-multiple-scripts", "state")] = "golden from 5893fb0…, before Script.resource_address existed",
     };
@@ -145,7 +145,7 @@ public sealed class ConvertStateConformanceTests
     /// slug, extra envs by name and scripts by display name (Go's sort.Slice, which is stable for lists this
     /// short). The converter itself orders by Terraform address; we apply the same sort to compare.
     /// </summary>
-    private static ConvertedState NormaliseAsGoldenGenerator(ConvertedState state)
+    internal static ConvertedState NormaliseAsGoldenGenerator(ConvertedState state)
     {
         var resources = state.Resources
             .Select(resource => resource.Clone())
@@ -175,7 +175,7 @@ public sealed class ConvertStateConformanceTests
         field.AddRange(sorted);
     }
 
-    private static void RemoveScriptResourceAddresses(JsonObject state)
+    internal static void RemoveScriptResourceAddresses(JsonObject state)
     {
         foreach (var resource in state["Resources"]?.AsArray() ?? [])
         {
@@ -193,7 +193,7 @@ public sealed class ConvertStateConformanceTests
     /// The goldens carry app ids that the reference's test harness derives from the slug
     /// (deterministicAppIDs), not the ids in the input; we check an id is there and mask its value.
     /// </summary>
-    private static void MaskAppIds(JsonObject state)
+    internal static void MaskAppIds(JsonObject state)
     {
         foreach (var resource in state["Resources"]?.AsArray() ?? [])
         {
