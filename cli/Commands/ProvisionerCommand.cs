@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 
 using Provisioning.Cli.Client;
 using Provisioning.Cli.Config;
+using Provisioning.Cli.Hosting;
 using Provisioning.Daemon;
 using Provisioning.Daemon.Hosting;
 
@@ -103,6 +104,7 @@ internal static class ProvisionerCommand
                     options.DrainTimeout = drainValue;
                 }
             });
+            builder.Services.AddProvisioningSystemd();
             using var host = builder.Build();
             try
             {

@@ -14,6 +14,7 @@ using Provisioning.Coordinator;
 using Provisioning.Coordinator.Api;
 using Provisioning.Coordinator.Api.Health;
 using Provisioning.Cli.Config;
+using Provisioning.Cli.Hosting;
 using Provisioning.Daemon;
 using Provisioning.Daemon.Hosting;
 using Provisioning.Terraform;
@@ -155,6 +156,7 @@ internal static class ServerCommand
         builder.Logging.AddFilter("Hangfire", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(readinessWarnings);
+        builder.Services.AddProvisioningSystemd();
         builder.AddCoordinator();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenOnCoordinatorAddresses(options));
         if (daemonSlots > 0)
