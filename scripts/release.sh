@@ -60,7 +60,7 @@ took() { echo "      done in $((SECONDS - step_started)) s${1:+: $1}"; }
 explain_failure() {
   local what="$1" log="$2" rid="${3:-}"
   if grep -qE 'NETSDK1112|NETSDK1094|NETSDK1083|NU1101|NU1102|NU1301|NU1100' "$log"; then
-    echo "release: error: $what: a package could not be restored${rid:+ (the $rid runtime packs)}." >&2
+    echo "release: error: $what: a package could not be restored${rid:+ for $rid}." >&2
     grep -hoE '(NETSDK1112|NETSDK1094|NETSDK1083|NU1101|NU1102|NU1301|NU1100)[^[]*' "$log" | sort -u | head -5 | sed 's/^/  /' >&2
     echo "  This machine cannot reach NuGet, or its package sources lack them. Publishing for $rid needs" >&2
     echo "  Microsoft.NETCore.App.Runtime.$rid, Microsoft.AspNetCore.App.Runtime.$rid, Microsoft.NETCore.App.Host.$rid and" >&2
@@ -126,19 +126,17 @@ else
   echo "      linux-arm64/provisioning: NOT RUN (this $(uname -m) machine has no arm64 emulation); checked its ELF header only: AArch64 executable"
 fi
 
-# The tool as a user installs it, from this directory alone (a nuget.config naming no other source), so it works offline.
+# The tool as a user installs it, from the output directory: naming the version, this needs no other package source
+# (offline machines; without --version, `dotnet tool install` also asks the configured sources and fails offline unless
+# given --ignore-failed-sources).
 tool_dir="$(mktemp -d)"
 trap 'rm -rf "$tool_dir"' EXIT
-cat >"$tool_dir/nuget.config" <<CONFIG
-<?xml version="1.0" encoding="utf-8"?>
-<configuration><packageSources><clear /><add key="release" value="$out" /></packageSources></configuration>
-CONFIG
 log="$logs/tool-install.log"
-dotnet tool install --tool-path "$tool_dir/bin" --configfile "$tool_dir/nuget.config" --version "$package_version" provisioning >"$log" 2>&1 \
+dotnet tool install --tool-path "$tool_dir/bin" --add-source "$out" --version "$package_version" provisioning >"$log" 2>&1 \
   || explain_failure "installing the tool package" "$log"
 tool_version="$("$tool_dir/bin/provisioning" --version)" || fail "the installed tool's --version failed"
 [[ "$tool_version" == "$x64_version" ]] || fail "the installed tool says $tool_version, the executable $x64_version"
-echo "      dotnet tool install --tool-path X --add-source $out provisioning: --version $tool_version"
+echo "      dotnet tool install --tool-path X --add-source $out --version $package_version provisioning: --version $tool_version"
 
 (cd "$out" && sha256sum linux-x64/provisioning linux-arm64/provisioning "$(basename "${packages[0]}")" >SHA256SUMS)
 sed 's/^/      /' "$out/SHA256SUMS"
