@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 
 using Provisioning.Testing;
 
@@ -45,6 +46,9 @@ public sealed class SystemdReadinessTests
             // READY=1 means "started": the REST API answers at that moment, without waiting.
             using var client = new HttpClient();
             using var health = await client.GetAsync(new Uri(url + "/healthz"), TestContext.Current.CancellationToken);
+            // The version daemons and operators see (docs/decisions/0011-releases.md): the same as `provisioning --version`.
+            var buildInfo = JsonDocument.Parse(await client.GetStringAsync(new Uri(url + "/api/v1/buildinfo"), TestContext.Current.CancellationToken)).RootElement;
+            var cliVersion = (await ProcessRunner.RunAsync(CliFleetFixture.Executable, ["--version"], NotificationTimeout)).Stdout.Trim();
 
             daemon = Start(["provisioner", "start", "--url", url, "--name", "notify-test", "--cache-dir", Path.Combine(home, "daemon-cache")],
                 home, new() { ["NOTIFY_SOCKET"] = daemonSocket.Path, ["PROVISIONING_PROVISIONER_PSK"] = psk });
@@ -57,6 +61,7 @@ public sealed class SystemdReadinessTests
 
             Assert.Equal("READY=1", serverReady);
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            Assert.Equal(cliVersion, buildInfo.GetProperty("version").GetString());
             Assert.Equal("READY=1", daemonReady);
             Assert.Equal("STOPPING=1", daemonStopping);
             Assert.Equal(0, daemonExit);
