@@ -17,8 +17,8 @@ public static class SystemdHostingExtensions
     /// <summary>
     /// When <c>NOTIFY_SOCKET</c> is set (systemd's <c>Type=notify</c>, or any supervisor speaking the same protocol, such as
     /// Podman's <c>--sdnotify</c>), sends <c>READY=1</c> once the host has started (every hosted service started, Kestrel
-    /// listening) and <c>STOPPING=1</c> when it begins to stop. When the process was started by systemd itself, console
-    /// lines use the journal's format (<c>&lt;6&gt;category[event] message</c>: the priority becomes the journal's), except
+    /// listening) and <c>STOPPING=1</c> when it begins to stop. When the package counts the process as a systemd service
+    /// (its parent is systemd, or it is PID 1 of a container with <c>NOTIFY_SOCKET</c>), console lines use the journal's format (<c>&lt;6&gt;category[event] message</c>: the priority becomes the journal's), except
     /// when JSON lines were asked for. Elsewhere it changes nothing.
     /// </summary>
     public static IServiceCollection AddProvisioningSystemd(this IServiceCollection services)
