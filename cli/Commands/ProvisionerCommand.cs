@@ -131,6 +131,7 @@ internal static class ProvisionerCommand
                     options.DrainTimeout = drainValue;
                 }
             });
+            builder.Services.AddProvisioningSystemd();
             using var host = builder.Build();
             try
             {

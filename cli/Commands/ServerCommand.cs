@@ -186,6 +186,7 @@ internal static class ServerCommand
         builder.Logging.AddFilter("Hangfire", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(readinessWarnings);
+        builder.Services.AddProvisioningSystemd();
         builder.AddCoordinator();
         builder.AddTraceExport("provisioning-coordinator", restRequests: true);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenOnCoordinatorAddresses(options));
