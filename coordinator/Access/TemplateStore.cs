@@ -220,11 +220,12 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
     private async Task<IReadOnlyList<TemplateVersionResponse>> LoadVersionsAsync(
         NpgsqlConnection connection, TemplateResponse template, string? versionName, CancellationToken cancellationToken)
     {
-        var rows = (await connection.QueryAsync<(Guid Id, string Name, string Message, string Readme, Guid JobId, bool ActivateOnSuccess, DateTime CreatedAt)>(new CommandDefinition(
+        var rows = (await connection.QueryAsync<(Guid Id, string Name, string Message, string Readme, Guid JobId, bool ActivateOnSuccess, DateTime CreatedAt, string? FileHash)>(new CommandDefinition(
             """
-            SELECT id, name, message, readme, job_id, activate_on_success, created_at FROM template_versions
-            WHERE template_id = @TemplateId AND (@Name::text IS NULL OR lower(name) = lower(@Name))
-            ORDER BY created_at DESC
+            SELECT v.id, v.name, v.message, v.readme, v.job_id, v.activate_on_success, v.created_at, j.file_hash
+            FROM template_versions v JOIN provisioner_jobs j ON j.id = v.job_id
+            WHERE v.template_id = @TemplateId AND (@Name::text IS NULL OR lower(v.name) = lower(@Name))
+            ORDER BY v.created_at DESC
             """,
             new { TemplateId = template.Id, Name = versionName },
             cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();
@@ -264,7 +265,8 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
                 parameter.Name, parameter.DisplayName, parameter.Description, parameter.Type, parameter.Mutable, parameter.DefaultValue, parameter.Required, parameter.Ephemeral,
                 parameter.DisplayOrder, parameter.FormType, [.. ParameterOptions.Parse(parameter.Options).Select(option => new ParameterOptionResponse(option.Name, option.Value, option.Description))],
                 parameter.ValidationRegex, parameter.ValidationError, parameter.ValidationMin, parameter.ValidationMax, parameter.ValidationMonotonic))],
-            presets[row.Id].ToList()))];
+            presets[row.Id].ToList(),
+            row.FileHash))];
     }
 
     /// <summary>The presets of a template version (what <c>create --preset</c> can name).</summary>

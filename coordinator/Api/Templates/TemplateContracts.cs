@@ -56,4 +56,5 @@ internal sealed record TemplateVersionResponse(
     JobResponse Job,
     IReadOnlyList<TemplateVariableResponse> Variables,
     IReadOnlyList<TemplateParameterResponse> Parameters,
-    IReadOnlyList<TemplatePresetResponse>? Presets = null);
+    IReadOnlyList<TemplatePresetResponse>? Presets = null,
+    string? FileHash = null);
