@@ -264,6 +264,34 @@ public sealed class CliWorkspaceCommandTests(ApiFixture fixture) : IClassFixture
         Directory.Delete(directory, recursive: true);
     }
 
+    [Fact]
+    public async Task TemplatesPush_ReadsTfvarsFoundAndWarnsWithoutALockFile_FlagsWinning()
+    {
+        var token = await fixture.Server.AdminTokenAsync();
+        var tag = ApiFixture.UniqueName("g");
+        var template = ApiFixture.UniqueName("t");
+        var directory = Path.Combine(Path.GetTempPath(), ApiFixture.UniqueName("tpl"));
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "main.tf"), "variable \"region\" {}\nvariable \"size\" {}\nresource \"terraform_data\" \"x\" {}\n", Token);
+        await File.WriteAllTextAsync(Path.Combine(directory, "a.tfvars"), "region = \"eu\"\nsize = \"small\"\n", Token);
+        await File.WriteAllTextAsync(Path.Combine(directory, "b.tfvars.json"), "{\"size\": \"medium\"}", Token);
+        var daemon = await fixture.Server.RegisterDaemonAsync(ApiFixture.UniqueName("d"), new Dictionary<string, string> { ["test"] = tag }, Token);
+
+        var run = Start(token, "templates", "push", template, "-d", directory, "--provisioner-tag", $"test={tag}", "--variable", "region=us", "-y");
+        var job = await fixture.Server.AcquireAsync(daemon, Token);
+        await fixture.Server.Daemons.CompleteJobAsync(new CompletedJob { JobId = job.JobId, TemplateImport = new CompletedJob.Types.TemplateImport() }, daemon, cancellationToken: Token);
+        var result = await run.EndAsync();
+        Directory.Delete(directory, recursive: true);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Using template variables from a.tfvars.", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Using template variables from b.tfvars.json.", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("warning: No .terraform.lock.hcl in", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(
+            new Dictionary<string, string> { ["region"] = "us", ["size"] = "medium" },
+            job.TemplateImport.UserVariableValues.ToDictionary(value => value.Name, value => value.Value));
+    }
+
     [Theory]
     [InlineData("state", "pull", "anything")]
     [InlineData("provisioner", "keys", "delete", "anything")]
