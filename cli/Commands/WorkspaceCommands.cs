@@ -122,7 +122,7 @@ internal static class WorkspaceCommands
             if (parse.GetValue(orphan))
             {
                 CliConsole.Warning($"--orphan removes workspace '{workspace}' WITHOUT destroying anything: every resource its Terraform state names stays where it is, "
-                    + $"and you must clean it up yourself (the last state stays readable: provisioning state pull {workspace} --build N).");
+                    + $"and you must clean it up yourself. Save its state first if you need it: provisioning state pull {workspace} > {workspace}.tfstate");
                 if (!CliCommon.Confirm($"Orphan workspace '{workspace}'?", parse.GetValue(yes)))
                 {
                     throw new CliException("Delete canceled.");
@@ -235,7 +235,7 @@ internal static class WorkspaceCommands
         return 0;
     }
 
-    /// <summary>One line with how long each Terraform stage took (the build's timings); nothing when the daemon reported none.</summary>
+    /// <summary>One line with how long each Terraform stage took (the build's timings, per stage); nothing when the daemon reported none.</summary>
     private static async Task ShowStageDurationsAsync(ProvisioningClient client, Build build, CancellationToken cancellationToken)
     {
         BuildTimings timings;
@@ -251,7 +251,9 @@ internal static class WorkspaceCommands
 
         if (timings.Stages.Count > 0)
         {
-            CliConsole.Line("Stages: " + string.Join(" · ", timings.Stages.Select(stage => $"{stage.Action} {Seconds(stage.DurationSeconds)}")), "grey");
+            // One entry per stage in the order they began; a stage that ran several commands (plan: plan and show) adds them up.
+            var stages = timings.Stages.GroupBy(stage => stage.Stage).Select(group => $"{group.Key} {Seconds(group.Sum(stage => stage.DurationSeconds))}");
+            CliConsole.Line("Stages: " + string.Join(" · ", stages), "grey");
         }
     }
 

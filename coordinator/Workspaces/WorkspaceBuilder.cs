@@ -158,8 +158,8 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
 
     /// <summary>
     /// Deletes the workspace without destroying anything (Coder's <c>delete --orphan</c>), for a state Terraform cannot
-    /// destroy any more: build n+1 is a delete whose job is born succeeded, keeps the previous state (so it can still be
-    /// read and its resources cleaned up by hand), and the workspace is marked deleted in the same transaction. Like
+    /// destroy any more: build n+1 is a delete whose job is born succeeded, keeps the previous state (nothing is ever
+    /// thrown away, invariant 3), and the workspace is marked deleted in the same transaction. Like
     /// recording a state by hand it is a repair that leaves resources behind, so it needs the template-admin role on one's
     /// own workspace (admins on any), as Coder allows it to template managers only. Returns the build number.
     /// </summary>

@@ -100,20 +100,22 @@ public sealed class CliWorkspaceCommandTests(ApiFixture fixture) : IClassFixture
         await File.WriteAllTextAsync(file, "region: eu\ncpus: 3\ntools:\n  - git\n  - vim\n", Token);
 
         var run = Start(token, "create", name, "-t", template, "--rich-parameter-file", file, "--parameter", "cpus=4", "-y");
-        var job = await CompleteNextAsync(daemon, Span("init", "terraform init", "", 0, 3), Span("apply", "terraform apply", "", 3, 5), Span("apply", "create", "terraform_data.dev", 3, 4));
+        var job = await CompleteNextAsync(
+            daemon, Span("init", "terraform init", "", 0, 3), Span("plan", "terraform plan", "", 3, 4), Span("plan", "terraform show", "", 4, 6),
+            Span("apply", "terraform apply", "", 6, 8), Span("apply", "create", "terraform_data.dev", 6, 7));
         var result = await run.EndAsync();
         var timings = await RunAsync(token, "show", name, "--timings");
         File.Delete(file);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(new Dictionary<string, string> { ["region"] = "eu", ["cpus"] = "4", ["tools"] = "[\"git\",\"vim\"]" }, Values(job));
-        Assert.Contains("Stages: terraform init 3.0s · terraform apply 2.0s", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Stages: init 3.0s · plan 3.0s · apply 2.0s", result.Stdout, StringComparison.Ordinal);
         Assert.Contains($"Build #1 (start) of workspace '{name}' succeeded", result.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', result.Stdout + result.Stderr);
         Assert.True(timings.ExitCode == 0, timings.ToString());
         Assert.Contains("terraform_data.dev", timings.Stdout, StringComparison.Ordinal);
         Assert.Contains("terraform init", timings.Stdout, StringComparison.Ordinal);
-        Assert.Contains("Terraform stages: 5.0s in all.", timings.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Terraform stages: 8.0s in all.", timings.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
