@@ -8,7 +8,7 @@ using Provisioning.Sdk.Archives;
 namespace Provisioning.Cli.Commands;
 
 /// <summary><c>provisioning templates push|list|versions list|activate|pull|logs|presets list</c>.</summary>
-internal static class TemplatesCommand
+internal static partial class TemplatesCommand
 {
     public static Command Create() => new("templates", "Push and list templates (directories of Terraform code).")
     {
@@ -63,7 +63,7 @@ internal static class TemplatesCommand
                 }
             }
 
-            if (!File.Exists(Path.Combine(path, ".terraform.lock.hcl")))
+            if (!File.Exists(Path.Combine(path, ".terraform.lock.hcl")) && UsesProviders(path))
             {
                 CliConsole.Warning($"No .terraform.lock.hcl in {path}: every build resolves provider versions anew (and may get newer ones) and cannot reuse cached providers reliably. "
                     + "Run `terraform init` in the template's directory and push the lock file with it.");
@@ -125,6 +125,20 @@ internal static class TemplatesCommand
             await Console.Error.WriteLineAsync($"warning: no connected provisioner daemon offers tags {TextTable.Tags(tags)}; the import waits until one does (provisioning provisioner start --tag ...).").ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Whether the template needs providers (so `terraform init` would write a lock file): it names required providers, or a
+    /// resource or data source outside Terraform's built-in <c>terraform_*</c> ones. A template of built-ins only has no lock file to push.
+    /// </summary>
+    internal static bool UsesProviders(string directory) =>
+        Directory.EnumerateFiles(directory, "*.tf", SearchOption.AllDirectories)
+            .Where(file => !file.Contains($"{Path.DirectorySeparatorChar}.terraform{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(File.ReadAllText)
+            .Any(text => text.Contains("required_providers", StringComparison.Ordinal)
+                || ProviderBlock().Matches(text).Any(match => !match.Groups["type"].Value.StartsWith("terraform_", StringComparison.Ordinal)));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*(resource|data)\s+""(?<type>[A-Za-z0-9_-]+)""", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex ProviderBlock();
 
     /// <summary>The *.tfvars and *.tfvars.json files at the top of a template's directory, in name order (a later one wins).</summary>
     internal static IReadOnlyList<string> DiscoverVariablesFiles(string directory) =>

@@ -132,4 +132,20 @@ public sealed class CliRenderingTests
 
         Assert.Equal("[\"git\",\"emacs\"]", value);
     }
+
+    [Theory]
+    [InlineData("resource \"terraform_data\" \"x\" {}\nvariable \"v\" {}\n", false)]
+    [InlineData("resource \"docker_container\" \"x\" {}\n", true)]
+    [InlineData("  data \"coder_parameter\" \"p\" {}\n", true)]
+    [InlineData("terraform {\n  required_providers {}\n}\n", true)]
+    public void UsesProviders_OnlyTemplatesBeyondBuiltInsNeedALockFile(string mainTf, bool expected)
+    {
+        var directory = Directory.CreateTempSubdirectory("uses-providers").FullName;
+        File.WriteAllText(Path.Combine(directory, "main.tf"), mainTf);
+
+        var uses = TemplatesCommand.UsesProviders(directory);
+        Directory.Delete(directory, recursive: true);
+
+        Assert.Equal(expected, uses);
+    }
 }

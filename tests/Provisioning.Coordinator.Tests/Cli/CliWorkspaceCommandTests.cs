@@ -274,7 +274,7 @@ public sealed class CliWorkspaceCommandTests(ApiFixture fixture) : IClassFixture
         var template = ApiFixture.UniqueName("t");
         var directory = Path.Combine(Path.GetTempPath(), ApiFixture.UniqueName("tpl"));
         Directory.CreateDirectory(directory);
-        await File.WriteAllTextAsync(Path.Combine(directory, "main.tf"), "variable \"region\" {}\nvariable \"size\" {}\nresource \"terraform_data\" \"x\" {}\n", Token);
+        await File.WriteAllTextAsync(Path.Combine(directory, "main.tf"), "variable \"region\" {}\nvariable \"size\" {}\nresource \"null_resource\" \"x\" {}\n", Token);
         await File.WriteAllTextAsync(Path.Combine(directory, "a.tfvars"), "region = \"eu\"\nsize = \"small\"\n", Token);
         await File.WriteAllTextAsync(Path.Combine(directory, "b.tfvars.json"), "{\"size\": \"medium\"}", Token);
         var daemon = await fixture.Server.RegisterDaemonAsync(ApiFixture.UniqueName("d"), new Dictionary<string, string> { ["test"] = tag }, Token);
