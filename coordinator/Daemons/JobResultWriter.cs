@@ -199,7 +199,10 @@ internal static class JobResultWriter
         }
     }
 
-    /// <summary>Stores the version's presets with their values (the builder refuses a preset that names no parameter of the version, when a build uses it).</summary>
+    /// <summary>
+    /// Stores the version's presets with their values. A value for a parameter the version does not declare is kept here and
+    /// ignored when a build applies the preset (WorkspaceParameters resolves only the version's parameters), as in Coder.
+    /// </summary>
     private static async Task InsertPresetsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, IEnumerable<Preset> presets, CancellationToken cancellationToken)
     {
         var versionId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
