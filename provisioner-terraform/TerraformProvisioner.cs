@@ -86,14 +86,14 @@ public sealed class TerraformProvisioner : IProvisioner
         if (destroy && session.Config.State.IsEmpty)
         {
             await session.LogAsync(ProtocolLogLevel.Info, "The workspace has no Terraform state: there is nothing to destroy.", cancellationToken).ConfigureAwait(false);
-            session.Items[PlanItemKey] = new PlannedRun(null, metadata, [], [], sensitive);
+            session.Items[PlanItemKey] = new PlannedRun(null, metadata, [], [], sensitive, []);
             return new PlanComplete();
         }
 
         TerraformCli? cli = null;
         try
         {
-            cli = await CreateCliAsync(session, metadata, request.RichParameterValues, request.ExternalAuthProviders, sensitive, cancellationToken).ConfigureAwait(false);
+            cli = await CreateCliAsync(session, metadata, request.RichParameterValues, request.PreviousParameterValues, request.ExternalAuthProviders, sensitive, cancellationToken).ConfigureAwait(false);
             foreach (var line in TerraformEnvironment.DescribeInherited(Environment.GetEnvironmentVariables(), _options.StripEnvironmentVariables))
             {
                 await cli.LogAsync(ProtocolLogLevel.Warn, line, cancellationToken).ConfigureAwait(false);
@@ -121,7 +121,7 @@ public sealed class TerraformProvisioner : IProvisioner
             using var plan = JsonDocument.Parse(planJson);
             var converted = _converter.ConvertPlan(plan.RootElement, dot);
             session.Items[PlanItemKey] = new PlannedRun(
-                Path.Combine(session.WorkDirectory, PlanFileName), metadata, [.. request.RichParameterValues], [.. request.ExternalAuthProviders], sensitive);
+                Path.Combine(session.WorkDirectory, PlanFileName), metadata, [.. request.RichParameterValues], [.. request.ExternalAuthProviders], sensitive, [.. request.PreviousParameterValues]);
 
             var complete = new PlanComplete { Plan = ByteString.CopyFrom(cli.Redactor.RedactJson(plan.RootElement)) };
             complete.Resources.AddRange(converted.Resources);
@@ -167,7 +167,7 @@ public sealed class TerraformProvisioner : IProvisioner
         TerraformCli? cli = null;
         try
         {
-            cli = await CreateCliAsync(session, metadata, planned.RichParameters, planned.ExternalAuth, planned.SensitiveValues, cancellationToken).ConfigureAwait(false);
+            cli = await CreateCliAsync(session, metadata, planned.RichParameters, planned.PreviousParameters, planned.ExternalAuth, planned.SensitiveValues, cancellationToken).ConfigureAwait(false);
             await cli.RunLoggedAsync("apply", ["apply", "-json", "-input=false", planned.PlanFile!], cancellationToken).ConfigureAwait(false);
 
             var stateJson = await cli.RunCapturedAsync("apply", ["show", "-json"], cancellationToken).ConfigureAwait(false);
@@ -248,6 +248,7 @@ public sealed class TerraformProvisioner : IProvisioner
         ProvisionerSession session,
         Metadata metadata,
         IEnumerable<RichParameterValue> richParameters,
+        IEnumerable<RichParameterValue> previousParameters,
         IEnumerable<ExternalAuthProvider> externalAuth,
         IEnumerable<string> sensitiveValues,
         CancellationToken cancellationToken)
@@ -258,7 +259,7 @@ public sealed class TerraformProvisioner : IProvisioner
         var (sandbox, sandboxStatus) = await _sandbox.Value.ConfigureAwait(false);
         var authList = externalAuth.ToList();
         var environment = TerraformEnvironment.Build(
-            _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value, threshold);
+            _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value, threshold, previousParameters);
         var redactor = new SecretRedactor(sensitiveValues.Concat(TerraformEnvironment.Secrets(metadata, authList)));
         var cli = new TerraformCli(
             binary,

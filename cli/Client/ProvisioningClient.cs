@@ -83,8 +83,7 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
     /// <summary>The state a build recorded, or null when it recorded none.</summary>
     public async Task<byte[]?> GetStateAsync(string workspace, int number, CancellationToken cancellationToken = default)
     {
-        using var response = await http.GetAsync(new Uri($"api/v1/workspaces/{Escape(workspace)}/builds/{number}/state", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        using var response = await SendRawAsync(HttpMethod.Get, $"api/v1/workspaces/{Escape(workspace)}/builds/{number}/state", cancellationToken).ConfigureAwait(false);
         return response.StatusCode == HttpStatusCode.NoContent ? null : await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -100,8 +99,7 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
 
     public async Task<byte[]> GetOrphanedStateAsync(string workspace, Guid id, CancellationToken cancellationToken = default)
     {
-        using var response = await http.GetAsync(new Uri($"api/v1/workspaces/{Escape(workspace)}/orphaned-states/{id}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        using var response = await SendRawAsync(HttpMethod.Get, $"api/v1/workspaces/{Escape(workspace)}/orphaned-states/{id}", cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -126,7 +124,17 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"api/v1/jobs/{id}/logs?follow=true&after={after}", UriKind.Relative));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw Unreachable(exception);
+        }
+
+        using var response = sent;
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Encoding.UTF8);
         string? eventName = null;
@@ -188,11 +196,59 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
 
     public async Task DeleteProvisionerKeyAsync(string name, CancellationToken cancellationToken = default)
     {
-        using var response = await http.DeleteAsync(new Uri($"api/v1/provisioner-keys/{Escape(name)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        using var response = await SendRawAsync(HttpMethod.Delete, $"api/v1/provisioner-keys/{Escape(name)}", cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<TemplateVersion> ActivateTemplateVersionAsync(string template, string version, CancellationToken cancellationToken = default) =>
+        SendAsync<TemplateVersion>(HttpMethod.Patch, $"api/v1/templates/{Escape(template)}/versions/{Escape(version)}/activate", null, cancellationToken);
+
+    public Task<IReadOnlyList<TemplatePreset>> ListPresetsAsync(string template, string version, CancellationToken cancellationToken = default) =>
+        GetAsync<IReadOnlyList<TemplatePreset>>($"api/v1/templates/{Escape(template)}/versions/{Escape(version)}/presets", cancellationToken);
+
+    public Task<BuildTimings> GetBuildTimingsAsync(string workspace, int number, CancellationToken cancellationToken = default) =>
+        GetAsync<BuildTimings>($"api/v1/workspaces/{Escape(workspace)}/builds/{number}/timings", cancellationToken);
+
+    /// <summary>A stored file (a template version's archive) as a stream the caller disposes.</summary>
+    public async Task<Stream> DownloadFileAsync(string hash, CancellationToken cancellationToken = default)
+    {
+        var response = await SendRawAsync(HttpMethod.Get, $"api/v1/files/{Escape(hash)}", cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        return await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose() => http.Dispose();
+
+    /// <summary>Sends a request whose body the caller reads; a coordinator that cannot be reached or refuses becomes one <see cref="ProvisioningApiException"/>.</summary>
+    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw Unreachable(exception);
+        }
+
+        try
+        {
+            await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What to tell a user whose request never got an answer: a TLS handshake that failed says how to fix it.</summary>
+    private ProvisioningApiException Unreachable(HttpRequestException exception) =>
+        new(CoordinatorClientTls.DescribeHandshakeFailure(exception, http.BaseAddress!) is { } handshake
+                ? char.ToUpperInvariant(handshake[0]) + handshake[1..]
+                : $"Cannot reach the coordinator at {http.BaseAddress}: {exception.Message}. Is `provisioning server` running there, or is the URL (provisioning login URL, PROVISIONING_URL) wrong?",
+            exception);
 
     private static string Escape(string segment) => Uri.EscapeDataString(segment);
 
@@ -208,10 +264,7 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
         }
         catch (HttpRequestException exception)
         {
-            throw new ProvisioningApiException(
-                CoordinatorClientTls.DescribeHandshakeFailure(exception, http.BaseAddress!) is { } handshake ? char.ToUpperInvariant(handshake[0]) + handshake[1..]
-                    : $"Cannot reach the coordinator at {http.BaseAddress}: {exception.Message}. Is `provisioning server` running there, or is the URL (provisioning login URL, PROVISIONING_URL) wrong?",
-                exception);
+            throw Unreachable(exception);
         }
 
         using (response)

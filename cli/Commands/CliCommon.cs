@@ -84,20 +84,32 @@ internal static class CliCommon
             }
             catch (Exception exception) when (exception is CliException or ProvisioningApiException or Provisioning.Sdk.Archives.TemplateArchiveException or IOException or UnauthorizedAccessException or Provisioning.Daemon.Coordinator.CoordinatorTlsException)
             {
-                await Console.Error.WriteLineAsync("error: " + exception.Message.ReplaceLineEndings(" ")).ConfigureAwait(false);
+                CliConsole.Error(exception.Message);
                 return exception is CliException cli ? cli.ExitCode : 1;
             }
             catch (HttpRequestException exception) when (target is not null)
             {
                 var why = Provisioning.Daemon.Coordinator.CoordinatorClientTls.DescribeHandshakeFailure(exception, target)
                     ?? $"cannot reach the coordinator at {target.GetLeftPart(UriPartial.Authority)}: {Innermost(exception).Message} (is `provisioning server` running there? with mutual TLS, pass --tls-client-cert-file)";
-                await Console.Error.WriteLineAsync("error: " + why.ReplaceLineEndings(" ")).ConfigureAwait(false);
+                CliConsole.Error(why.ReplaceLineEndings(" "));
                 return 1;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 await Console.Error.WriteLineAsync("Interrupted.").ConfigureAwait(false);
                 return 130;
+            }
+            catch (HttpRequestException exception)
+            {
+                CliConsole.Error($"The coordinator connection failed: {exception.Message}. Check that `provisioning server` runs at the URL you logged in to, then try again.");
+                return 1;
+            }
+#pragma warning disable CA1031 // The last resort of a command line: one line saying what failed, never a stack trace.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                CliConsole.Error($"{exception.Message} ({exception.GetType().Name}; this is a bug in provisioning, please report it with the command you ran).");
+                return 70;
             }
         });
     }

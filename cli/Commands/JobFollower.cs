@@ -105,13 +105,12 @@ internal sealed class JobFollower(ProvisioningClient client)
                     if (log.Stage.Length > 0 && log.Stage != stage)
                     {
                         stage = log.Stage;
-                        Console.WriteLine($"==> {stage}");
+                        CliConsole.Heading(TerminalText.Clean(stage));
                     }
 
                     if (log.Output != log.Stage)
                     {
-                        var level = log.Level is "error" or "warn" ? log.Level.ToUpperInvariant() + " " : string.Empty;
-                        Console.WriteLine($"    {level}{log.Output}");
+                        WriteLine(log);
                     }
                 }
 
@@ -142,7 +141,7 @@ internal sealed class JobFollower(ProvisioningClient client)
             {
                 if (job.Status is "running")
                 {
-                    Console.WriteLine("==> Running");
+                    CliConsole.Heading("Running");
                 }
 
                 return;
@@ -151,11 +150,29 @@ internal sealed class JobFollower(ProvisioningClient client)
             var text = Describe(job);
             if (text != shown)
             {
-                Console.WriteLine($"==> {text}");
+                CliConsole.Heading(text);
                 shown = text;
             }
 
             await Task.Delay(QueuePollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A log line of the template's run: control sequences removed (templates are code), errors and warnings colored on a terminal.</summary>
+    private static void WriteLine(JobLog log)
+    {
+        var output = TerminalText.Clean(log.Output);
+        switch (log.Level)
+        {
+            case "error":
+                CliConsole.Line("    ERROR " + output, "red");
+                break;
+            case "warn":
+                CliConsole.Line("    WARN " + output, "yellow");
+                break;
+            default:
+                Console.WriteLine("    " + output);
+                break;
         }
     }
 

@@ -23,7 +23,7 @@ internal static class JobsCommand
                 return 0;
             }
 
-            TextTable.Write(
+            CliConsole.Table(
                 ["id", "type", "status", "tags", "queue", "created", "waiting / error"],
                 jobs.Select(job => (IReadOnlyList<string>)[
                     job.Id.ToString(), job.Type, job.Status, TextTable.Tags(job.Tags),

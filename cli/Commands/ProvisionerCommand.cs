@@ -227,7 +227,7 @@ internal static class ProvisionerCommand
                 return 0;
             }
 
-            TextTable.Write(
+            CliConsole.Table(
                 ["name", "status", "tags", "slots", "jobs", "key", "last seen"],
                 daemons.Select(daemon => (IReadOnlyList<string>)[
                     daemon.Name, daemon.Status, TextTable.Tags(daemon.Tags), daemon.Slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -275,7 +275,7 @@ internal static class ProvisionerCommand
                 return 0;
             }
 
-            TextTable.Write(["name", "tags", "created"], keys.Select(key => (IReadOnlyList<string>)[key.Name, TextTable.Tags(key.Tags), TextTable.Time(key.CreatedAt)]));
+            CliConsole.Table(["name", "tags", "created"], keys.Select(key => (IReadOnlyList<string>)[key.Name, TextTable.Tags(key.Tags), TextTable.Time(key.CreatedAt)]));
             return 0;
         });
         return command;

@@ -32,7 +32,7 @@ internal static class StateCommand
                 return 0;
             }
 
-            TextTable.Write(
+            CliConsole.Table(
                 ["id", "build", "size", "received", "restored", "reason"],
                 orphans.Select(orphan => (IReadOnlyList<string>)[
                     orphan.Id.ToString(), "#" + orphan.BuildNumber, orphan.Size + " B", TextTable.Time(orphan.CreatedAt),

@@ -6,15 +6,17 @@ using Provisioning.Cli.Config;
 
 namespace Provisioning.Cli.Commands;
 
-/// <summary>The workspace commands: <c>create</c>, <c>start</c>, <c>stop</c>, <c>delete</c>, <c>list</c>, <c>show</c>, <c>logs</c>.</summary>
+/// <summary>The workspace commands: <c>create</c>, <c>start</c>, <c>stop</c>, <c>delete</c>, <c>update</c>, <c>restart</c>, <c>list</c>, <c>show</c>, <c>logs</c>.</summary>
 internal static class WorkspaceCommands
 {
     public static IEnumerable<Command> Create() =>
     [
         CreateCreate(),
-        CreateTransition("start", "Start a workspace: build it with the start transition."),
+        CreateStart(),
         CreateTransition("stop", "Stop a workspace: build it with the stop transition (what persists stays)."),
-        CreateTransition("delete", "Delete a workspace: destroy its resources, then remove it."),
+        CreateDelete(),
+        CreateUpdate(),
+        CreateRestart(),
         CreateList(),
         CreateShow(),
         CreateLogs(),
@@ -24,17 +26,70 @@ internal static class WorkspaceCommands
     {
         var name = new Argument<string>("workspace") { Description = "The new workspace's name." };
         var template = new Option<string>("--template", "-t") { Description = "The template to build it from (its active version).", Required = true };
-        var parameters = CliCommon.KeyValueOption("--parameter", "A parameter name=value (repeatable).");
+        var parameters = ParameterInput.ParameterOption();
+        var file = ParameterInput.FileOption();
+        var preset = new Option<string?>("--preset") { Description = "A preset of the template's active version whose parameter values to use (see `templates presets list`)." };
         var yes = CliCommon.YesOption();
-        var command = new Command("create", "Create a workspace from a template and build it, showing the build's logs.") { name, template, parameters, yes };
+        var command = new Command("create", "Create a workspace from a template and build it, asking on a terminal for parameter values not given.")
+        {
+            name, template, parameters, file, preset, yes,
+        };
         command.SetClientAction(async (parse, client, cancellationToken) =>
         {
-            var values = CliCommon.ParsePairs(parse.GetValue(parameters), "--parameter");
+            var workspaceName = parse.GetValue(name)!;
+            var templateName = parse.GetValue(template)!;
+            var values = ParameterInput.Read(parse, parameters, file);
+            var found = await client.FindTemplateAsync(templateName, cancellationToken).ConfigureAwait(false)
+                ?? throw new CliException($"Template '{templateName}' does not exist: see `provisioning templates list`.");
+            var versionName = found.ActiveVersionName
+                ?? throw new CliException($"Template '{found.Name}' has no version whose import succeeded yet: push one with `provisioning templates push {found.Name}`.");
+            var version = await client.GetTemplateVersionAsync(found.Name, versionName, cancellationToken).ConfigureAwait(false);
+            var decided = new HashSet<string>(StringComparer.Ordinal);
+            var presetName = parse.GetValue(preset);
+            if (presetName is { Length: > 0 })
+            {
+                var chosen = (version.Presets ?? []).FirstOrDefault(item => item.Name == presetName)
+                    ?? throw new CliException($"Version {version.Name} of template '{found.Name}' has no preset '{presetName}'"
+                        + ((version.Presets ?? []).Count == 0 ? "; it has none." : $"; it has: {string.Join(", ", version.Presets!.Select(item => item.Name))}."));
+                decided.UnionWith(chosen.Parameters.Select(item => item.Name ?? string.Empty));
+                Console.WriteLine($"Using preset '{chosen.Name}': {string.Join(", ", chosen.Parameters.Select(item => $"{item.Name}={item.Value}"))}");
+            }
+
+            var yesGiven = parse.GetValue(yes);
+            ParameterInput.Complete(version.Parameters, values, decided, yesGiven, CliConsole.IsInteractive ? new ParameterPrompter(CliConsole.Out) : null);
+            if (CliConsole.IsInteractive && !yesGiven)
+            {
+                ShowValues(values);
+                if (!CliCommon.Confirm($"Create workspace '{workspaceName}' from template '{found.Name}' version {version.Name}?", yes: false))
+                {
+                    throw new CliException("Create canceled.");
+                }
+            }
+
             var workspace = await client.CreateWorkspaceAsync(
-                new CreateWorkspaceRequest(parse.GetValue(name)!, parse.GetValue(template)!, [.. values.Select(pair => new NameValue(pair.Key, pair.Value))]),
+                new CreateWorkspaceRequest(workspaceName, found.Name, [.. values.Select(pair => new NameValue(pair.Key, pair.Value))], presetName),
                 cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"Created workspace '{workspace.Name}' from template '{workspace.TemplateName}' (version {workspace.LatestBuild.TemplateVersionName}).");
             return await FollowBuildAsync(client, workspace.LatestBuild, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command CreateStart()
+    {
+        var name = new Argument<string>("workspace") { Description = "The workspace's name." };
+        var parameters = ParameterInput.ParameterOption();
+        var file = ParameterInput.FileOption();
+        var yes = CliCommon.YesOption();
+        var command = new Command("start", "Start a workspace: build it with the start transition (on the version it has; `update` moves it to the active one).")
+        {
+            name, parameters, file, yes,
+        };
+        command.SetClientAction(async (parse, client, cancellationToken) =>
+        {
+            var values = ParameterInput.Read(parse, parameters, file);
+            var build = await client.CreateBuildAsync(parse.GetValue(name)!, new CreateBuildRequest("start", ToNameValues(values), null), cancellationToken).ConfigureAwait(false);
+            return await FollowBuildAsync(client, build, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -46,16 +101,123 @@ internal static class WorkspaceCommands
         var command = new Command(transition, description) { name, yes };
         command.SetClientAction(async (parse, client, cancellationToken) =>
         {
+            var build = await client.CreateBuildAsync(parse.GetValue(name)!, new CreateBuildRequest(transition, null, null), cancellationToken).ConfigureAwait(false);
+            return await FollowBuildAsync(client, build, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command CreateDelete()
+    {
+        var name = new Argument<string>("workspace") { Description = "The workspace's name." };
+        var orphan = new Option<bool>("--orphan")
+        {
+            Description = "Remove the workspace without running Terraform, leaving its resources in place (for a state that cannot be destroyed; template admins on their own workspaces, admins on any).",
+        };
+        var yes = CliCommon.YesOption();
+        var command = new Command("delete", "Delete a workspace: destroy its resources, then remove it.") { name, orphan, yes };
+        command.SetClientAction(async (parse, client, cancellationToken) =>
+        {
             var workspace = parse.GetValue(name)!;
-            if (transition == "delete" && !CliCommon.Confirm($"Delete workspace '{workspace}' and destroy its resources?", parse.GetValue(yes)))
+            if (parse.GetValue(orphan))
+            {
+                CliConsole.Warning($"--orphan removes workspace '{workspace}' WITHOUT destroying anything: every resource its Terraform state names stays where it is, "
+                    + $"and you must clean it up yourself. Save its state first if you need it: provisioning state pull {workspace} > {workspace}.tfstate");
+                if (!CliCommon.Confirm($"Orphan workspace '{workspace}'?", parse.GetValue(yes)))
+                {
+                    throw new CliException("Delete canceled.");
+                }
+
+                var orphaned = await client.CreateBuildAsync(workspace, new CreateBuildRequest("delete", null, null, null, Orphan: true), cancellationToken).ConfigureAwait(false);
+                CliConsole.Success($"Workspace '{workspace}' removed without destroying its resources (build #{orphaned.BuildNumber}, orphan).");
+                return 0;
+            }
+
+            if (!CliCommon.Confirm($"Delete workspace '{workspace}' and destroy its resources?", parse.GetValue(yes)))
             {
                 throw new CliException("Delete canceled.");
             }
 
-            var build = await client.CreateBuildAsync(workspace, new CreateBuildRequest(transition, null, null), cancellationToken).ConfigureAwait(false);
+            var build = await client.CreateBuildAsync(workspace, new CreateBuildRequest("delete", null, null), cancellationToken).ConfigureAwait(false);
             return await FollowBuildAsync(client, build, cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    private static Command CreateUpdate()
+    {
+        var name = new Argument<string>("workspace") { Description = "The workspace's name." };
+        var parameters = ParameterInput.ParameterOption();
+        var file = ParameterInput.FileOption();
+        var yes = CliCommon.YesOption();
+        var command = new Command("update", "Rebuild a workspace (start) on its template's active version, asking on a terminal for parameters that version adds.")
+        {
+            name, parameters, file, yes,
+        };
+        command.SetClientAction(async (parse, client, cancellationToken) =>
+        {
+            var workspace = await client.GetWorkspaceAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            var values = ParameterInput.Read(parse, parameters, file);
+            var template = await client.FindTemplateAsync(workspace.TemplateName, cancellationToken).ConfigureAwait(false)
+                ?? throw new CliException($"Template '{workspace.TemplateName}' of workspace '{workspace.Name}' no longer exists.");
+            var active = template.ActiveVersionName ?? throw new CliException($"Template '{template.Name}' has no active version to update to.");
+            var current = workspace.LatestBuild.TemplateVersionName;
+            if (current == active && values.Count == 0)
+            {
+                Console.WriteLine($"Workspace '{workspace.Name}' is already on the active version {active} of template '{template.Name}'; nothing to update.");
+                return 0;
+            }
+
+            var version = await client.GetTemplateVersionAsync(template.Name, active, cancellationToken).ConfigureAwait(false);
+            var previous = workspace.LatestBuild.RichParameterValues.ToDictionary(value => value.Name, value => value.Value, StringComparer.Ordinal);
+            ParameterInput.Complete(
+                version.Parameters, values, previous.Keys.ToHashSet(StringComparer.Ordinal), parse.GetValue(yes),
+                CliConsole.IsInteractive ? new ParameterPrompter(CliConsole.Out) : null, previous);
+            Console.WriteLine($"Updating workspace '{workspace.Name}' from version {current} to {active} of template '{template.Name}'.");
+            var build = await client.CreateBuildAsync(workspace.Name, new CreateBuildRequest("start", ToNameValues(values), active), cancellationToken).ConfigureAwait(false);
+            return await FollowBuildAsync(client, build, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command CreateRestart()
+    {
+        var name = new Argument<string>("workspace") { Description = "The workspace's name." };
+        var parameters = ParameterInput.ParameterOption();
+        var file = ParameterInput.FileOption();
+        var yes = CliCommon.YesOption();
+        var command = new Command("restart", "Restart a workspace: a stop build, then a start build (with any --parameter given).") { name, parameters, file, yes };
+        command.SetClientAction(async (parse, client, cancellationToken) =>
+        {
+            var workspace = parse.GetValue(name)!;
+            var values = ParameterInput.Read(parse, parameters, file);
+            if (CliConsole.IsInteractive && !CliCommon.Confirm($"Restart workspace '{workspace}'?", parse.GetValue(yes)))
+            {
+                throw new CliException("Restart canceled.");
+            }
+
+            var stop = await client.CreateBuildAsync(workspace, new CreateBuildRequest("stop", null, null), cancellationToken).ConfigureAwait(false);
+            var stopped = await FollowBuildAsync(client, stop, cancellationToken).ConfigureAwait(false);
+            if (stopped != 0)
+            {
+                return stopped;
+            }
+
+            var start = await client.CreateBuildAsync(workspace, new CreateBuildRequest("start", ToNameValues(values), null), cancellationToken).ConfigureAwait(false);
+            return await FollowBuildAsync(client, start, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static List<NameValue>? ToNameValues(Dictionary<string, string> values) =>
+        values.Count == 0 ? null : [.. values.Select(pair => new NameValue(pair.Key, pair.Value))];
+
+    private static void ShowValues(Dictionary<string, string> values)
+    {
+        if (values.Count > 0)
+        {
+            CliConsole.Table(["parameter", "value"], values.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => (IReadOnlyList<string>)[pair.Key, pair.Value]));
+        }
     }
 
     private static async Task<int> FollowBuildAsync(ProvisioningClient client, Build build, CancellationToken cancellationToken)
@@ -63,14 +225,39 @@ internal static class WorkspaceCommands
         Console.WriteLine($"Build #{build.BuildNumber} ({build.Transition}) of '{build.WorkspaceName}', job {build.Job.Id}.");
         var job = await new JobFollower(client).FollowAsync(build.Job.Id, cancellationToken).ConfigureAwait(false);
         var what = $"Build #{build.BuildNumber} ({build.Transition}) of workspace '{build.WorkspaceName}'";
+        await ShowStageDurationsAsync(client, build, cancellationToken).ConfigureAwait(false);
         if (job.Status != "succeeded")
         {
             throw new CliException($"{what} {job.Status}: {job.Error ?? "no error reported"}. See `provisioning logs {build.WorkspaceName} --build {build.BuildNumber}`.");
         }
 
-        Console.WriteLine($"{what} succeeded{JobFollower.Duration(job)}.{(build.Transition == "delete" ? " The workspace is gone." : string.Empty)}");
+        CliConsole.Success($"{what} succeeded{JobFollower.Duration(job)}.{(build.Transition == "delete" ? " The workspace is gone." : string.Empty)}");
         return 0;
     }
+
+    /// <summary>One line with how long each Terraform stage took (the build's timings, per stage); nothing when the daemon reported none.</summary>
+    private static async Task ShowStageDurationsAsync(ProvisioningClient client, Build build, CancellationToken cancellationToken)
+    {
+        BuildTimings timings;
+        try
+        {
+            // A delete build's workspace is gone once it succeeded: its timings are no longer reachable by name.
+            timings = await client.GetBuildTimingsAsync(build.WorkspaceName, build.BuildNumber, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProvisioningApiException)
+        {
+            return;
+        }
+
+        if (timings.Stages.Count > 0)
+        {
+            // One entry per stage in the order they began; a stage that ran several commands (plan: plan and show) adds them up.
+            var stages = timings.Stages.GroupBy(stage => stage.Stage).Select(group => $"{group.Key} {Seconds(group.Sum(stage => stage.DurationSeconds))}");
+            CliConsole.Line("Stages: " + string.Join(" · ", stages), "grey");
+        }
+    }
+
+    private static string Seconds(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{seconds:0.0}s");
 
     private static Command CreateList()
     {
@@ -92,7 +279,7 @@ internal static class WorkspaceCommands
                 return 0;
             }
 
-            TextTable.Write(
+            CliConsole.Table(
                 ["name", "template", "owner", "last build", "status", "created"],
                 workspaces.Select(workspace => (IReadOnlyList<string>)[
                     workspace.Name, workspace.TemplateName, workspace.OwnerName,
@@ -107,11 +294,26 @@ internal static class WorkspaceCommands
     {
         var name = new Argument<string>("workspace") { Description = "The workspace's name." };
         var output = CliCommon.OutputOption();
-        var command = new Command("show", "Show a workspace: its latest build, resources, agents and metadata.") { name, output };
+        var timings = new Option<bool>("--timings") { Description = "Show the latest build's stage and resource timings as a table (-o json: the timings object)." };
+        var number = new Option<int?>("--build", "-b") { Description = "With --timings: the build number (default: the latest)." };
+        var command = new Command("show", "Show a workspace: its latest build, resources, agents and metadata.") { name, output, timings, number };
         command.SetClientAction(async (parse, client, cancellationToken) =>
         {
             var json = CliCommon.IsJson(parse, output);
             var workspace = await client.GetWorkspaceAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            if (parse.GetValue(timings))
+            {
+                var measured = await client.GetBuildTimingsAsync(workspace.Name, parse.GetValue(number) ?? workspace.LatestBuild.BuildNumber, cancellationToken).ConfigureAwait(false);
+                if (json)
+                {
+                    CliCommon.WriteJson(measured);
+                    return 0;
+                }
+
+                WriteTimings(measured);
+                return 0;
+            }
+
             if (json)
             {
                 CliCommon.WriteJson(workspace);
@@ -159,6 +361,23 @@ internal static class WorkspaceCommands
         return command;
     }
 
+    private static void WriteTimings(BuildTimings timings)
+    {
+        if (timings.Stages.Count == 0 && timings.Resources.Count == 0)
+        {
+            Console.WriteLine($"Build #{timings.BuildNumber} has no timings: it has not ended, or its daemon reported none.");
+            return;
+        }
+
+        Console.WriteLine($"Build #{timings.BuildNumber} (job {timings.JobId}):");
+        CliConsole.Table(
+            ["stage", "action", "resource", "state", "started", "duration"],
+            timings.Stages.Concat(timings.Resources).OrderBy(timing => timing.StartedAt).Select(timing => (IReadOnlyList<string>)[
+                timing.Stage, timing.Action, timing.Resource.Length > 0 ? timing.Resource : "-", timing.State, TextTable.Time(timing.StartedAt), Seconds(timing.DurationSeconds)]));
+        var total = timings.Stages.Sum(stage => stage.DurationSeconds);
+        Console.WriteLine($"Terraform stages: {Seconds(total)} in all.");
+    }
+
     private static Command CreateLogs()
     {
         var name = new Argument<string>("workspace") { Description = "The workspace's name." };
@@ -189,7 +408,7 @@ internal static class WorkspaceCommands
 
                 foreach (var log in logs)
                 {
-                    Console.WriteLine($"{TextTable.Time(log.CreatedAt)} {log.Stage,-32} {log.Level,-5} {log.Output}");
+                    Console.WriteLine($"{TextTable.Time(log.CreatedAt)} {log.Stage,-32} {log.Level,-5} {TerminalText.Clean(log.Output)}");
                     cursor = log.Id;
                 }
             }

@@ -96,6 +96,21 @@ public static class AccessPolicy
     }
 
     /// <summary>
+    /// Like <see cref="RequireReplaceState"/>, for deleting a workspace without destroying its resources (<c>delete --orphan</c>):
+    /// resources are left behind, so, as in Coder (template managers only), members must ask.
+    /// </summary>
+    public static void RequireOrphan(ApiUser caller, Guid ownerId, string ownerName, string workspaceName)
+    {
+        RequireReadWorkspace(caller, ownerId, workspaceName);
+        if (!CanReplaceState(caller, ownerId))
+        {
+            throw ApiProblemException.Forbidden(caller.Id == ownerId
+                ? $"Deleting workspace '{workspaceName}' without destroying its resources (orphan) needs the '{ApiRoles.TemplateAdmin}' role; user '{caller.Username}' is '{caller.Role}'. Delete it normally, or ask an admin."
+                : $"Only an admin can orphan '{ownerName}'s workspace '{workspaceName}'; user '{caller.Username}' ({caller.Role}) may only read it.");
+        }
+    }
+
+    /// <summary>
     /// Whether <paramref name="caller"/> may cancel a job. A build job belongs to its workspace's owner (null
     /// <paramref name="workspaceOwnerId"/>: not a build job); other jobs (template imports, dry runs) to template admins.
     /// </summary>

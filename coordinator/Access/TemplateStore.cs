@@ -11,6 +11,7 @@ using Provisioning.Coordinator.Api.Templates;
 using Provisioning.Coordinator.Daemons;
 using Provisioning.Coordinator.Jobs;
 using Provisioning.Coordinator.Queueing;
+using Provisioning.Coordinator.Workspaces;
 using Provisioning.Sdk.Daemon;
 using Provisioning.Sdk.Protocol;
 
@@ -219,11 +220,12 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
     private async Task<IReadOnlyList<TemplateVersionResponse>> LoadVersionsAsync(
         NpgsqlConnection connection, TemplateResponse template, string? versionName, CancellationToken cancellationToken)
     {
-        var rows = (await connection.QueryAsync<(Guid Id, string Name, string Message, string Readme, Guid JobId, bool ActivateOnSuccess, DateTime CreatedAt)>(new CommandDefinition(
+        var rows = (await connection.QueryAsync<(Guid Id, string Name, string Message, string Readme, Guid JobId, bool ActivateOnSuccess, DateTime CreatedAt, string? FileHash)>(new CommandDefinition(
             """
-            SELECT id, name, message, readme, job_id, activate_on_success, created_at FROM template_versions
-            WHERE template_id = @TemplateId AND (@Name::text IS NULL OR lower(name) = lower(@Name))
-            ORDER BY created_at DESC
+            SELECT v.id, v.name, v.message, v.readme, v.job_id, v.activate_on_success, v.created_at, j.file_hash
+            FROM template_versions v JOIN provisioner_jobs j ON j.id = v.job_id
+            WHERE v.template_id = @TemplateId AND (@Name::text IS NULL OR lower(v.name) = lower(@Name))
+            ORDER BY v.created_at DESC
             """,
             new { TemplateId = template.Id, Name = versionName },
             cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();
@@ -235,12 +237,17 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
             WHERE template_version_id = ANY(@Ids) ORDER BY name
             """,
             new { Ids = versionIds }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToLookup(row => row.VersionId);
-        var parameters = (await connection.QueryAsync<(Guid VersionId, string Name, string DisplayName, string Description, string Type, bool Mutable, string DefaultValue, bool Required, bool Ephemeral, int DisplayOrder)>(new CommandDefinition(
+        var parameters = (await connection.QueryAsync<ParameterRow>(new CommandDefinition(
             """
-            SELECT template_version_id, name, display_name, description, type, mutable, default_value, required, ephemeral, display_order FROM template_version_parameters
+            SELECT template_version_id AS VersionId, name, display_name AS DisplayName, description, type, mutable, default_value AS DefaultValue,
+                   required, ephemeral, display_order AS DisplayOrder, form_type AS FormType, options::text AS Options,
+                   validation_regex AS ValidationRegex, validation_error AS ValidationError, validation_min AS ValidationMin,
+                   validation_max AS ValidationMax, validation_monotonic AS ValidationMonotonic
+            FROM template_version_parameters
             WHERE template_version_id = ANY(@Ids) ORDER BY display_order, name
             """,
             new { Ids = versionIds }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToLookup(row => row.VersionId);
+        var presets = await LoadPresetsAsync(connection, versionIds, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(row => new TemplateVersionResponse(
             row.Id,
             template.Id,
@@ -255,8 +262,41 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
             [.. variables[row.Id].Select(variable => new TemplateVariableResponse(
                 variable.Name, variable.Description, variable.Type, variable.Sensitive ? null : variable.Value, variable.Sensitive ? string.Empty : variable.DefaultValue, variable.Required, variable.Sensitive))],
             [.. parameters[row.Id].Select(parameter => new TemplateParameterResponse(
-                parameter.Name, parameter.DisplayName, parameter.Description, parameter.Type, parameter.Mutable, parameter.DefaultValue, parameter.Required, parameter.Ephemeral, parameter.DisplayOrder))]))];
+                parameter.Name, parameter.DisplayName, parameter.Description, parameter.Type, parameter.Mutable, parameter.DefaultValue, parameter.Required, parameter.Ephemeral,
+                parameter.DisplayOrder, parameter.FormType, [.. ParameterOptions.Parse(parameter.Options).Select(option => new ParameterOptionResponse(option.Name, option.Value, option.Description))],
+                parameter.ValidationRegex, parameter.ValidationError, parameter.ValidationMin, parameter.ValidationMax, parameter.ValidationMonotonic))],
+            presets[row.Id].ToList(),
+            row.FileHash))];
     }
+
+    /// <summary>The presets of a template version (what <c>create --preset</c> can name).</summary>
+    public async Task<IReadOnlyList<TemplatePresetResponse>> ListPresetsAsync(ApiUser caller, string name, string version, CancellationToken cancellationToken = default)
+    {
+        AccessPolicy.RequireRole(caller, ApiRoles.Member);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return (await RequireVersionAsync(connection, name, version, cancellationToken).ConfigureAwait(false)).Presets ?? [];
+    }
+
+    private static async Task<ILookup<Guid, TemplatePresetResponse>> LoadPresetsAsync(NpgsqlConnection connection, Guid[] versionIds, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<(Guid VersionId, Guid Id, string Name, bool IsDefault, int? Instances, string? Parameter, string? Value)>(new CommandDefinition(
+            """
+            SELECT p.template_version_id, p.id, p.name, p.is_default, p.prebuild_instances, pp.name, pp.value
+            FROM template_version_presets p LEFT JOIN template_version_preset_parameters pp ON pp.preset_id = p.id
+            WHERE p.template_version_id = ANY(@Ids) ORDER BY p.name, pp.name
+            """,
+            new { Ids = versionIds }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.GroupBy(row => (row.VersionId, row.Id))
+            .Select(preset => (preset.Key.VersionId, Preset: new TemplatePresetResponse(
+                preset.First().Name, preset.First().IsDefault, preset.First().Instances,
+                [.. preset.Where(row => row.Parameter is not null).Select(row => new NameValue(row.Parameter, row.Value))])))
+            .ToLookup(item => item.VersionId, item => item.Preset);
+    }
+
+    /// <summary>A row of template_version_parameters as <see cref="LoadVersionsAsync"/> selects it.</summary>
+    private sealed record ParameterRow(
+        Guid VersionId, string Name, string DisplayName, string Description, string Type, bool Mutable, string DefaultValue, bool Required, bool Ephemeral,
+        int DisplayOrder, string FormType, string Options, string ValidationRegex, string ValidationError, int? ValidationMin, int? ValidationMax, string ValidationMonotonic);
 
     private static TemplateResponse ToTemplate((Guid Id, string Name, string DisplayName, string Description, string Provisioner, Guid? ActiveVersionId, string? ActiveVersionName, DateTime CreatedAt, DateTime UpdatedAt) row) =>
         new(row.Id, row.Name, row.DisplayName, row.Description, row.Provisioner, row.ActiveVersionId, row.ActiveVersionName, row.CreatedAt, row.UpdatedAt);

@@ -28,9 +28,9 @@ internal sealed class WorkspaceStore(NpgsqlDataSource dataSource, WorkspaceBuild
     private TimeSpan OfflineAfter => options.Value.JobHangTimeout;
 
     public async Task<WorkspaceResponse> CreateAsync(
-        ApiUser caller, string? name, string? template, IReadOnlyList<KeyValuePair<string, string>>? parameters, CancellationToken cancellationToken = default)
+        ApiUser caller, string? name, string? template, IReadOnlyList<KeyValuePair<string, string>>? parameters, string? preset = null, CancellationToken cancellationToken = default)
     {
-        await builder.CreateWorkspaceAsync(caller, name, template, parameters, cancellationToken).ConfigureAwait(false);
+        await builder.CreateWorkspaceAsync(caller, name, template, parameters, preset, cancellationToken).ConfigureAwait(false);
         return await GetAsync(caller, name!.Trim(), null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -70,11 +70,13 @@ internal sealed class WorkspaceStore(NpgsqlDataSource dataSource, WorkspaceBuild
         string transition,
         IReadOnlyList<KeyValuePair<string, string>>? parameters,
         string? templateVersion,
+        string? preset = null,
+        bool orphan = false,
         CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var workspace = await RequireAsync(connection, caller, name, owner, cancellationToken).ConfigureAwait(false);
-        var number = await builder.BuildAsync(caller, workspace, transition, parameters, templateVersion, cancellationToken).ConfigureAwait(false);
+        var number = await builder.BuildAsync(caller, workspace, transition, parameters, templateVersion, preset, orphan, cancellationToken).ConfigureAwait(false);
         return (await LoadBuildsAsync(connection, workspace, number, cancellationToken).ConfigureAwait(false))[0];
     }
 
@@ -108,6 +110,23 @@ internal sealed class WorkspaceStore(NpgsqlDataSource dataSource, WorkspaceBuild
         var workspace = await RequireAsync(connection, caller, name, owner, cancellationToken).ConfigureAwait(false);
         var builds = await LoadBuildsAsync(connection, workspace, number, cancellationToken).ConfigureAwait(false);
         return builds.Count == 1 ? builds[0] : throw ApiProblemException.NotFound($"Workspace '{name}' has no build #{number}.");
+    }
+
+    /// <summary>The timings build <paramref name="number"/>'s daemon reported (none while it runs, or when it ended without a report).</summary>
+    public async Task<BuildTimingsResponse> GetBuildTimingsAsync(ApiUser caller, string name, int number, string? owner, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var workspace = await RequireAsync(connection, caller, name, owner, cancellationToken).ConfigureAwait(false);
+        var jobId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "SELECT job_id FROM workspace_builds WHERE workspace_id = @Id AND build_number = @Number",
+            new { workspace.Id, Number = number }, cancellationToken: cancellationToken)).ConfigureAwait(false)
+            ?? throw ApiProblemException.NotFound($"Workspace '{name}' has no build #{number}.");
+        var rows = (await connection.QueryAsync<(string Stage, string Source, string Action, string Resource, string State, DateTime StartedAt, DateTime EndedAt)>(new CommandDefinition(
+            "SELECT stage, source, action, resource, state, started_at, ended_at FROM provisioner_job_timings WHERE job_id = @JobId ORDER BY started_at, id",
+            new { JobId = jobId }, cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();
+        var timings = rows.Select(row => new TimingResponse(
+            row.Stage, row.Source, row.Action, row.Resource, row.State, row.StartedAt, row.EndedAt, Math.Max(0, (row.EndedAt - row.StartedAt).TotalSeconds))).ToList();
+        return new BuildTimingsResponse(number, jobId, [.. timings.Where(timing => timing.Resource.Length == 0)], [.. timings.Where(timing => timing.Resource.Length > 0)]);
     }
 
     /// <summary>The state of build <paramref name="number"/> (empty when it has none); state is as private as the workspace (invariant 6).</summary>

@@ -36,6 +36,7 @@ internal static class JobResultWriter
                 await InsertResourcesAsync(connection, transaction, jobId, "start", import.StartResources, cancellationToken).ConfigureAwait(false);
                 await InsertResourcesAsync(connection, transaction, jobId, "stop", import.StopResources, cancellationToken).ConfigureAwait(false);
                 await InsertParametersAsync(connection, transaction, jobId, import.RichParameters, cancellationToken).ConfigureAwait(false);
+                await InsertPresetsAsync(connection, transaction, jobId, import.Presets, cancellationToken).ConfigureAwait(false);
                 await InsertTimingsAsync(connection, transaction, jobId, import.Timings, cancellationToken).ConfigureAwait(false);
                 break;
             case CompletedJob.TypeOneofCase.TemplateDryRun:
@@ -193,6 +194,49 @@ internal static class JobResultWriter
                     parameter.Ephemeral,
                     parameter.Order,
                 },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stores the version's presets with their values. A value for a parameter the version does not declare is kept here and
+    /// ignored when a build applies the preset (WorkspaceParameters resolves only the version's parameters), as in Coder.
+    /// </summary>
+    private static async Task InsertPresetsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, IEnumerable<Preset> presets, CancellationToken cancellationToken)
+    {
+        var versionId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "SELECT id FROM template_versions WHERE job_id = @JobId", new { JobId = jobId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (versionId is null)
+        {
+            return;
+        }
+
+        foreach (var preset in presets)
+        {
+            // A second report for the same import must not duplicate presets: the first one's stay.
+            var presetId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+                """
+                INSERT INTO template_version_presets (template_version_id, name, is_default, prebuild_instances)
+                VALUES (@VersionId, @Name, @Default, @Instances)
+                ON CONFLICT (template_version_id, name) DO NOTHING
+                RETURNING id
+                """,
+                new { VersionId = versionId, preset.Name, preset.Default, Instances = preset.Prebuild is { } prebuild ? prebuild.Instances : (int?)null },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (presetId is null)
+            {
+                continue;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO template_version_preset_parameters (preset_id, name, value)
+                SELECT @PresetId, name, value FROM unnest(@Names::text[], @Values::text[]) AS p(name, value)
+                ON CONFLICT (preset_id, name) DO UPDATE SET value = EXCLUDED.value
+                """,
+                new { PresetId = presetId, Names = preset.Parameters.Select(item => item.Name).ToArray(), Values = preset.Parameters.Select(item => item.Value).ToArray() },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
         }

@@ -47,7 +47,12 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
 
     /// <summary>Creates a workspace owned by <paramref name="caller"/> from a template's active version, with its first (start) build queued; returns the workspace's id.</summary>
     public async Task<Guid> CreateWorkspaceAsync(
-        ApiUser caller, string? name, string? templateName, IReadOnlyList<KeyValuePair<string, string>>? parameters, CancellationToken cancellationToken = default)
+        ApiUser caller,
+        string? name,
+        string? templateName,
+        IReadOnlyList<KeyValuePair<string, string>>? parameters,
+        string? preset = null,
+        CancellationToken cancellationToken = default)
     {
         AccessPolicy.RequireRole(caller, ApiRoles.Member);
         var workspaceName = name?.Trim() ?? string.Empty;
@@ -76,7 +81,9 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
             throw ApiProblemException.Invalid("template", $"Template '{template.Name}' has no version whose import succeeded yet: push one and wait for its import.");
         }
 
-        var values = WorkspaceParameters.Resolve(await LoadParametersAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false), parameters, previous: null);
+        var chosen = await LoadPresetAsync(connection, transaction, versionId, preset, cancellationToken).ConfigureAwait(false);
+        var values = WorkspaceParameters.Resolve(
+            await LoadParametersAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false), parameters, previous: null, chosen?.Values);
         var taken = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM workspaces WHERE owner_id = @OwnerId AND lower(name) = lower(@Name) AND NOT deleted)",
             new { OwnerId = caller.Id, Name = workspaceName }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -89,14 +96,17 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
             "INSERT INTO workspaces (owner_id, template_id, name) VALUES (@OwnerId, @TemplateId, @Name) RETURNING id",
             new { OwnerId = caller.Id, TemplateId = template.Id, Name = workspaceName }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var workspace = new WorkspaceRecord(workspaceId, workspaceName, caller.Id, caller.Username, caller.Email, template.Id, template.Name, DateTime.UtcNow);
-        await InsertBuildAsync(connection, transaction, workspace, caller, versionId, Start, values, buildNumber: 1, previousState: null, cancellationToken).ConfigureAwait(false);
+        await InsertBuildAsync(
+            connection, transaction, workspace, caller, versionId, Start, values, new Dictionary<string, string>(), chosen?.Id, buildNumber: 1, previousState: null, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return workspaceId;
     }
 
     /// <summary>
     /// Queues build n+1 of <paramref name="workspace"/> for <paramref name="transition"/>, on the previous build's
-    /// template version unless <paramref name="templateVersion"/> names another; returns its build number.
+    /// template version unless <paramref name="templateVersion"/> names another, with <paramref name="preset"/>'s values
+    /// when it names one of that version's presets; returns its build number. With <paramref name="orphan"/> (delete
+    /// only) nothing runs: see <see cref="OrphanAsync"/>.
     /// </summary>
     public async Task<int> BuildAsync(
         ApiUser caller,
@@ -104,11 +114,20 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         string transition,
         IReadOnlyList<KeyValuePair<string, string>>? parameters,
         string? templateVersion,
+        string? preset = null,
+        bool orphan = false,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workspace);
-        AccessPolicy.RequireChangeWorkspace(caller, workspace.OwnerId, workspace.OwnerName, workspace.Name);
         transition = ParseTransition(transition);
+        if (orphan)
+        {
+            return transition == Delete
+                ? await OrphanAsync(caller, workspace, cancellationToken).ConfigureAwait(false)
+                : throw ApiProblemException.Invalid("orphan", "Orphan is only permitted when deleting a workspace: use the delete transition.");
+        }
+
+        AccessPolicy.RequireChangeWorkspace(caller, workspace.OwnerId, workspace.OwnerName, workspace.Name);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -129,10 +148,44 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
 
         var previousValues = await LoadValuesAsync(connection, transaction, latest.Id, cancellationToken).ConfigureAwait(false);
         var definitions = await LoadParametersAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false);
-        var values = WorkspaceParameters.Resolve(definitions, parameters, previousValues);
-        await InsertBuildAsync(connection, transaction, workspace, caller, versionId, transition, values, latest.Number + 1, latest.State, cancellationToken).ConfigureAwait(false);
+        var chosen = await LoadPresetAsync(connection, transaction, versionId, preset, cancellationToken).ConfigureAwait(false);
+        var values = WorkspaceParameters.Resolve(definitions, parameters, previousValues, chosen?.Values);
+        await InsertBuildAsync(
+            connection, transaction, workspace, caller, versionId, transition, values, previousValues, chosen?.Id, latest.Number + 1, latest.State, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return latest.Number + 1;
+    }
+
+    /// <summary>
+    /// Deletes the workspace without destroying anything (Coder's <c>delete --orphan</c>), for a state Terraform cannot
+    /// destroy any more: build n+1 is a delete whose job is born succeeded, keeps the previous state (nothing is ever
+    /// thrown away, invariant 3), and the workspace is marked deleted in the same transaction. Like
+    /// recording a state by hand it is a repair that leaves resources behind, so it needs the template-admin role on one's
+    /// own workspace (admins on any), as Coder allows it to template managers only. Returns the build number.
+    /// </summary>
+    public async Task<int> OrphanAsync(ApiUser caller, WorkspaceRecord workspace, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        AccessPolicy.RequireOrphan(caller, workspace.OwnerId, workspace.OwnerName, workspace.Name);
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var latest = await LockAsync(connection, transaction, workspace, cancellationToken).ConfigureAwait(false);
+        var values = await LoadValuesAsync(connection, transaction, latest.Id, cancellationToken).ConfigureAwait(false);
+        var version = await LoadVersionAsync(connection, transaction, latest.VersionId, cancellationToken).ConfigureAwait(false);
+        var job = await ProvisionerJobLedger.InsertEndedAsync(
+            connection, transaction,
+            new NewProvisionerJob(ProvisionerJobType.WorkspaceBuild, version.Provisioner, ProvisionerTags.FromJson(version.Tags), "{}", version.FileHash, caller.Id),
+            cancellationToken).ConfigureAwait(false);
+        var number = latest.Number + 1;
+        await InsertBuildRowAsync(
+            connection, transaction, workspace, Guid.CreateVersion7(), latest.VersionId, Delete, values, number, caller.Id, job.Id, latest.State, active: false, "orphan", null, cancellationToken).ConfigureAwait(false);
+
+        // A job born ended fires no end trigger (JobEndEffects), so the delete's effect is written here, in the same transaction.
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE workspaces SET deleted = true, updated_at = now() WHERE id = @Id", new { workspace.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return number;
     }
 
     /// <summary>
@@ -187,7 +240,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         var number = latest.Number + 1;
         var buildId = Guid.CreateVersion7();
         await InsertBuildRowAsync(
-            connection, transaction, workspace, buildId, latest.VersionId, latest.Transition, values, number, caller.Id, job.Id, state, active: false, reason, cancellationToken).ConfigureAwait(false);
+            connection, transaction, workspace, buildId, latest.VersionId, latest.Transition, values, number, caller.Id, job.Id, state, active: false, reason, null, cancellationToken).ConfigureAwait(false);
         return (number, buildId);
     }
 
@@ -228,6 +281,8 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         Guid versionId,
         string transition,
         IReadOnlyDictionary<string, string> values,
+        IReadOnlyDictionary<string, string> previousValues,
+        Guid? presetId,
         int buildNumber,
         byte[]? previousState,
         CancellationToken cancellationToken)
@@ -260,6 +315,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
             },
         };
         build.RichParameterValues.AddRange(values.Select(pair => new RichParameterValue { Name = pair.Key, Value = pair.Value }));
+        build.PreviousParameterValues.AddRange(previousValues.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => new RichParameterValue { Name = pair.Key, Value = pair.Value }));
         var variables = await connection.QueryAsync<(string Name, string Value, bool Sensitive)>(new CommandDefinition(
             "SELECT name, value, sensitive FROM template_version_variables WHERE template_version_id = @Id AND value IS NOT NULL ORDER BY name",
             new { version.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -279,7 +335,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
                 ProvisionerJobInputs.ToInput(new AcquiredJob { WorkspaceBuild = build }), version.FileHash, caller.Id),
             cancellationToken).ConfigureAwait(false);
         await InsertBuildRowAsync(
-            connection, transaction, workspace, buildId, versionId, transition, values, buildNumber, caller.Id, job.Id, previousState, active: true, reason: "initiator", cancellationToken).ConfigureAwait(false);
+            connection, transaction, workspace, buildId, versionId, transition, values, buildNumber, caller.Id, job.Id, previousState, active: true, reason: "initiator", presetId, cancellationToken).ConfigureAwait(false);
 
         // In the same transaction: the job is in its queue exactly when the build exists.
         await queue.PublishAsync(connection, transaction, job, cancellationToken).ConfigureAwait(false);
@@ -299,12 +355,13 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         byte[]? state,
         bool active,
         string reason,
+        Guid? presetId,
         CancellationToken cancellationToken)
     {
         await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO workspace_builds (id, workspace_id, template_version_id, build_number, transition, initiator_id, job_id, provisioner_state, active, reason)
-            VALUES (@Id, @WorkspaceId, @VersionId, @Number, @Transition, @InitiatorId, @JobId, @State, @Active, @Reason)
+            INSERT INTO workspace_builds (id, workspace_id, template_version_id, build_number, transition, initiator_id, job_id, provisioner_state, active, reason, template_version_preset_id)
+            VALUES (@Id, @WorkspaceId, @VersionId, @Number, @Transition, @InitiatorId, @JobId, @State, @Active, @Reason, @PresetId)
             """,
             new
             {
@@ -318,6 +375,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
                 State = state,
                 Active = active,
                 Reason = reason,
+                PresetId = presetId,
             },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -339,13 +397,48 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         return new VersionSource(row.Id, row.Name, row.Provisioner, row.Tags, row.Queue, row.FileHash, row.Status);
     }
 
-    private static async Task<IReadOnlyDictionary<string, WorkspaceParameter>> LoadParametersAsync(
+    private static async Task<IReadOnlyList<WorkspaceParameter>> LoadParametersAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid versionId, CancellationToken cancellationToken)
     {
-        var rows = await connection.QueryAsync<(string Name, string DefaultValue, bool Required, bool Mutable)>(new CommandDefinition(
-            "SELECT name, default_value, required, mutable FROM template_version_parameters WHERE template_version_id = @Id",
+        var rows = await connection.QueryAsync<ParameterRow>(new CommandDefinition(
+            """
+            SELECT name, display_name AS DisplayName, type, form_type AS FormType, mutable, default_value AS DefaultValue, required, ephemeral,
+                   options::text AS options, validation_regex AS ValidationRegex, validation_error AS ValidationError,
+                   validation_min AS ValidationMin, validation_max AS ValidationMax, validation_monotonic AS ValidationMonotonic
+            FROM template_version_parameters WHERE template_version_id = @Id ORDER BY display_order, name
+            """,
             new { Id = versionId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return rows.ToDictionary(row => row.Name, row => new WorkspaceParameter(row.DefaultValue, row.Required, row.Mutable), StringComparer.Ordinal);
+        return [.. rows.Select(row => new WorkspaceParameter(
+            row.Name, row.DisplayName, row.Type, row.FormType, row.Mutable, row.DefaultValue, row.Required, row.Ephemeral,
+            ParameterOptions.Values(row.Options), row.ValidationRegex, row.ValidationError, row.ValidationMin, row.ValidationMax, row.ValidationMonotonic))];
+    }
+
+    /// <summary>The preset named <paramref name="name"/> of the version with its values, null when none is named; 400 naming the version's presets otherwise.</summary>
+    private static async Task<(Guid Id, Dictionary<string, string> Values)?> LoadPresetAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid versionId, string? name, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return null;
+        }
+
+        var rows = (await connection.QueryAsync<(Guid Id, string Name, string? Parameter, string? Value)>(new CommandDefinition(
+            """
+            SELECT p.id, p.name, pp.name, pp.value
+            FROM template_version_presets p LEFT JOIN template_version_preset_parameters pp ON pp.preset_id = p.id
+            WHERE p.template_version_id = @Id ORDER BY p.name
+            """,
+            new { Id = versionId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();
+        var matching = rows.Where(row => string.Equals(row.Name, name.Trim(), StringComparison.Ordinal)).ToList();
+        if (matching.Count == 0)
+        {
+            var names = rows.Select(row => row.Name).Distinct(StringComparer.Ordinal).ToList();
+            throw ApiProblemException.Invalid("template_version_preset", names.Count == 0
+                ? $"The template version has no presets, so there is no preset '{name}'."
+                : $"The template version has no preset '{name}'; it has: {string.Join(", ", names)}.");
+        }
+
+        return (matching[0].Id, matching.Where(row => row.Parameter is not null).ToDictionary(row => row.Parameter!, row => row.Value ?? string.Empty, StringComparer.Ordinal));
     }
 
     private static async Task<IReadOnlyDictionary<string, string>> LoadValuesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid buildId, CancellationToken cancellationToken) =>
@@ -356,6 +449,11 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
     // The file store (the lead's item 8) will own `files`; until then the builder stores the state it hands over.
     /// <summary>The latest build of a workspace, as the next build needs it.</summary>
     private sealed record LatestBuild(Guid Id, int Number, Guid VersionId, string Transition, byte[]? State);
+
+    /// <summary>A row of template_version_parameters, as <see cref="LoadParametersAsync"/> selects it.</summary>
+    private sealed record ParameterRow(
+        string Name, string DisplayName, string Type, string FormType, bool Mutable, string DefaultValue, bool Required, bool Ephemeral, string Options,
+        string ValidationRegex, string ValidationError, int? ValidationMin, int? ValidationMax, string ValidationMonotonic);
 
     /// <summary>A version's import job (whose archive, provisioner and tags a build reuses) and its name.</summary>
     private sealed record VersionSource(Guid Id, string Name, string Provisioner, string Tags, string Queue, string? FileHash, string JobStatus);

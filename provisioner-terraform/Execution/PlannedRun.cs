@@ -11,7 +11,8 @@ internal sealed record PlannedRun(
     Metadata Metadata,
     IReadOnlyList<RichParameterValue> RichParameters,
     IReadOnlyList<ExternalAuthProvider> ExternalAuth,
-    IReadOnlyList<string> SensitiveValues)
+    IReadOnlyList<string> SensitiveValues,
+    IReadOnlyList<RichParameterValue> PreviousParameters)
 {
     public bool NothingToDo => PlanFile is null;
 }

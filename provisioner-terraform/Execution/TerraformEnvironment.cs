@@ -25,7 +25,8 @@ internal static class TerraformEnvironment
         IEnumerable<RichParameterValue> richParameters,
         IEnumerable<ExternalAuthProvider> externalAuth,
         string? cliConfigFile,
-        LogLevel logThreshold = LogLevel.Info)
+        LogLevel logThreshold = LogLevel.Info,
+        IEnumerable<RichParameterValue>? previousParameters = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(hostEnvironment);
@@ -109,6 +110,12 @@ internal static class TerraformEnvironment
             environment[ParameterVariableName(parameter.Name)] = parameter.Value;
         }
 
+        // The provider checks `validation { monotonic }` against these; the first build has none, so nothing is set.
+        foreach (var parameter in previousParameters ?? [])
+        {
+            environment[PreviousParameterVariableName(parameter.Name)] = parameter.Value;
+        }
+
         foreach (var provider in externalAuth)
         {
             environment["CODER_EXTERNAL_AUTH_ACCESS_TOKEN_" + provider.Id] = provider.AccessToken;
@@ -156,6 +163,10 @@ internal static class TerraformEnvironment
     /// <summary>The coder provider reads a parameter's value from CODER_PARAMETER_ + hex SHA-256 of its name.</summary>
     public static string ParameterVariableName(string name) =>
         "CODER_PARAMETER_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
+
+    /// <summary>The previous build's value of a parameter: CODER_PARAMETER_PREVIOUS_ + hex SHA-256 of its name (the coder provider's contract).</summary>
+    public static string PreviousParameterVariableName(string name) =>
+        "CODER_PARAMETER_PREVIOUS_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
 
     /// <summary>The values in the environment a log line must never show.</summary>
     public static IEnumerable<string?> Secrets(Metadata? metadata, IEnumerable<ExternalAuthProvider> externalAuth)

@@ -228,6 +228,7 @@ internal sealed class JobRunner
         Stage(JobStages.Planning);
         var planRequest = new PlanRequest { Metadata = metadata, Destroy = metadata.WorkspaceTransition == WorkspaceTransition.Destroy };
         planRequest.RichParameterValues.AddRange(build.RichParameterValues);
+        planRequest.PreviousParameterValues.AddRange(build.PreviousParameterValues);
         planRequest.VariableValues.AddRange(build.VariableValues);
         planRequest.ExternalAuthProviders.AddRange(build.ExternalAuthProviders);
         var plan = await PlanAsync(session, planRequest, cancellationToken).ConfigureAwait(false);

@@ -296,6 +296,37 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     }
 
     [Fact]
+    public async Task PlanAndApply_PreviousParameterValues_ReachTerraformAsCoderParameterPrevious()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(new Dictionary<string, string>
+        {
+            // Apply runs with the plan's inputs again (PlannedRun), so what local-exec sees here is what apply got.
+            ["main.tf"] = """
+                resource "terraform_data" "dump" {
+                  provisioner "local-exec" {
+                    command = "env > environment.txt"
+                  }
+                }
+                """,
+        });
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var request = PlanFor(WorkspaceTransition.Start, 8);
+        request.RichParameterValues.Add(new RichParameterValue { Name = "region", Value = "eu-west" });
+        request.PreviousParameterValues.Add(new RichParameterValue { Name = "region", Value = "us-east" });
+
+        var plan = await provisioner.PlanAsync(session.Session, request, cancellationToken);
+        Assert.True(plan.Error == "", plan.Error);
+        var apply = await provisioner.ApplyAsync(session.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 8) }, cancellationToken);
+        Assert.True(apply.Error == "", apply.Error);
+
+        var environment = File.ReadAllLines(Path.Combine(session.Directory, "environment.txt"));
+        // CODER_PARAMETER_PREVIOUS_ + hex sha256("region"): the provider's contract for `validation { monotonic }`.
+        Assert.Contains("CODER_PARAMETER_c697d2981bf416569a16cfbcdec1542b5398f3cc77d2b905819aa99c46ecf6f6=eu-west", environment);
+        Assert.Contains("CODER_PARAMETER_PREVIOUS_c697d2981bf416569a16cfbcdec1542b5398f3cc77d2b905819aa99c46ecf6f6=us-east", environment);
+    }
+
+    [Fact]
     public async Task Apply_SensitiveValue_MaskedInLogsAndPlanButKeptInState()
     {
         var provisioner = fixture.CreateProvisioner();

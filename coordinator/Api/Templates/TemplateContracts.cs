@@ -21,7 +21,27 @@ internal sealed record TemplateResponse(
 internal sealed record TemplateVariableResponse(string Name, string Description, string Type, string? Value, string DefaultValue, bool Required, bool Sensitive);
 
 internal sealed record TemplateParameterResponse(
-    string Name, string DisplayName, string Description, string Type, bool Mutable, string DefaultValue, bool Required, bool Ephemeral, int DisplayOrder);
+    string Name,
+    string DisplayName,
+    string Description,
+    string Type,
+    bool Mutable,
+    string DefaultValue,
+    bool Required,
+    bool Ephemeral,
+    int DisplayOrder,
+    string FormType = "",
+    IReadOnlyList<ParameterOptionResponse>? Options = null,
+    string ValidationRegex = "",
+    string ValidationError = "",
+    int? ValidationMin = null,
+    int? ValidationMax = null,
+    string ValidationMonotonic = "");
+
+internal sealed record ParameterOptionResponse(string Name, string Value, string Description);
+
+/// <summary>A preset (<c>coder_workspace_preset</c>) of a template version: parameter values a build can apply by name.</summary>
+internal sealed record TemplatePresetResponse(string Name, bool Default, int? PrebuildInstances, IReadOnlyList<NameValue> Parameters);
 
 internal sealed record TemplateVersionResponse(
     Guid Id,
@@ -35,4 +55,6 @@ internal sealed record TemplateVersionResponse(
     DateTime CreatedAt,
     JobResponse Job,
     IReadOnlyList<TemplateVariableResponse> Variables,
-    IReadOnlyList<TemplateParameterResponse> Parameters);
+    IReadOnlyList<TemplateParameterResponse> Parameters,
+    IReadOnlyList<TemplatePresetResponse>? Presets = null,
+    string? FileHash = null);

@@ -21,7 +21,11 @@ internal static class TemplateEndpoints
         templates.MapGet("/{name}/versions/{version}", GetVersionAsync).WithName("GetTemplateVersion").Produces<TemplateVersionResponse>();
         templates.MapPatch("/{name}/versions/{version}/activate", ActivateAsync).WithName("ActivateTemplateVersion").Produces<TemplateVersionResponse>()
             .ProducesProblem(StatusCodes.Status403Forbidden);
+        templates.MapGet("/{name}/versions/{version}/presets", ListPresetsAsync).WithName("ListTemplateVersionPresets").Produces<List<TemplatePresetResponse>>();
     }
+
+    private static async Task<IResult> ListPresetsAsync(string name, string version, ApiUser caller, TemplateStore templates, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await templates.ListPresetsAsync(caller, name, version, cancellationToken).ConfigureAwait(false));
 
     private static async Task<IResult> ListAsync(ApiUser caller, TemplateStore templates, CancellationToken cancellationToken) =>
         TypedResults.Ok(await templates.ListAsync(caller, cancellationToken).ConfigureAwait(false));

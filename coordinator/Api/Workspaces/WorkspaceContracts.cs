@@ -5,9 +5,15 @@ namespace Provisioning.Coordinator.Api.Workspaces;
 
 // The JSON shapes of the workspaces area (snake_case on the wire); kept together because they only make sense as a set.
 
-internal sealed record CreateWorkspaceRequest(string? Name, string? Template, IReadOnlyList<NameValue>? RichParameterValues);
+/// <summary>A new workspace; <c>template_version_preset</c> names a preset of the template's active version whose values the first build applies.</summary>
+internal sealed record CreateWorkspaceRequest(string? Name, string? Template, IReadOnlyList<NameValue>? RichParameterValues, string? TemplateVersionPreset = null);
 
-internal sealed record CreateBuildRequest(string? Transition, IReadOnlyList<NameValue>? RichParameterValues, string? TemplateVersion);
+/// <summary>
+/// A build; <c>template_version</c> (default: the previous build's), <c>template_version_preset</c> (a preset of that
+/// version), and <c>orphan</c> (delete only: remove the workspace without running Terraform, leaving its resources).
+/// </summary>
+internal sealed record CreateBuildRequest(
+    string? Transition, IReadOnlyList<NameValue>? RichParameterValues, string? TemplateVersion, string? TemplateVersionPreset = null, bool? Orphan = null);
 
 internal sealed record WorkspaceResponse(
     Guid Id,
@@ -67,3 +73,11 @@ internal sealed record ResourceMetadataResponse(string Key, string? Value, bool 
 internal sealed record AgentResponse(Guid Id, string Name, string OperatingSystem, string Architecture, string Directory, IReadOnlyList<AppResponse> Apps);
 
 internal sealed record AppResponse(string Slug, string DisplayName, string Icon, string? Command, string? Url, bool External, bool Subdomain, string SharingLevel, bool Hidden);
+
+/// <summary>
+/// A build's timings, as its daemon reported them (<c>provisioner_job_timings</c>): <c>stages</c> are the Terraform
+/// commands (init, plan, apply, …; no resource), <c>resources</c> the per-resource actions inside them.
+/// </summary>
+internal sealed record BuildTimingsResponse(int BuildNumber, Guid JobId, IReadOnlyList<TimingResponse> Stages, IReadOnlyList<TimingResponse> Resources);
+
+internal sealed record TimingResponse(string Stage, string Source, string Action, string Resource, string State, DateTime StartedAt, DateTime EndedAt, double DurationSeconds);

@@ -28,6 +28,7 @@ internal static class WorkspaceEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         workspaces.MapGet("/{name}/builds", ListBuildsAsync).WithName("ListWorkspaceBuilds").Produces<List<BuildResponse>>();
         workspaces.MapGet("/{name}/builds/{number:int}", GetBuildAsync).WithName("GetWorkspaceBuild").Produces<BuildResponse>();
+        workspaces.MapGet("/{name}/builds/{number:int}/timings", GetTimingsAsync).WithName("GetWorkspaceBuildTimings").Produces<BuildTimingsResponse>();
         workspaces.MapGet("/{name}/builds/{number:int}/state", GetStateAsync).WithName("GetWorkspaceBuildState").Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status204NoContent);
         workspaces.MapPut("/{name}/state", PutStateAsync).WithName("PutWorkspaceState").Produces<BuildResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
@@ -35,7 +36,7 @@ internal static class WorkspaceEndpoints
 
     private static async Task<IResult> CreateAsync(CreateWorkspaceRequest request, ApiUser caller, WorkspaceStore workspaces, CancellationToken cancellationToken)
     {
-        var created = await workspaces.CreateAsync(caller, request.Name, request.Template, ToPairs(request.RichParameterValues), cancellationToken).ConfigureAwait(false);
+        var created = await workspaces.CreateAsync(caller, request.Name, request.Template, ToPairs(request.RichParameterValues), request.TemplateVersionPreset, cancellationToken).ConfigureAwait(false);
         return TypedResults.Created($"/api/v1/workspaces/{created.Name}", created);
     }
 
@@ -50,7 +51,8 @@ internal static class WorkspaceEndpoints
     {
         // A bad transition is a bad request whatever the workspace.
         var transition = WorkspaceBuilder.ParseTransition(request.Transition);
-        var build = await workspaces.BuildAsync(caller, name, owner, transition, ToPairs(request.RichParameterValues), request.TemplateVersion, cancellationToken).ConfigureAwait(false);
+        var build = await workspaces.BuildAsync(
+            caller, name, owner, transition, ToPairs(request.RichParameterValues), request.TemplateVersion, request.TemplateVersionPreset, request.Orphan ?? false, cancellationToken).ConfigureAwait(false);
         return TypedResults.Created($"/api/v1/workspaces/{build.WorkspaceName}/builds/{build.BuildNumber}", build);
     }
 
@@ -59,6 +61,9 @@ internal static class WorkspaceEndpoints
 
     private static async Task<IResult> GetBuildAsync(string name, int number, string? owner, ApiUser caller, WorkspaceStore workspaces, CancellationToken cancellationToken) =>
         TypedResults.Ok(await workspaces.GetBuildAsync(caller, name, number, owner, cancellationToken).ConfigureAwait(false));
+
+    private static async Task<IResult> GetTimingsAsync(string name, int number, string? owner, ApiUser caller, WorkspaceStore workspaces, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await workspaces.GetBuildTimingsAsync(caller, name, number, owner, cancellationToken).ConfigureAwait(false));
 
     private static async Task<IResult> GetStateAsync(string name, int number, string? owner, ApiUser caller, WorkspaceStore workspaces, CancellationToken cancellationToken)
     {

@@ -26,8 +26,13 @@ public sealed class ApiFixture(PostgresServerFixture server) : IAsyncLifetime
     internal static string UniqueName(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>Pushes a template version tagged {test: tag} and, with a daemon of that tag, completes its import with <paramref name="parameters"/>.</summary>
+    internal Task<(JsonElement Version, Metadata Daemon)> PushImportedTemplateAsync(
+        HttpClient admin, string template, string tag, IEnumerable<RichParameter> parameters, CancellationToken cancellationToken) =>
+        PushImportedTemplateAsync(admin, template, tag, new CompletedJob.Types.TemplateImport { RichParameters = { parameters } }, cancellationToken);
+
+    /// <summary>Pushes a template version tagged {test: tag} and, with a daemon of that tag, completes its import with <paramref name="import"/> (parameters, presets, …).</summary>
     internal async Task<(JsonElement Version, Metadata Daemon)> PushImportedTemplateAsync(
-        HttpClient admin, string template, string tag, IEnumerable<RichParameter> parameters, CancellationToken cancellationToken)
+        HttpClient admin, string template, string tag, CompletedJob.Types.TemplateImport import, CancellationToken cancellationToken, IEnumerable<Provisioning.Sdk.Daemon.Log>? logs = null)
     {
         var hash = await TemplateTars.UploadAsync(admin, TemplateTars.Unique(), cancellationToken);
         using var response = await admin.PostAsJsonAsync(
@@ -39,8 +44,13 @@ public sealed class ApiFixture(PostgresServerFixture server) : IAsyncLifetime
         var daemon = await Server.RegisterDaemonAsync(UniqueName("d"), new Dictionary<string, string> { ["test"] = tag }, cancellationToken);
         var job = await Server.AcquireAsync(daemon, cancellationToken);
         Assert.Equal(version.GetProperty("job").GetProperty("id").GetString(), job.JobId);
+        if (logs is not null)
+        {
+            await Server.Daemons.UpdateJobAsync(new UpdateJobRequest { JobId = job.JobId, Logs = { logs } }, daemon, cancellationToken: cancellationToken);
+        }
+
         await Server.Daemons.CompleteJobAsync(
-            new CompletedJob { JobId = job.JobId, TemplateImport = new CompletedJob.Types.TemplateImport { RichParameters = { parameters } } },
+            new CompletedJob { JobId = job.JobId, TemplateImport = import },
             daemon,
             cancellationToken: cancellationToken);
         return (version, daemon);

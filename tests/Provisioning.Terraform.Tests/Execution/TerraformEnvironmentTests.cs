@@ -103,6 +103,32 @@ public sealed class TerraformEnvironmentTests
     }
 
     [Fact]
+    public void Build_PreviousParameterValues_SetsCoderParameterPreviousVariables()
+    {
+        var environment = TerraformEnvironment.Build(
+            new TerraformOptions(),
+            new Hashtable(),
+            new Metadata(),
+            [new RichParameterValue { Name = "abc", Value = "5" }],
+            [],
+            cliConfigFile: null,
+            previousParameters: [new RichParameterValue { Name = "abc", Value = "3" }]);
+
+        // The coder provider's names: CODER_PARAMETER_PREVIOUS_ + hex sha256(name); sha256("abc") is the NIST test vector.
+        Assert.Equal("5", environment["CODER_PARAMETER_ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]);
+        Assert.Equal("3", environment["CODER_PARAMETER_PREVIOUS_ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]);
+    }
+
+    [Fact]
+    public void Build_FirstBuild_SetsNoPreviousParameterVariables()
+    {
+        var environment = TerraformEnvironment.Build(
+            new TerraformOptions(), new Hashtable(), new Metadata(), [new RichParameterValue { Name = "abc", Value = "5" }], [], cliConfigFile: null);
+
+        Assert.DoesNotContain(environment.Keys, name => name.StartsWith("CODER_PARAMETER_PREVIOUS_", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void DescribeInherited_TfVariables_ShowsSafeValuesAndRedactsTheRest()
     {
         var host = new Hashtable
