@@ -27,6 +27,9 @@ internal sealed record BenchOptions
 
     public int RssBuilds { get; init; } = 20;
 
+    /// <summary>Environment of the fleet's daemon, e.g. Terraform__SkipInitWhenCached=false to measure without the init skip.</summary>
+    public IReadOnlyDictionary<string, string?> DaemonEnvironment { get; init; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+
     public string? PostgresUrl { get; init; }
 
     public bool Json { get; init; }
@@ -51,6 +54,7 @@ internal sealed record BenchOptions
           --build-pairs N     alternating (provisioning create, bare terraform) pairs per template (default 7)
           --log-lines N       lines the logs scenario's build prints (default 100000; the issue's figure is 1000000)
           --rss-builds N      builds before the daemon's idle RSS is read (default 20; the issue's figure is 100)
+          --daemon-env K=V    an environment variable of the fleet's daemon (repeatable), e.g. Terraform__SkipInitWhenCached=false
           --scenario LIST     comma-separated: throughput,latency,raw,build,logs,rss (default all)
           --postgres-url URL  an existing PostgreSQL (a database of its own is created and dropped);
                               default: the built-in PostgreSQL in a temporary directory
@@ -88,6 +92,9 @@ internal sealed record BenchOptions
                 "--build-pairs" => options with { BuildPairs = Positive(name, value) },
                 "--log-lines" => options with { LogLines = Positive(name, value) },
                 "--rss-builds" => options with { RssBuilds = Positive(name, value) },
+                "--daemon-env" => value.IndexOf('=', StringComparison.Ordinal) is > 0 and var equals
+                    ? options with { DaemonEnvironment = new Dictionary<string, string?>(options.DaemonEnvironment, StringComparer.Ordinal) { [value[..equals]] = value[(equals + 1)..] } }
+                    : throw new BenchUsageException($"--daemon-env takes NAME=VALUE, not `{value}`."),
                 "--output" => value switch
                 {
                     "json" => options with { Json = true },

@@ -49,7 +49,7 @@ if (options.Scenarios.Any(scenario => !BenchOptions.FleetScenarios.Contains(scen
 if (options.Scenarios.Any(BenchOptions.FleetScenarios.Contains))
 {
     // A real fleet of processes: `provisioning server`, one `provisioning provisioner start`, the CLI.
-    await using var fleet = await CliFleet.StartAsync(options.PostgresUrl, new Dictionary<string, string?>(), interrupted.Token);
+    await using var fleet = await CliFleet.StartAsync(options.PostgresUrl, options.DaemonEnvironment, interrupted.Token);
     if (options.Scenarios.Contains("build"))
     {
         foreach (var resources in options.BuildResources)
