@@ -26,7 +26,7 @@ public sealed class TerraformOptions
     /// <summary>
     /// Skip <c>terraform init</c> when the work directory needs nothing it would install: no modules, no backend, and
     /// every provider built in or pinned by the template's lock file and already in the plugin cache (Coder's init
-    /// skip; docs/decisions/0008-queue-throughput-after-state-safety.md). Default: true.
+    /// skip; docs/decisions/0008-performance-where-users-feel-it.md). Default: true.
     /// </summary>
     public bool SkipInitWhenCached { get; set; } = true;
 

@@ -36,12 +36,17 @@ internal static class LogThroughputScenario
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stored = new SequenceCheck();
         var poller = Task.Run(() => PollStoredAsync(api, stored, stop.Token), CancellationToken.None);
+        var serverBefore = ProcessCpu.Read(fleet.ServerPid);
+        var daemonBefore = ProcessCpu.Read(fleet.DaemonPid);
         var began = Stopwatch.GetTimestamp();
         var create = await fleet.RunCliAsync(["create", "seq-1", "-t", "seq", "-y"], cancellationToken, (line, timestamp) => follower.See(line, timestamp)).ConfigureAwait(false);
         var createSeconds = Stopwatch.GetElapsedTime(began).TotalSeconds;
         create.Require("provisioning create seq-1");
         var storedDone = await poller.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
+        var server = ProcessCpu.Read(fleet.ServerPid) - serverBefore;
+        var daemon = ProcessCpu.Read(fleet.DaemonPid) - daemonBefore;
+        var bare = await BareApplyAsync(fleet.Root, directory, cancellationToken).ConfigureAwait(false);
 
         return new ScenarioResult(
             "logs",
@@ -52,13 +57,39 @@ internal static class LogThroughputScenario
             [
                 new Metric("lines/s to the database (REST poller, first to last seq line)", stored.LinesPerSecond, "lines/s"),
                 new Metric("lines/s to a follower (provisioning create, first to last seq line)", follower.LinesPerSecond, "lines/s"),
+                new Metric("ceiling: bare terraform apply -json of the same plan, seq lines/s on its stdout", bare.LinesPerSecond, "lines/s"),
                 new Metric("seq lines stored", stored.Count, "lines"),
                 new Metric("seq lines the follower printed", follower.Count, "lines"),
                 new Metric("lines lost or out of order (stored)", lines - stored.InOrder, "lines"),
                 new Metric("lines lost or out of order (follower)", lines - follower.InOrder, "lines"),
                 new Metric("provisioning create, wall", createSeconds, "s"),
+                new Metric("CPU: server process (coordinator; its PostgreSQL not included)", server.Own, "s"),
+                new Metric("CPU: daemon process", daemon.Own, "s"),
+                new Metric("CPU: daemon's ended children (terraform)", daemon.Children, "s"),
                 new Metric("poller read the job's end", storedDone ? 1 : 0, "bool"),
             ]);
+    }
+
+    /// <summary>The same template applied by Terraform alone (-json, as the daemon runs it): how fast Terraform itself prints the lines.</summary>
+    private static async Task<SequenceCheck> BareApplyAsync(string root, string template, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(root, "bare", "seq");
+        Directory.CreateDirectory(directory);
+        File.Copy(Path.Combine(template, "main.tf"), Path.Combine(directory, "main.tf"));
+        var environment = new Dictionary<string, string?> { ["TF_IN_AUTOMATION"] = "1", ["CHECKPOINT_DISABLE"] = "1" };
+        (await ChildRun.RunAsync("terraform", ["init", "-input=false"], directory, environment, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false)).Require("terraform init");
+        (await ChildRun.RunAsync("terraform", ["plan", "-input=false", "-out=plan.out"], directory, environment, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false)).Require("terraform plan");
+        var check = new SequenceCheck();
+        (await ChildRun.RunAsync("terraform", ["apply", "-json", "-input=false", "plan.out"], directory, environment, TimeSpan.FromMinutes(10), cancellationToken, (line, timestamp) =>
+        {
+            // {"@message":"terraform_data.seq: (local-exec): 17", …}: the same text the daemon logs.
+            using var message = JsonDocument.Parse(line);
+            if (message.RootElement.TryGetProperty("@message", out var text))
+            {
+                check.See(text.GetString() ?? string.Empty, timestamp);
+            }
+        }).ConfigureAwait(false)).Require("terraform apply");
+        return check;
     }
 
     /// <summary>Reads the running job's stored lines page by page until the job has ended and nothing is left.</summary>

@@ -24,7 +24,7 @@ public sealed partial class DaemonStreams(IServiceProvider services, ILogger<Dae
 
     // The jobs this process handed to each daemon and has not seen reported yet: a hint that lets AcquireJob
     // refuse a stream beyond the daemon's slots without reading the ledger on every stream (one transaction per
-    // job, docs/decisions/0008-queue-throughput-after-state-safety.md). The claim statement enforces the slots.
+    // job, docs/decisions/0008-performance-where-users-feel-it.md). The claim statement enforces the slots.
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Guid, byte>> _handed = new();
     private long _nextId;
 

@@ -340,7 +340,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
     /// Refuses a stream beyond the daemon's declared slots (its unfinished jobs plus its waiting streams on this
     /// process). The claim statement enforces the same count across replicas; this answers the daemon clearly.
     /// The jobs it holds are counted from what this process handed it and has not seen reported, and read from the
-    /// ledger only when that count leaves no free slot (docs/decisions/0008-queue-throughput-after-state-safety.md):
+    /// ledger only when that count leaves no free slot (docs/decisions/0008-performance-where-users-feel-it.md):
     /// a stream opened while the daemon holds jobs through another replica is let through, and the claim
     /// statement gives it no job until a slot frees.
     /// </summary>

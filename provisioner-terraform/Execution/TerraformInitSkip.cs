@@ -12,7 +12,7 @@ namespace Provisioning.Terraform.Execution;
 /// version already in the plugin cache, which is then linked into <c>.terraform/providers</c> as init itself does with
 /// <c>TF_PLUGIN_CACHE_DIR</c>. Anything unusual (JSON configuration, a file that does not parse, a provider the lock
 /// does not pin) means no skip. When Terraform still says the directory needs init, the caller runs init and tries
-/// again (<see cref="NeedsInit"/>). See docs/decisions/0008-queue-throughput-after-state-safety.md.
+/// again (<see cref="NeedsInit"/>). See docs/decisions/0008-performance-where-users-feel-it.md.
 /// </summary>
 internal static class TerraformInitSkip
 {
