@@ -70,6 +70,12 @@ public sealed class ProvisionerDaemonOptions
     /// <summary>How long a running job may go without any UpdateJob before an empty one is sent as a heartbeat. Default: 5 seconds.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When the last running job ends, collect garbage aggressively so that an idle daemon returns the memory its
+    /// builds grew to (a pause of a few milliseconds while no job runs). Default: true.
+    /// </summary>
+    public bool CompactMemoryWhenIdle { get; set; } = true;
+
     /// <summary>Buffered job logs are sent after this much quiet. Default: 250 ms.</summary>
     public TimeSpan LogFlushInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -34,6 +34,9 @@ internal static class IdleMemoryScenario
                 new Metric("daemon idle RSS before these builds", daemonBefore, "MB"),
                 new Metric("daemon idle RSS after them (target <= 60 MB after 100)", RssMegabytes(fleet.DaemonPid), "MB"),
                 new Metric("daemon peak RSS (VmHWM)", ReadStatus(fleet.DaemonPid, "VmHWM:"), "MB"),
+                new Metric("daemon idle RSS: anonymous (heap, JIT code, stacks)", ReadStatus(fleet.DaemonPid, "RssAnon:"), "MB"),
+                new Metric("daemon idle RSS: file-backed (the runtime's and the app's mapped assemblies)", ReadStatus(fleet.DaemonPid, "RssFile:"), "MB"),
+                new Metric("daemon idle RSS: shared memory (JIT code double-mapped for W^X)", ReadStatus(fleet.DaemonPid, "RssShmem:"), "MB"),
                 new Metric("server idle RSS (coordinator + its PostgreSQL excluded)", RssMegabytes(fleet.ServerPid), "MB"),
             ]);
     }
