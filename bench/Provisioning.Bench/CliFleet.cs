@@ -130,7 +130,8 @@ internal sealed class CliFleet : IAsyncDisposable
         var serverHome = Path.Combine(Root, "server");
         Directory.CreateDirectory(serverHome);
         Start(
-            ["server", "--http-address", $"127.0.0.1:{Url.Port}", "--grpc-address", $"127.0.0.1:{FreePort()}", "--provisioner-daemons", "0"],
+            // The logs scenario prints up to millions of lines: the default 16 MiB per-job cap would leave most of them out.
+            ["server", "--http-address", $"127.0.0.1:{Url.Port}", "--grpc-address", $"127.0.0.1:{FreePort()}", "--provisioner-daemons", "0", "--max-job-log-size", "256MiB"],
             serverHome,
             new Dictionary<string, string?> { ["PROVISIONING_HOME"] = serverHome, ["PROVISIONING_POSTGRES_URL"] = postgresUrl, ["PROVISIONING_URL"] = null, ["PROVISIONING_SESSION_TOKEN"] = null },
             Path.Combine(Root, "server.log"));
