@@ -24,6 +24,13 @@ public sealed class TerraformOptions
     public string CacheDirectory { get; set; } = DefaultCacheDirectory();
 
     /// <summary>
+    /// Skip <c>terraform init</c> when the work directory needs nothing it would install: no modules, no backend, and
+    /// every provider built in or pinned by the template's lock file and already in the plugin cache (Coder's init
+    /// skip; docs/decisions/0008-performance-where-users-feel-it.md). Default: true.
+    /// </summary>
+    public bool SkipInitWhenCached { get; set; } = true;
+
+    /// <summary>
     /// How long Terraform may take to stop after an interrupt before it is killed. Default: 15 seconds.
     /// </summary>
     public TimeSpan InterruptGracePeriod { get; set; } = TimeSpan.FromSeconds(15);

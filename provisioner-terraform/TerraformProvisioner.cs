@@ -1,6 +1,7 @@
 using System.Text.Json;
 
 using Google.Protobuf;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 using Microsoft.Extensions.Logging;
 
@@ -104,8 +105,7 @@ public sealed class TerraformProvisioner : IProvisioner
                 await WritePriorStateAsync(Path.Combine(session.WorkDirectory, StateFileName), session.Config.State, cancellationToken).ConfigureAwait(false);
             }
 
-            await InitAsync(cli, cancellationToken).ConfigureAwait(false);
-            var modules = ReadModules(session.WorkDirectory);
+            var initSkipped = await InitAsync(cli, session.WorkDirectory, cancellationToken).ConfigureAwait(false);
 
             var variablesFile = TerraformVariablesFile.Write(session.WorkDirectory, request.VariableValues);
             List<string> planArguments = ["plan", "-json", "-input=false", "-out=" + PlanFileName, "-var-file=" + variablesFile];
@@ -114,9 +114,28 @@ public sealed class TerraformProvisioner : IProvisioner
                 planArguments.Add("-destroy");
             }
 
-            await cli.RunLoggedAsync("plan", planArguments, cancellationToken).ConfigureAwait(false);
-            var planJson = await cli.RunCapturedAsync("plan", ["show", "-json", PlanFileName], cancellationToken).ConfigureAwait(false);
-            var dot = await cli.RunCapturedAsync("graph", ["graph", destroy ? "-type=plan-destroy" : "-type=plan"], cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await cli.RunLoggedAsync("plan", planArguments, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (initSkipped && TerraformInitSkip.NeedsInit(exception))
+            {
+                // The skip was wrong (Terraform wants something init installs): do what it would have done.
+                await cli.LogAsync(ProtocolLogLevel.Warn, "Terraform needs terraform init after all; running it and planning again.", cancellationToken).ConfigureAwait(false);
+                if (Directory.Exists(Path.Combine(session.WorkDirectory, ".terraform")))
+                {
+                    Directory.Delete(Path.Combine(session.WorkDirectory, ".terraform"), recursive: true);
+                }
+
+                await RunInitAsync(cli, cancellationToken).ConfigureAwait(false);
+                await cli.RunLoggedAsync("plan", planArguments, cancellationToken).ConfigureAwait(false);
+            }
+
+            var modules = ReadModules(session.WorkDirectory);
+            // show and graph only read the saved plan and the state: they run side by side.
+            var (planJson, dot) = await BothAsync(
+                cli.RunCapturedAsync("plan", ["show", "-json", PlanFileName], cancellationToken),
+                cli.RunCapturedAsync("graph", ["graph", destroy ? "-type=plan-destroy" : "-type=plan"], cancellationToken)).ConfigureAwait(false);
 
             using var plan = JsonDocument.Parse(planJson);
             var converted = _converter.ConvertPlan(plan.RootElement, dot);
@@ -170,8 +189,10 @@ public sealed class TerraformProvisioner : IProvisioner
             cli = await CreateCliAsync(session, metadata, planned.RichParameters, planned.PreviousParameters, planned.ExternalAuth, planned.SensitiveValues, cancellationToken).ConfigureAwait(false);
             await cli.RunLoggedAsync("apply", ["apply", "-json", "-input=false", planned.PlanFile!], cancellationToken).ConfigureAwait(false);
 
-            var stateJson = await cli.RunCapturedAsync("apply", ["show", "-json"], cancellationToken).ConfigureAwait(false);
-            var dot = await cli.RunCapturedAsync("graph", ["graph", "-type=plan"], cancellationToken).ConfigureAwait(false);
+            // show and graph only read the state and the configuration: they run side by side.
+            var (stateJson, dot) = await BothAsync(
+                cli.RunCapturedAsync("apply", ["show", "-json"], cancellationToken),
+                cli.RunCapturedAsync("graph", ["graph", "-type=plan"], cancellationToken)).ConfigureAwait(false);
             using var state = JsonDocument.Parse(stateJson);
             var converted = _converter.ConvertState(state.RootElement, dot);
 
@@ -299,14 +320,59 @@ public sealed class TerraformProvisioner : IProvisioner
         return resolved;
     }
 
-    private async Task InitAsync(TerraformCli cli, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <c>terraform init</c>, or skips it when the work directory needs nothing it would install
+    /// (<see cref="TerraformInitSkip"/>, <see cref="TerraformOptions.SkipInitWhenCached"/>); returns whether it skipped.
+    /// </summary>
+    private async Task<bool> InitAsync(TerraformCli cli, string workDirectory, CancellationToken cancellationToken)
     {
-        // Terraform's plugin cache is not safe for concurrent writers: one init at a time per cache,
-        // across slots and across daemons sharing the host.
+        if (_options.SkipInitWhenCached)
+        {
+            string? reason;
+            var started = DateTimeOffset.UtcNow;
+            // Under the cache's lock: a provider another slot is installing into the cache is not linked half-written.
+            using (await AcquireInitLockAsync(cancellationToken).ConfigureAwait(false))
+            {
+                reason = TerraformInitSkip.TryPrepare(workDirectory, _options.PluginCacheDirectory);
+            }
+
+            if (reason is null)
+            {
+                // The init stage still shows in the build's timings, as the few milliseconds the check took.
+                cli.Timings.Add(new Timing
+                {
+                    Start = Timestamp.FromDateTimeOffset(started),
+                    End = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                    Action = "terraform init (skipped)",
+                    Source = "terraform",
+                    Resource = "",
+                    Stage = "init",
+                    State = TimingState.Completed,
+                });
+                await cli.LogAsync(ProtocolLogLevel.Debug, "Skipped terraform init: the template calls no modules and every provider it needs is built in or pinned by its lock file and in the plugin cache.", cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
+            await cli.LogAsync(ProtocolLogLevel.Debug, $"Running terraform init: {reason}.", cancellationToken).ConfigureAwait(false);
+        }
+
+        await RunInitAsync(cli, cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
+    private async Task<IDisposable> AcquireInitLockAsync(CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(_options.PluginCacheDirectory);
         var lockFile = Path.Combine(_options.PluginCacheDirectory, ".init.lock");
         TerraformLog.WaitingForInitLock(_logger, lockFile);
-        using var initLock = await FileLock.AcquireAsync(lockFile, cancellationToken).ConfigureAwait(false);
+        return await FileLock.AcquireAsync(lockFile, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunInitAsync(TerraformCli cli, CancellationToken cancellationToken)
+    {
+        // Terraform's plugin cache is not safe for concurrent writers: one init at a time per cache,
+        // across slots and across daemons sharing the host.
+        using var initLock = await AcquireInitLockAsync(cancellationToken).ConfigureAwait(false);
         if (!cli.InitSupportsJson)
         {
             await cli.RunLoggedAsync("init", ["init", "-input=false", "-no-color"], cancellationToken).ConfigureAwait(false);
@@ -324,6 +390,21 @@ public sealed class TerraformProvisioner : IProvisioner
             await cli.LogAsync(ProtocolLogLevel.Warn, "terraform init -json failed without saying why; running terraform init again for its plain error output.", cancellationToken).ConfigureAwait(false);
             await cli.RunLoggedAsync("init", ["init", "-input=false", "-no-color"], cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Awaits both commands (neither is left running when the other fails) and throws the first one's failure first.</summary>
+    private static async Task<(string First, string Second)> BothAsync(Task<string> first, Task<string> second)
+    {
+        try
+        {
+            await Task.WhenAll(first, second).ConfigureAwait(false);
+        }
+        catch
+        {
+            // WhenAll throws the first task's exception in argument order; both have ended.
+        }
+
+        return (await first.ConfigureAwait(false), await second.ConfigureAwait(false));
     }
 
     private List<Module> ReadModules(string workDirectory)

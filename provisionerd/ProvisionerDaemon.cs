@@ -469,6 +469,13 @@ public sealed class ProvisionerDaemon : IDisposable
             // Metrics first: a job is off its slot only once it is counted.
             _metrics.JobFinished(runner.JobType, outcome, _time.GetElapsedTime(started));
             _running.TryRemove(job.JobId, out _);
+            if (_options.CompactMemoryWhenIdle && _running.IsEmpty)
+            {
+                // An idle daemon otherwise keeps the heap a build grew to (states, plans, log batches) for as long as
+                // it waits: an aggressive collection returns it to the system. Once per build, when no job runs, so no
+                // build waits on it (docs/decisions/0008-performance-where-users-feel-it.md).
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            }
         }
     }
 

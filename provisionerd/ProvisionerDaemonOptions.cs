@@ -97,11 +97,21 @@ public sealed class ProvisionerDaemonOptions
     /// <summary>How long a running job may go without any UpdateJob before an empty one is sent as a heartbeat. Default: 5 seconds.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When the last running job ends, collect garbage aggressively so that an idle daemon returns the memory its
+    /// builds grew to (a pause of a few milliseconds while no job runs). Default: true.
+    /// </summary>
+    public bool CompactMemoryWhenIdle { get; set; } = true;
+
     /// <summary>Buffered job logs are sent after this much quiet. Default: 250 ms.</summary>
     public TimeSpan LogFlushInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Buffered job logs are sent as soon as this many lines wait, and no request carries more. Default: 100.</summary>
-    public int LogFlushLines { get; set; } = 100;
+    /// <summary>
+    /// Buffered job logs are sent as soon as this many lines wait, and no request carries more (nor more than about
+    /// 1 MB of output). Default: 2,000: one request is sent at a time, so the batch size bounds a chatty build's log
+    /// throughput (docs/decisions/0008-performance-where-users-feel-it.md).
+    /// </summary>
+    public int LogFlushLines { get; set; } = 2000;
 
     /// <summary>
     /// How long a canceled job may take to stop before the daemon fails it itself as canceled.

@@ -152,7 +152,7 @@ public sealed class ProvisionerDaemonOptionsValidator : IValidateOptions<Provisi
 
         if (options.LogFlushLines is < 1 or > 10_000)
         {
-            failures.Add($"{section}:LogFlushLines is {options.LogFlushLines}: give a number from 1 to 10000 (default 100).");
+            failures.Add($"{section}:LogFlushLines is {options.LogFlushLines}: give a number from 1 to 10000 (default 2000).");
         }
 
         if (options.OfflineLogBufferLines < options.LogFlushLines)

@@ -19,11 +19,25 @@ internal sealed record BenchOptions
 
     public int RawWorkers { get; init; } = 4;
 
+    public IReadOnlyList<int> BuildResources { get; init; } = [20];
+
+    public int BuildPairs { get; init; } = 7;
+
+    public int LogLines { get; init; } = 100_000;
+
+    public int RssBuilds { get; init; } = 20;
+
+    /// <summary>Environment of the fleet's daemon, e.g. Terraform__SkipInitWhenCached=false to measure without the init skip.</summary>
+    public IReadOnlyDictionary<string, string?> DaemonEnvironment { get; init; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+
     public string? PostgresUrl { get; init; }
 
     public bool Json { get; init; }
 
-    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "throughput", "latency", "raw" };
+    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "throughput", "latency", "raw", "build", "logs", "rss" };
+
+    /// <summary>The scenarios that run on a fleet of separate processes (server, daemon, CLI) instead of the in-process coordinator.</summary>
+    public static readonly IReadOnlySet<string> FleetScenarios = new HashSet<string>(StringComparer.Ordinal) { "build", "logs", "rss" };
 
     public const string Usage =
         """
@@ -36,7 +50,12 @@ internal sealed record BenchOptions
           --samples K         jobs enqueued one at a time in the latency run (default 200)
           --idle-daemons D    daemons waiting during the latency run (default 20)
           --raw-workers W     concurrent claim/complete workers in the raw-SQL run (default 4)
-          --scenario LIST     comma-separated: throughput,latency,raw (default all)
+          --build-resources L comma-separated resource counts of the build-overhead templates (default 20; the issue also asks 200)
+          --build-pairs N     alternating (provisioning create, bare terraform) pairs per template (default 7)
+          --log-lines N       lines the logs scenario's build prints (default 100000; the issue's figure is 1000000)
+          --rss-builds N      builds before the daemon's idle RSS is read (default 20; the issue's figure is 100)
+          --daemon-env K=V    an environment variable of the fleet's daemon (repeatable), e.g. Terraform__SkipInitWhenCached=false
+          --scenario LIST     comma-separated: throughput,latency,raw,build,logs,rss (default all)
           --postgres-url URL  an existing PostgreSQL (a database of its own is created and dropped);
                               default: the built-in PostgreSQL in a temporary directory
           --output table|json (default table)
@@ -69,6 +88,13 @@ internal sealed record BenchOptions
                 "--idle-daemons" => options with { IdleDaemons = Positive(name, value) },
                 "--raw-workers" => options with { RawWorkers = Positive(name, value) },
                 "--postgres-url" => options with { PostgresUrl = value },
+                "--build-resources" => options with { BuildResources = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item => Positive(name, item))] },
+                "--build-pairs" => options with { BuildPairs = Positive(name, value) },
+                "--log-lines" => options with { LogLines = Positive(name, value) },
+                "--rss-builds" => options with { RssBuilds = Positive(name, value) },
+                "--daemon-env" => value.IndexOf('=', StringComparison.Ordinal) is > 0 and var equals
+                    ? options with { DaemonEnvironment = new Dictionary<string, string?>(options.DaemonEnvironment, StringComparer.Ordinal) { [value[..equals]] = value[(equals + 1)..] } }
+                    : throw new BenchUsageException($"--daemon-env takes NAME=VALUE, not `{value}`."),
                 "--output" => value switch
                 {
                     "json" => options with { Json = true },
@@ -86,9 +112,9 @@ internal sealed record BenchOptions
     private static HashSet<string> ParseScenarios(string value)
     {
         var scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-        if (scenarios.Count == 0 || scenarios.Any(scenario => scenario is not ("throughput" or "latency" or "raw")))
+        if (scenarios.Count == 0 || scenarios.Any(scenario => scenario is not ("throughput" or "latency" or "raw" or "build" or "logs" or "rss")))
         {
-            throw new BenchUsageException($"--scenario takes a comma-separated list of throughput, latency, raw; `{value}` was given.");
+            throw new BenchUsageException($"--scenario takes a comma-separated list of throughput, latency, raw, build, logs, rss; `{value}` was given.");
         }
 
         return scenarios;

@@ -27,8 +27,9 @@ Console.CancelKeyPress += (_, eventArgs) =>
 };
 
 var results = new List<ScenarioResult>();
-await using (var coordinator = await BenchCoordinator.StartAsync(options.PostgresUrl, interrupted.Token))
+if (options.Scenarios.Any(scenario => !BenchOptions.FleetScenarios.Contains(scenario)))
 {
+    await using var coordinator = await BenchCoordinator.StartAsync(options.PostgresUrl, interrupted.Token);
     if (options.Scenarios.Contains("throughput"))
     {
         results.Add(await ThroughputScenario.RunAsync(coordinator, options, interrupted.Token));
@@ -42,6 +43,29 @@ await using (var coordinator = await BenchCoordinator.StartAsync(options.Postgre
     if (options.Scenarios.Contains("raw"))
     {
         results.Add(await RawSqlScenario.RunAsync(coordinator, options, interrupted.Token));
+    }
+}
+
+if (options.Scenarios.Any(BenchOptions.FleetScenarios.Contains))
+{
+    // A real fleet of processes: `provisioning server`, one `provisioning provisioner start`, the CLI.
+    await using var fleet = await CliFleet.StartAsync(options.PostgresUrl, options.DaemonEnvironment, interrupted.Token);
+    if (options.Scenarios.Contains("build"))
+    {
+        foreach (var resources in options.BuildResources)
+        {
+            results.Add(await BuildOverheadScenario.RunAsync(fleet, resources, options.BuildPairs, interrupted.Token));
+        }
+    }
+
+    if (options.Scenarios.Contains("logs"))
+    {
+        results.Add(await LogThroughputScenario.RunAsync(fleet, options.LogLines, interrupted.Token));
+    }
+
+    if (options.Scenarios.Contains("rss"))
+    {
+        results.Add(await IdleMemoryScenario.RunAsync(fleet, options.RssBuilds, interrupted.Token));
     }
 }
 

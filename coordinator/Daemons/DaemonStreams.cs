@@ -21,6 +21,11 @@ public sealed partial class DaemonStreams(IServiceProvider services, ILogger<Dae
     public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<long, OpenStream> _open = new();
+
+    // The jobs this process handed to each daemon and has not seen reported yet: a hint that lets AcquireJob
+    // refuse a stream beyond the daemon's slots without reading the ledger on every stream (one transaction per
+    // job, docs/decisions/0008-performance-where-users-feel-it.md). The claim statement enforces the slots.
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Guid, byte>> _handed = new();
     private long _nextId;
 
     /// <summary>Registers a stream of <paramref name="daemon"/>; dispose the lease when the stream ends.</summary>
@@ -35,6 +40,28 @@ public sealed partial class DaemonStreams(IServiceProvider services, ILogger<Dae
     /// <summary>How many streams of this daemon's current session are open on this process.</summary>
     internal int CountOpen(DaemonRecord daemon) =>
         _open.Values.Count(stream => stream.DaemonId == daemon.Id && daemon.SessionHash is not null && CryptographicOperations.FixedTimeEquals(stream.SessionHash, daemon.SessionHash));
+
+    /// <summary>How many jobs this process handed to <paramref name="daemonId"/> that it has not seen reported.</summary>
+    internal int CountHanded(Guid daemonId) => _handed.TryGetValue(daemonId, out var jobs) ? jobs.Count : 0;
+
+    /// <summary>Notes that this process handed <paramref name="jobId"/> to <paramref name="daemonId"/>.</summary>
+    internal void NoteHanded(Guid daemonId, Guid jobId) => _handed.GetOrAdd(daemonId, static _ => new ConcurrentDictionary<Guid, byte>())[jobId] = 0;
+
+    /// <summary>Notes that <paramref name="jobId"/> no longer occupies a slot of <paramref name="daemonId"/> (reported, or given back).</summary>
+    internal void NoteEnded(Guid daemonId, Guid jobId)
+    {
+        if (_handed.TryGetValue(daemonId, out var jobs))
+        {
+            jobs.TryRemove(jobId, out _);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the hint of <paramref name="daemonId"/> with the jobs the ledger says it holds (on any replica), so
+    /// jobs that ended without a report seen here (reaped, canceled, reported to another replica) stop counting.
+    /// </summary>
+    internal void ResetHanded(Guid daemonId, IEnumerable<Guid> heldJobIds) =>
+        _handed[daemonId] = new ConcurrentDictionary<Guid, byte>(heldJobIds.Select(id => KeyValuePair.Create(id, (byte)0)));
 
     /// <summary>Ends this process's streams of <paramref name="daemonIds"/> now (their key was revoked here).</summary>
     internal void EndStreams(IReadOnlyCollection<Guid> daemonIds)

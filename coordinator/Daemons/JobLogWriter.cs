@@ -3,6 +3,7 @@ using System.Text;
 using Dapper;
 
 using Npgsql;
+using NpgsqlTypes;
 
 using Provisioning.Coordinator.Jobs;
 using Provisioning.Sdk.Daemon;
@@ -37,16 +38,12 @@ internal static class JobLogWriter
         }
 
         var length = state.LogsLength;
-        var createdAt = new List<DateTime>();
-        var sources = new List<string>();
-        var levels = new List<string>();
-        var stages = new List<string>();
-        var outputs = new List<string>();
         // Once a line did not fit, no later line is stored either: the stored log stays a prefix of what
         // the daemon sent, and the summary line at the end accounts for the rest.
         var overflowed = state.Overflowed;
         long omittedLines = 0;
         long omittedBytes = 0;
+        var stored = 0;
         foreach (var log in logs)
         {
             var size = Encoding.UTF8.GetByteCount(log.Output);
@@ -59,33 +56,60 @@ internal static class JobLogWriter
             }
 
             length += size;
-            createdAt.Add(log.CreatedAt is { } timestamp ? timestamp.ToDateTime() : DateTime.UtcNow);
-            sources.Add(log.Source == LogSource.Provisioner ? "provisioner" : "provisioner_daemon");
-            levels.Add(log.Level.ToString().ToLowerInvariant());
-            stages.Add(log.Stage);
-            outputs.Add(log.Output.Replace("\0", string.Empty, StringComparison.Ordinal));
+            stored++;
         }
 
-        if (createdAt.Count > 0)
+        if (stored > 0)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO provisioner_job_logs (job_id, created_at, source, level, stage, output)
-                SELECT @JobId, line.created_at, line.source, line.level, line.stage, line.output
-                FROM unnest(@CreatedAt::timestamptz[], @Sources::text[], @Levels::text[], @Stages::text[], @Outputs::text[])
-                     WITH ORDINALITY AS line(created_at, source, level, stage, output, position)
-                ORDER BY line.position
-                """,
-                new { JobId = jobId, CreatedAt = createdAt.ToArray(), Sources = sources.ToArray(), Levels = levels.ToArray(), Stages = stages.ToArray(), Outputs = outputs.ToArray() },
-                transaction,
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await CopyAsync(connection, jobId, logs, stored, cancellationToken).ConfigureAwait(false);
         }
 
         await ProvisionerJobLedger.AddLogCountersAsync(connection, transaction, jobId, length - state.LogsLength, overflowed, omittedLines, omittedBytes, cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(
             "SELECT pg_notify(@Channel, @JobId::text)", new { JobId = jobId, Channel = NotifyChannel }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return createdAt.Count;
+        return stored;
     }
+
+    /// <summary>
+    /// Writes the first <paramref name="count"/> of <paramref name="logs"/> with binary COPY, inside the caller's
+    /// transaction: one round trip and no statement to parse or plan, whatever the batch size (a multi-row insert
+    /// was the log path's limit; docs/decisions/0008-performance-where-users-feel-it.md). COPY assigns the
+    /// bigserial ids in row order, so the lines keep their order.
+    /// </summary>
+    private static async Task CopyAsync(NpgsqlConnection connection, Guid jobId, IReadOnlyList<Log> logs, int count, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        var importer = await connection.BeginBinaryImportAsync(
+            "COPY provisioner_job_logs (job_id, created_at, source, level, stage, output) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        await using (importer.ConfigureAwait(false))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var log = logs[i];
+                await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(jobId, NpgsqlDbType.Uuid, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(log.CreatedAt is { } timestamp ? timestamp.ToDateTime() : now, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(log.Source == LogSource.Provisioner ? "provisioner" : "provisioner_daemon", NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(LevelText(log.Level), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(log.Stage, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                // PostgreSQL text cannot hold NUL.
+                await importer.WriteAsync(log.Output.Contains('\0', StringComparison.Ordinal) ? log.Output.Replace("\0", string.Empty, StringComparison.Ordinal) : log.Output, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            }
+
+            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The stored level name (the enum's name in lower case), without formatting an enum per line.</summary>
+    private static string LevelText(Provisioning.Sdk.Protocol.LogLevel level) => level switch
+    {
+        Provisioning.Sdk.Protocol.LogLevel.Trace => "trace",
+        Provisioning.Sdk.Protocol.LogLevel.Debug => "debug",
+        Provisioning.Sdk.Protocol.LogLevel.Info => "info",
+        Provisioning.Sdk.Protocol.LogLevel.Warn => "warn",
+        Provisioning.Sdk.Protocol.LogLevel.Error => "error",
+        _ => level.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>
     /// Appends one line the coordinator itself writes into a job's log (why the reaper failed it, what became of a

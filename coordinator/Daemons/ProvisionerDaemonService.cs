@@ -159,12 +159,14 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
             var acquired = ProvisionerJobInputs.ToAcquiredJob(job);
             RecordQueueWait(job, acquired, daemon.Name);
             await CompleteAcquiredJobAsync(acquired, job, context.CancellationToken).ConfigureAwait(false);
+            _streams.NoteHanded(daemon.Id, job.Id);
             await responseStream.WriteAsync(acquired, context.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
             ProvisionerDaemonServiceLog.SendFailed(_logger, exception, job.Id, daemon.Name);
             await _queue.ReleaseAsync(job.Id, daemon.Id, CancellationToken.None).ConfigureAwait(false);
+            _streams.NoteEnded(daemon.Id, job.Id);
             throw;
         }
     }
@@ -224,6 +226,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         var daemon = await _authenticator.RequireDaemonAsync(context, DaemonAccess.Report).ConfigureAwait(false);
         var jobId = ParseJobId(request.JobId);
         var response = await MapErrorsAsync(() => _reports.CompleteAsync(daemon.Id, jobId, request, context.CancellationToken)).ConfigureAwait(false);
+        _streams.NoteEnded(daemon.Id, jobId);
         ProvisionerDaemonServiceLog.Reported(_logger, jobId, daemon.Name, response.Outcome.ToString(), response.Message);
         return response;
     }
@@ -235,6 +238,7 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
         var daemon = await _authenticator.RequireDaemonAsync(context, DaemonAccess.Report).ConfigureAwait(false);
         var jobId = ParseJobId(request.JobId);
         var response = await MapErrorsAsync(() => _reports.FailAsync(daemon.Id, jobId, request, context.CancellationToken)).ConfigureAwait(false);
+        _streams.NoteEnded(daemon.Id, jobId);
         ProvisionerDaemonServiceLog.Reported(_logger, jobId, daemon.Name, response.Outcome.ToString(), response.Message);
         return response;
     }
@@ -353,22 +357,32 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
     /// <summary>
     /// Refuses a stream beyond the daemon's declared slots (its unfinished jobs plus its waiting streams on this
     /// process). The claim statement enforces the same count across replicas; this answers the daemon clearly.
+    /// The jobs it holds are counted from what this process handed it and has not seen reported, and read from the
+    /// ledger only when that count leaves no free slot (docs/decisions/0008-performance-where-users-feel-it.md):
+    /// a stream opened while the daemon holds jobs through another replica is let through, and the claim
+    /// statement gives it no job until a slot frees.
     /// </summary>
     private async Task RequireFreeSlotAsync(DaemonRecord daemon, CancellationToken cancellationToken)
     {
         var waiting = _streams.CountOpen(daemon);
-        if (waiting < daemon.Slots)
+        if (waiting >= daemon.Slots)
         {
-            var held = await Ledger.CountUnfinishedAsync(daemon.Id, cancellationToken).ConfigureAwait(false);
-            if (held + waiting < daemon.Slots)
-            {
-                return;
-            }
-
-            throw SlotsExhausted(daemon, held, waiting);
+            throw SlotsExhausted(daemon, held: null, waiting);
         }
 
-        throw SlotsExhausted(daemon, held: null, waiting);
+        if (waiting + _streams.CountHanded(daemon.Id) < daemon.Slots)
+        {
+            return;
+        }
+
+        var held = await Ledger.ListUnfinishedAsync(daemon.Id, cancellationToken).ConfigureAwait(false);
+        _streams.ResetHanded(daemon.Id, held);
+        if (held.Count + waiting < daemon.Slots)
+        {
+            return;
+        }
+
+        throw SlotsExhausted(daemon, held.Count, waiting);
     }
 
     private static RpcException SlotsExhausted(DaemonRecord daemon, long? held, int waiting) => new(new Status(

@@ -46,6 +46,10 @@ public sealed class CoordinatorDatabase(IOptions<CoordinatorOptions> options, IL
         // prepared once per connection, PostgreSQL skips parsing and planning them on every call.
         builder.ConnectionStringBuilder.MaxAutoPrepare = Math.Max(builder.ConnectionStringBuilder.MaxAutoPrepare, 64);
         builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        // A pooled connection is returned several times per job; resetting it costs three statements (and three
+        // transactions) each time, and no code of this data source leaves session state behind (no SET, no session
+        // advisory lock; the LISTEN connections live until they break). See docs/decisions/0008-performance-where-users-feel-it.md.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
         _dataSource = builder.Build();
     }
 

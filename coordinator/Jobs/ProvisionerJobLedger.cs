@@ -364,14 +364,15 @@ public sealed partial class ProvisionerJobLedger
             transaction,
             cancellationToken: cancellationToken));
 
-    /// <summary>How many jobs <paramref name="daemonId"/> holds that have not ended (the slots it uses).</summary>
-    public async Task<long> CountUnfinishedAsync(Guid daemonId, CancellationToken cancellationToken = default)
+    /// <summary>The jobs <paramref name="daemonId"/> holds that have not ended (the slots it uses).</summary>
+    public async Task<IReadOnlyList<Guid>> ListUnfinishedAsync(Guid daemonId, CancellationToken cancellationToken = default)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT count(*) FROM provisioner_jobs WHERE worker_id = @DaemonId AND completed_at IS NULL",
+        var ids = await connection.QueryAsync<Guid>(new CommandDefinition(
+            "SELECT id FROM provisioner_jobs WHERE worker_id = @DaemonId AND completed_at IS NULL",
             new { DaemonId = daemonId },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. ids];
     }
 
     /// <summary>Whether a terminal report of the holding daemon ended the job (false while it runs, and for a job reaped, canceled or revoked without one).</summary>

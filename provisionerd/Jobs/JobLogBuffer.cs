@@ -18,6 +18,12 @@ namespace Provisioning.Daemon.Jobs;
 /// </summary>
 internal sealed class JobLogBuffer
 {
+    /// <summary>
+    /// At most this many characters of output per batch, whatever <c>LogFlushLines</c> allows: a batch stays well
+    /// under the coordinator's 8 MiB message limit (3 UTF-8 bytes per character at worst).
+    /// </summary>
+    internal const int MaxBatchCharacters = 1_000_000;
+
     private readonly Lock _gate = new();
     private readonly LinkedList<Entry> _entries = new();
     private readonly TimeSpan _quiet;
@@ -240,9 +246,11 @@ internal sealed class JobLogBuffer
             }
 
             var last = -1L;
+            var characters = 0;
             foreach (var entry in _entries)
             {
-                if (logs.Count >= _batchLines + (dropped > 0 ? 1 : 0))
+                characters += entry.Log.Output.Length;
+                if (logs.Count >= _batchLines + (dropped > 0 ? 1 : 0) || (characters > MaxBatchCharacters && last >= 0))
                 {
                     break;
                 }

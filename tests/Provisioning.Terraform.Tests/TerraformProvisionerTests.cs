@@ -389,6 +389,38 @@ public sealed class TerraformProvisionerTests(TerraformFixture fixture)
     }
 
     [Fact]
+    public async Task PlanAndApply_BuiltInProviderOnly_SkipInitAndStillSucceed()
+    {
+        var provisioner = fixture.CreateProvisioner();
+        using var session = TestSession.Create(new Dictionary<string, string> { ["main.tf"] = "resource \"terraform_data\" \"one\" {\n  input = \"x\"\n}\n" });
+        var cancellationToken = TestContext.Current.CancellationToken;
+
+        var plan = await provisioner.PlanAsync(session.Session, PlanFor(WorkspaceTransition.Start, 1), cancellationToken);
+        var apply = await provisioner.ApplyAsync(session.Session, new ApplyRequest { Metadata = Metadata(WorkspaceTransition.Start, 1) }, cancellationToken);
+
+        Assert.True(plan.Error == "", plan.Error + "\n" + session.LogText);
+        Assert.Contains(plan.Timings, timing => timing.Stage == "init" && timing.Action == "terraform init (skipped)");
+        Assert.DoesNotContain(plan.Timings, timing => timing.Action == "terraform init");
+        Assert.True(apply.Error == "", apply.Error + "\n" + session.LogText);
+        Assert.Contains(apply.Resources, resource => resource.Name == "one");
+        Assert.False(apply.State.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Plan_InitSkipTurnedOff_RunsInit()
+    {
+        var options = fixture.CreateOptions();
+        options.SkipInitWhenCached = false;
+        var provisioner = fixture.CreateProvisioner(options);
+        using var session = TestSession.Create(new Dictionary<string, string> { ["main.tf"] = "resource \"terraform_data\" \"one\" {}\n" });
+
+        var plan = await provisioner.PlanAsync(session.Session, PlanFor(WorkspaceTransition.Start, 1), TestContext.Current.CancellationToken);
+
+        Assert.True(plan.Error == "", plan.Error + "\n" + session.LogText);
+        Assert.Contains(plan.Timings, timing => timing.Action == "terraform init");
+    }
+
+    [Fact]
     public async Task Plan_ProviderMirror_InstallsOnlyFromTheMirrorAndSaysWhatIsMissing()
     {
         var mirror = Directory.CreateTempSubdirectory("provisioning-tf-mirror-").FullName;

@@ -246,6 +246,40 @@ public sealed class StateSafetyTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task AcquireJob_AfterTheHeldJobWasReported_IsServedTheNextJob()
+    {
+        using var timeout = Timeout();
+        await using var coordinator = await CoordinatorServer.StartAsync(server, timeout.Token);
+        var first = await coordinator.EnqueueWorkspaceBuildAsync("reported1", 1, null, timeout.Token);
+        var second = await coordinator.EnqueueWorkspaceBuildAsync("reported2", 1, null, timeout.Token);
+        var headers = await coordinator.RegisterAsync("one-slot-reported", null, timeout.Token, slots: 1);
+        Assert.Equal(first.Id.ToString(), (await coordinator.AcquireAsync(headers, timeout.Token)).JobId);
+
+        await coordinator.Client.CompleteJobAsync(
+            new CompletedJob { JobId = first.Id.ToString(), WorkspaceBuild = new CompletedJob.Types.WorkspaceBuild() }, headers, cancellationToken: timeout.Token);
+        var next = await coordinator.AcquireAsync(headers, timeout.Token);
+
+        Assert.Equal(second.Id.ToString(), next.JobId);
+    }
+
+    [Fact]
+    public async Task AcquireJob_AfterTheHeldJobWasReapedWithoutAReport_IsServedTheNextJob()
+    {
+        using var timeout = Timeout();
+        await using var coordinator = await CoordinatorServer.StartAsync(server, timeout.Token);
+        var first = await coordinator.EnqueueWorkspaceBuildAsync("reaped1", 1, null, timeout.Token);
+        var second = await coordinator.EnqueueWorkspaceBuildAsync("reaped2", 1, null, timeout.Token);
+        var headers = await coordinator.RegisterAsync("one-slot-reaped", null, timeout.Token, slots: 1);
+        Assert.Equal(first.Id.ToString(), (await coordinator.AcquireAsync(headers, timeout.Token)).JobId);
+
+        // The job ends without a report this process sees: the held-jobs hint still counts it, the ledger does not.
+        await ReapAsHungAsync(coordinator, first.Id, timeout.Token);
+        var next = await coordinator.AcquireAsync(headers, timeout.Token);
+
+        Assert.Equal(second.Id.ToString(), next.JobId);
+    }
+
+    [Fact]
     public async Task CollectUnreferenced_OldFileNothingRefersTo_IsDeletedAndReferencedOnesKept()
     {
         using var timeout = Timeout();

@@ -13,7 +13,7 @@ namespace Provisioning.Daemon.Tests.Integration;
 public sealed partial class DaemonLoggingTests(TerraformCacheFixture terraform)
 {
     [Fact(Timeout = 120_000)]
-    public async Task Daemon_ManyLogLines_SendsEveryLineInOrderInBatchesOfAtMostAHundred()
+    public async Task Daemon_ManyLogLines_SendsEveryLineInOrderInBatchesOfAtMostLogFlushLines()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         await using var coordinator = await TestCoordinator.StartAsync();
@@ -24,7 +24,8 @@ public sealed partial class DaemonLoggingTests(TerraformCacheFixture terraform)
               }
             }
             """, cancellationToken);
-        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory);
+        // A small batch limit (the default is 2,000), so 250 lines need several batches.
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, options => options.LogFlushLines = 100);
 
         var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
         (await job.WaitAsync(cancellationToken)).RequireCompleted(job.LogText);

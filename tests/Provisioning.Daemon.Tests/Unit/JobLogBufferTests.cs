@@ -12,6 +12,35 @@ public sealed class JobLogBufferTests
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(5);
 
     [Fact]
+    public void Peek_LinesBeyondTheCharacterCap_WaitForTheNextBatch()
+    {
+        var buffer = new JobLogBuffer(Quiet, 2000, 10_000, Heartbeat, T0);
+        var big = new string('x', (JobLogBuffer.MaxBatchCharacters / 2) - 10);
+        buffer.Add(Line(big), T0);
+        buffer.Add(Line(big), T0);
+        buffer.Add(Line(big), T0);
+
+        var first = buffer.Peek();
+        buffer.Acknowledge(first, T0);
+        var second = buffer.Peek();
+
+        Assert.Equal(2, first.Logs.Count);
+        Assert.Single(second.Logs);
+    }
+
+    [Fact]
+    public void Peek_OneLineLongerThanTheCap_IsSentAlone()
+    {
+        var buffer = new JobLogBuffer(Quiet, 2000, 10_000, Heartbeat, T0);
+        buffer.Add(Line(new string('x', JobLogBuffer.MaxBatchCharacters + 1)), T0);
+        buffer.Add(Line("after"), T0);
+
+        var batch = buffer.Peek();
+
+        Assert.Single(batch.Logs);
+    }
+
+    [Fact]
     public void ShouldFlush_BeforeQuietPeriod_IsFalseThenTrueAfterIt()
     {
         var buffer = new JobLogBuffer(Quiet, 100, 1000, Heartbeat, T0);

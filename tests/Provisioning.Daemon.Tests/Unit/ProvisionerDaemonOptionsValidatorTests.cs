@@ -16,7 +16,7 @@ public sealed class ProvisionerDaemonOptionsValidatorTests
         Assert.Equal(Environment.MachineName, options.Name);
         Assert.Equal(TimeSpan.FromSeconds(5), options.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.LogFlushInterval);
-        Assert.Equal(100, options.LogFlushLines);
+        Assert.Equal(2000, options.LogFlushLines);
         Assert.Null(options.MetricsAddress);
         Assert.EndsWith(Path.Combine(".cache", "provisioning"), options.CacheDirectory, StringComparison.Ordinal);
     }
