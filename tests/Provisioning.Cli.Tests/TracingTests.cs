@@ -33,8 +33,9 @@ public sealed class TracingTests(TracedFleetFixture fleet) : IClassFixture<Trace
         Assert.Equal(request.SpanId, queued.ParentSpanId);
         Assert.Equal("provisioning-coordinator", queued.Service);
         Assert.Equal("provisioning-daemon", job.Service);
-        Assert.Contains("terraform init", terraform);
+        // No "terraform init" here: templates/local needs no provider, so the daemon skips init (docs/decisions/0008).
         Assert.Contains("terraform plan", terraform);
+        Assert.Contains("terraform graph", terraform);
         Assert.Contains("terraform apply", terraform);
         Assert.All(trace.Where(span => span.Name.StartsWith("terraform ", StringComparison.Ordinal)), span => Assert.Equal("provisioning-daemon", span.Service));
         Assert.DoesNotContain(fleet.Receiver.Spans, span => span.Name.Contains("UpdateJob", StringComparison.Ordinal));

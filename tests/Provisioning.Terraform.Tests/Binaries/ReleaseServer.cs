@@ -26,7 +26,8 @@ internal sealed class ReleaseServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone, not Stop then Close: after Stop, the managed HttpListener's Close looks its endpoint up again and
+        // binds the port anew to remove the prefix, which fails ("Address already in use") when the port is not free.
         _listener.Close();
         try
         {
