@@ -186,4 +186,25 @@ internal sealed class JobFollower(ProvisioningClient client)
         job.StartedAt is { } started && job.CompletedAt is { } completed
             ? string.Create(CultureInfo.InvariantCulture, $" in {(completed - started).TotalSeconds:0.0}s")
             : string.Empty;
+
+    /// <summary>Prints a job's stored log lines, page by page, without following it (<c>logs</c> of an ended build or import).</summary>
+    public static async Task PrintStoredLogsAsync(ProvisioningClient client, Guid jobId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        long cursor = 0;
+        while (true)
+        {
+            var logs = await client.GetJobLogsAsync(jobId, cursor, cancellationToken).ConfigureAwait(false);
+            if (logs.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var log in logs)
+            {
+                Console.WriteLine($"{TextTable.Time(log.CreatedAt)} {log.Stage,-32} {log.Level,-5} {TerminalText.Clean(log.Output)}");
+                cursor = log.Id;
+            }
+        }
+    }
 }

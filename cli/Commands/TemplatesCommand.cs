@@ -299,22 +299,7 @@ internal static partial class TemplatesCommand
                 return job.Status == "succeeded" ? 0 : 1;
             }
 
-            long cursor = 0;
-            while (true)
-            {
-                var logs = await client.GetJobLogsAsync(chosen.Job.Id, cursor, cancellationToken).ConfigureAwait(false);
-                if (logs.Count == 0)
-                {
-                    break;
-                }
-
-                foreach (var log in logs)
-                {
-                    Console.WriteLine($"{TextTable.Time(log.CreatedAt)} {log.Stage,-32} {log.Level,-5} {TerminalText.Clean(log.Output)}");
-                    cursor = log.Id;
-                }
-            }
-
+            await JobFollower.PrintStoredLogsAsync(client, chosen.Job.Id, cancellationToken).ConfigureAwait(false);
             return 0;
         });
         return command;

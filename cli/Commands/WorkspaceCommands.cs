@@ -397,22 +397,7 @@ internal static class WorkspaceCommands
                 return job.Status == "succeeded" ? 0 : 1;
             }
 
-            long cursor = 0;
-            while (true)
-            {
-                var logs = await client.GetJobLogsAsync(build.Job.Id, cursor, cancellationToken).ConfigureAwait(false);
-                if (logs.Count == 0)
-                {
-                    break;
-                }
-
-                foreach (var log in logs)
-                {
-                    Console.WriteLine($"{TextTable.Time(log.CreatedAt)} {log.Stage,-32} {log.Level,-5} {TerminalText.Clean(log.Output)}");
-                    cursor = log.Id;
-                }
-            }
-
+            await JobFollower.PrintStoredLogsAsync(client, build.Job.Id, cancellationToken).ConfigureAwait(false);
             return 0;
         });
         return command;
