@@ -74,16 +74,36 @@ public sealed class TerraformOptions
     public IList<string> StripEnvironmentVariables { get; } = new List<string>();
 
     /// <summary>
-    /// Whether every Terraform command runs in a bubblewrap sandbox that hides the daemon's machine (its home, other
-    /// jobs, its environment, its processes) from templates: <see cref="TerraformSandboxMode.None"/>,
-    /// <see cref="TerraformSandboxMode.Bubblewrap"/> (required: the provisioner does not start without it) or
-    /// <see cref="TerraformSandboxMode.Auto"/> (used when it works, else a warning). Default: none; the daemon built into
-    /// <c>provisioning server</c> uses auto. See <c>docs/decisions/0005-built-in-daemon-isolation.md</c>.
+    /// Whether every Terraform command runs isolated from the daemon's machine (its home, other jobs, its environment, its
+    /// processes): <see cref="TerraformSandboxMode.None"/>, <see cref="TerraformSandboxMode.Bubblewrap"/> or
+    /// <see cref="TerraformSandboxMode.Docker"/> (required: the provisioner does not start without it) or
+    /// <see cref="TerraformSandboxMode.Auto"/> (a job container, else bubblewrap, else a warning). Default: none; the daemon
+    /// built into <c>provisioning server</c> uses auto. See <c>docs/decisions/0005-built-in-daemon-isolation.md</c> and
+    /// <c>docs/decisions/0014-per-job-containers.md</c>.
     /// </summary>
     public TerraformSandboxMode Sandbox { get; set; } = TerraformSandboxMode.None;
 
     /// <summary>The bubblewrap executable for <see cref="Sandbox"/>. Default: none (<c>bwrap</c> on PATH).</summary>
     public string? BubblewrapPath { get; set; }
+
+    /// <summary>
+    /// The image of the job containers of <see cref="TerraformSandboxMode.Docker"/> (<c>--job-image</c>): Terraform on its
+    /// PATH, built by <c>scripts/docker-job-image.sh</c> from <c>deploy/docker/job-image/Dockerfile</c>.
+    /// Default: <c>provisioning/terraform-job:latest</c>. See <c>docs/decisions/0014-per-job-containers.md</c>.
+    /// </summary>
+    public string JobImage { get; set; } = DefaultJobImage;
+
+    /// <summary>The memory limit of a job container in bytes (<c>--job-memory</c>). Default: none.</summary>
+    public long? JobMemoryBytes { get; set; }
+
+    /// <summary>How many CPUs a job container may use (<c>--job-cpus</c>, e.g. 1.5). Default: none (no limit).</summary>
+    public double? JobCpus { get; set; }
+
+    /// <summary>The Docker engine of the job containers, e.g. <c>unix:///var/run/docker.sock</c>. Default: none (<c>DOCKER_HOST</c>, else the local socket).</summary>
+    public string? DockerHost { get; set; }
+
+    /// <summary>The job image used when none is named.</summary>
+    public const string DefaultJobImage = "provisioning/terraform-job:latest";
 
     /// <summary>The plugin cache shared by all runs (<c>TF_PLUGIN_CACHE_DIR</c>).</summary>
     public string PluginCacheDirectory => Path.Combine(CacheDirectory, "plugins");

@@ -100,7 +100,28 @@ public sealed class TerraformOptionsValidator : IValidateOptions<TerraformOption
 
         if (!Enum.IsDefined(options.Sandbox))
         {
-            failures.Add($"Terraform:Sandbox '{options.Sandbox}' is not a sandbox mode: use none, bubblewrap or auto.");
+            failures.Add($"Terraform:Sandbox '{options.Sandbox}' is not a sandbox mode: use none, bubblewrap, docker or auto.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.JobImage))
+        {
+            failures.Add("Terraform:JobImage (--job-image) is empty: name the job image, e.g. provisioning/terraform-job:latest (scripts/docker-job-image.sh builds it).");
+        }
+
+        if (options.JobMemoryBytes is { } memory && memory < 6 * 1024 * 1024)
+        {
+            // The engine refuses less than 6 MiB; Terraform itself needs far more.
+            failures.Add($"Terraform:JobMemoryBytes (--job-memory) is {memory} bytes: give at least 6 MiB (Terraform needs a few hundred), e.g. 512m or 2g.");
+        }
+
+        if (options.JobCpus is { } cpus && (!double.IsFinite(cpus) || cpus <= 0 || cpus > Environment.ProcessorCount))
+        {
+            failures.Add($"Terraform:JobCpus (--job-cpus) is {cpus}: give a number of CPUs above 0 and at most this machine's {Environment.ProcessorCount}, e.g. 1 or 0.5.");
+        }
+
+        if (options.DockerHost is { } dockerHost && !Uri.TryCreate(dockerHost, UriKind.Absolute, out _))
+        {
+            failures.Add($"Terraform:DockerHost '{dockerHost}' is not a URL: use e.g. unix:///var/run/docker.sock or tcp://host:2375, or remove it to use DOCKER_HOST.");
         }
 
         if (options.BubblewrapPath is { } bwrap && (string.IsNullOrWhiteSpace(bwrap) || !Path.IsPathFullyQualified(bwrap)))

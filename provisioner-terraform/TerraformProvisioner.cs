@@ -34,7 +34,7 @@ public sealed class TerraformProvisioner : IProvisioner
     private readonly TerraformBinaryResolver _resolver;
     private readonly ILogger<TerraformProvisioner> _logger;
     private readonly Lazy<string?> _cliConfigFile;
-    private readonly Lazy<Task<(BubblewrapSandbox? Sandbox, TerraformSandboxStatus Status)>> _sandbox;
+    private readonly Lazy<Task<ResolvedSandbox>> _sandbox;
     private readonly StateConverter _converter = new();
     private readonly TerraformModuleReader _moduleReader = new();
 
@@ -48,17 +48,17 @@ public sealed class TerraformProvisioner : IProvisioner
         _resolver = resolver;
         _logger = logger;
         _cliConfigFile = new Lazy<string?>(WriteCliConfigFile);
-        _sandbox = new Lazy<Task<(BubblewrapSandbox?, TerraformSandboxStatus)>>(ResolveSandboxAsync);
+        _sandbox = new Lazy<Task<ResolvedSandbox>>(ResolveSandboxAsync);
     }
 
     /// <summary>
-    /// Checks the sandbox once (bubblewrap's self-test) and says how Terraform runs. Throws
+    /// Checks the sandbox once (its self-test) and says how Terraform runs. Throws
     /// <see cref="TerraformSandboxException"/> when <see cref="TerraformOptions.Sandbox"/> requires a sandbox that does not work.
     /// </summary>
     public async Task<TerraformSandboxStatus> CheckSandboxAsync(CancellationToken cancellationToken = default)
     {
-        var (_, status) = await _sandbox.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (status.Mode == TerraformSandboxMode.Bubblewrap && !status.Isolated)
+        var status = (await _sandbox.Value.WaitAsync(cancellationToken).ConfigureAwait(false)).Status;
+        if (status.Mode is TerraformSandboxMode.Bubblewrap or TerraformSandboxMode.Docker && !status.Isolated)
         {
             throw new TerraformSandboxException(status.Description);
         }
@@ -277,7 +277,14 @@ public sealed class TerraformProvisioner : IProvisioner
         var threshold = TerraformEnvironment.ParseLogThreshold(session.Config.ProvisionerLogLevel);
         var binary = await _resolver.ResolveAsync(cancellationToken).ConfigureAwait(false);
         await CheckSandboxAsync(cancellationToken).ConfigureAwait(false);
-        var (sandbox, sandboxStatus) = await _sandbox.Value.ConfigureAwait(false);
+        var sandbox = await _sandbox.Value.ConfigureAwait(false);
+        var sandboxStatus = sandbox.Status;
+        if (sandbox.Docker is { } container)
+        {
+            // A job container runs the image's Terraform, not the daemon's: its version decides what the commands support.
+            binary = binary with { Path = "terraform", Version = container.TerraformVersion, Flavor = TerraformFlavor.Terraform };
+        }
+
         var authList = externalAuth.ToList();
         var environment = TerraformEnvironment.Build(
             _options, Environment.GetEnvironmentVariables(), metadata, richParameters, authList, _cliConfigFile.Value, threshold, previousParameters);
@@ -290,8 +297,9 @@ public sealed class TerraformProvisioner : IProvisioner
             (entry, token) => entry.Level >= threshold ? session.LogAsync(entry.Level, entry.Output, token) : ValueTask.CompletedTask,
             redactor,
             _logger,
-            sandbox,
-            _options);
+            sandbox.Bubblewrap,
+            _options,
+            sandbox.Docker);
         await cli.LogAsync(ProtocolLogLevel.Debug, $"Using {binary}", cancellationToken).ConfigureAwait(false);
         if (sandboxStatus.Mode != TerraformSandboxMode.None)
         {
@@ -302,7 +310,7 @@ public sealed class TerraformProvisioner : IProvisioner
         return cli;
     }
 
-    private async Task<(BubblewrapSandbox?, TerraformSandboxStatus)> ResolveSandboxAsync()
+    private async Task<ResolvedSandbox> ResolveSandboxAsync()
     {
         var resolved = await TerraformSandbox.ResolveAsync(_options, CancellationToken.None).ConfigureAwait(false);
         if (resolved.Status.Mode != TerraformSandboxMode.None)

@@ -76,14 +76,23 @@ public sealed class ProvisionerDaemonOptions
     public string? TerraformCliConfigFile { get; set; }
 
     /// <summary>
-    /// Whether Terraform runs in a bubblewrap sandbox (<c>--sandbox none|bubblewrap|auto</c>); see
-    /// <c>docs/decisions/0005-built-in-daemon-isolation.md</c>. Default: none for a standalone daemon; the daemon built
+    /// How Terraform is isolated (<c>--isolation none|bubblewrap|docker|auto</c>, formerly <c>--sandbox</c>); see
+    /// <c>docs/decisions/0005-built-in-daemon-isolation.md</c> and <c>0014-per-job-containers.md</c>. Default: none for a standalone daemon; the daemon built
     /// into <c>provisioning server</c> uses auto.
     /// </summary>
     public TerraformSandboxMode Sandbox { get; set; } = TerraformSandboxMode.None;
 
     /// <summary>The bubblewrap executable (<c>--bwrap-path</c>). Default: none (<c>bwrap</c> on PATH).</summary>
     public string? BubblewrapPath { get; set; }
+
+    /// <summary>The image of the job containers (<c>--job-image</c>) when <see cref="Sandbox"/> is docker or auto; see <c>docs/decisions/0014-per-job-containers.md</c>.</summary>
+    public string JobImage { get; set; } = Provisioning.Terraform.TerraformOptions.DefaultJobImage;
+
+    /// <summary>The memory limit of a job container in bytes (<c>--job-memory</c>). Default: none.</summary>
+    public long? JobMemoryBytes { get; set; }
+
+    /// <summary>The CPUs a job container may use (<c>--job-cpus</c>). Default: none (no limit).</summary>
+    public double? JobCpus { get; set; }
 
     /// <summary>Whether the daemon's own logs are JSON lines (<c>--log-json</c>). Default: false (human-readable).</summary>
     public bool LogJson { get; set; }

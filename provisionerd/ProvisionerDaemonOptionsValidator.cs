@@ -124,7 +124,7 @@ public sealed class ProvisionerDaemonOptionsValidator : IValidateOptions<Provisi
 
         if (!Enum.IsDefined(options.Sandbox))
         {
-            failures.Add($"--sandbox '{options.Sandbox}' is not a sandbox mode: use none, bubblewrap or auto.");
+            failures.Add($"--isolation '{options.Sandbox}' is not an isolation mode: use none, bubblewrap, docker or auto.");
         }
 
         if (options.BubblewrapPath is { } bwrap && !Path.IsPathFullyQualified(bwrap))

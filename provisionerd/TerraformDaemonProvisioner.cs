@@ -40,8 +40,9 @@ public sealed class TerraformDaemonProvisioner : IDaemonProvisioner
     {
         var binary = await _resolver.ResolveAsync(cancellationToken).ConfigureAwait(false);
         // A required sandbox that does not work stops the daemon here, before it takes a job it would run unsandboxed.
+        // Said at every start, none included: an operator sees which isolation is in effect without reading the flags.
         var sandbox = await _provisioner.CheckSandboxAsync(cancellationToken).ConfigureAwait(false);
-        return sandbox.Mode == Terraform.Sandbox.TerraformSandboxMode.None ? binary.ToString() : $"{binary}; {sandbox.Description}";
+        return $"{binary}; isolation {sandbox.InEffect} ({sandbox.Mode.ToString().ToLowerInvariant()} asked): {sandbox.Description}";
     }
 
     public IProvisionerConnection Connect(string workDirectory) =>

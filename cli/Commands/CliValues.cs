@@ -77,7 +77,7 @@ internal static partial class CliValues
         return $"{uri.Scheme}://{uri.Authority}";
     }
 
-    /// <summary>A sandbox mode for Terraform: <c>none</c>, <c>bubblewrap</c> or <c>auto</c>.</summary>
+    /// <summary>An isolation (sandbox) mode for Terraform: <c>none</c>, <c>bubblewrap</c>, <c>docker</c> or <c>auto</c>.</summary>
     public static Provisioning.Terraform.Sandbox.TerraformSandboxMode ParseSandbox(string value, string flag)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -85,8 +85,9 @@ internal static partial class CliValues
         {
             "none" => Provisioning.Terraform.Sandbox.TerraformSandboxMode.None,
             "bubblewrap" or "bwrap" => Provisioning.Terraform.Sandbox.TerraformSandboxMode.Bubblewrap,
+            "docker" => Provisioning.Terraform.Sandbox.TerraformSandboxMode.Docker,
             "auto" => Provisioning.Terraform.Sandbox.TerraformSandboxMode.Auto,
-            _ => throw new FormatException($"{flag} '{value}' is not a sandbox mode: use none, bubblewrap or auto."),
+            _ => throw new FormatException($"{flag} '{value}' is not a sandbox mode: use none, bubblewrap, docker or auto."),
         };
     }
 

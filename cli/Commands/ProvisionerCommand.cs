@@ -41,11 +41,19 @@ internal static class ProvisionerCommand
         var metrics = Env(new Option<string?>("--metrics-address") { Description = "Serve Prometheus /metrics here, e.g. 127.0.0.1:2112 (default: off)." }, "PROVISIONING_METRICS_ADDRESS");
         var drainTimeout = Env(new Option<string?>("--drain-timeout") { Description = "On SIGTERM, how long running jobs may finish before they are canceled gracefully and their states reported, e.g. 2h, 30m, 0s (default: 2h)." }, "PROVISIONING_DRAIN_TIMEOUT");
         var health = Env(new Option<string?>("--health-address") { Description = "Serve /healthz and /readyz here, e.g. 0.0.0.0:8080 (default: off)." }, "PROVISIONING_HEALTH_ADDRESS");
-        var sandbox = Env(new Option<string?>("--sandbox") { Description = "Run Terraform in a bubblewrap sandbox that hides this machine from templates: none (default), bubblewrap (required), auto (when it works)." }, "PROVISIONING_SANDBOX");
+        var sandbox = new Option<string?>("--isolation", "--sandbox")
+        {
+            Description = "How Terraform is isolated from this machine: none (default), docker (a fresh container of --job-image per command), bubblewrap (a sandbox), auto (docker, else bubblewrap, else none with a warning). Required modes refuse to start when they do not work. [env: PROVISIONING_ISOLATION]",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PROVISIONING_ISOLATION") is { Length: > 0 } isolation ? isolation
+                : Environment.GetEnvironmentVariable("PROVISIONING_SANDBOX") is { Length: > 0 } older ? older : null,
+        };
+        var jobImage = Env(new Option<string?>("--job-image") { Description = $"The image of the job containers of --isolation docker (default: {Terraform.TerraformOptions.DefaultJobImage}, built by scripts/docker-job-image.sh)." }, "PROVISIONING_JOB_IMAGE");
+        var jobMemory = Env(new Option<string?>("--job-memory") { Description = "Memory limit of a job container, e.g. 512MiB or 2GiB (default: none)." }, "PROVISIONING_JOB_MEMORY");
+        var jobCpus = Env(new Option<string?>("--job-cpus") { Description = "CPUs a job container may use, e.g. 1 or 0.5 (default: no limit)." }, "PROVISIONING_JOB_CPUS");
         var bwrapPath = Env(new Option<string?>("--bwrap-path") { Description = "The bubblewrap executable (default: bwrap on PATH)." }, "PROVISIONING_BWRAP_PATH");
         var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish, within --drain-timeout); Ctrl+C cancels running jobs gracefully.")
         {
-            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, providerMirror, terraformCliConfig, logJson, metrics, health, sandbox, bwrapPath, drainTimeout,
+            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, providerMirror, terraformCliConfig, logJson, metrics, health, sandbox, jobImage, jobMemory, jobCpus, bwrapPath, drainTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,6 +62,8 @@ internal static class ProvisionerCommand
             string? keyValue;
             string? pskValue;
             Terraform.Sandbox.TerraformSandboxMode sandboxMode;
+            long? jobMemoryBytes = null;
+            double? jobCpuCount = null;
             TimeSpan? drain;
             Daemon.Coordinator.CoordinatorClientTls tls;
             Uri? mirror = null;
@@ -63,7 +73,24 @@ internal static class ProvisionerCommand
                 var given = parse.GetValue(url) ?? throw new CliException($"Name the coordinator: --url http://host:3000 (or set {CliConfig.UrlVariable}).", 2);
                 keyValue = key.Resolve(parse, Console.Error);
                 pskValue = psk.Resolve(parse, Console.Error);
-                sandboxMode = CliValues.ParseSandbox(parse.GetValue(sandbox) ?? "none", "--sandbox");
+                sandboxMode = CliValues.ParseSandbox(parse.GetValue(sandbox) ?? "none", "--isolation");
+                if (parse.GetValue(jobMemory) is { Length: > 0 } memoryText)
+                {
+                    jobMemoryBytes = CliValues.ParseSize(memoryText);
+                }
+
+                if (parse.GetValue(jobCpus) is { Length: > 0 } cpuText)
+                {
+                    jobCpuCount = double.TryParse(cpuText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var cpuCount)
+                        ? cpuCount
+                        : throw new CliException($"--job-cpus '{cpuText}' is not a number of CPUs: use e.g. 1 or 0.5.", 2);
+                }
+
+                if (sandboxMode is not (Terraform.Sandbox.TerraformSandboxMode.Docker or Terraform.Sandbox.TerraformSandboxMode.Auto)
+                    && (parse.GetValue(jobImage) is { Length: > 0 } || jobMemoryBytes is not null || jobCpuCount is not null))
+                {
+                    throw new CliException("--job-image, --job-memory and --job-cpus set up job containers: use them with --isolation docker (or auto).", 2);
+                }
                 tagValues = CliCommon.ParsePairs(parse.GetValue(tags), "--tag");
                 if (tagValues.Count > 0 && !string.IsNullOrEmpty(keyValue))
                 {
@@ -126,6 +153,9 @@ internal static class ProvisionerCommand
                 options.HealthAddress = parse.GetValue(health);
                 options.Sandbox = sandboxMode;
                 options.BubblewrapPath = parse.GetValue(bwrapPath);
+                options.JobImage = parse.GetValue(jobImage) is { Length: > 0 } image ? image : options.JobImage;
+                options.JobMemoryBytes = jobMemoryBytes;
+                options.JobCpus = jobCpuCount;
                 if (drain is { } drainValue)
                 {
                     options.DrainTimeout = drainValue;

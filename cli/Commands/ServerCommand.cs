@@ -48,7 +48,8 @@ internal static class ServerCommand
         var jobLogRetention = Flag("--job-log-retention", "PROVISIONING_JOB_LOG_RETENTION", "Logs of jobs that ended longer ago are deleted (0s keeps them forever).", "30d");
         var provisionerPsk = new SecretOption("--provisioner-psk", "PROVISIONING_PROVISIONER_PSK", "Pre-shared key daemons may authenticate with (at least 16 characters); default: provisioner keys only.");
         var provisionerDaemons = Flag("--provisioner-daemons", "PROVISIONING_PROVISIONER_DAEMONS", "Job slots of the provisioner daemon run inside the server (0 to 64; 0: none, jobs need external daemons).", "3");
-        var provisionerSandbox = Flag("--provisioner-sandbox", "PROVISIONING_PROVISIONER_SANDBOX", "How the built-in daemon isolates templates from the server: auto (bubblewrap when it works, else a warning), bubblewrap (required), none.", "auto");
+        var provisionerSandbox = Flag("--provisioner-sandbox", "PROVISIONING_PROVISIONER_SANDBOX", "How the built-in daemon isolates templates from the server: auto (a job container when a Docker engine has the job image, else bubblewrap, else a warning), docker or bubblewrap (required), none.", "auto");
+        var provisionerJobImage = Flag("--provisioner-job-image", "PROVISIONING_PROVISIONER_JOB_IMAGE", "The image of the built-in daemon's job containers (scripts/docker-job-image.sh builds it).", TerraformOptions.DefaultJobImage);
         var bwrapPath = Flag("--bwrap-path", "PROVISIONING_BWRAP_PATH", "The bubblewrap executable for the built-in daemon's sandbox (default: bwrap on PATH).", null);
         var tlsCertFile = Flag("--tls-cert-file", "PROVISIONING_TLS_CERT_FILE", "PEM certificate (chain) to serve the API over https; daemons' gRPC then shares the port (ALPN). An --http-address without a scheme becomes https.", null);
         var tlsKeyFile = Flag("--tls-key-file", "PROVISIONING_TLS_KEY_FILE", "PEM private key of --tls-cert-file (default: in the certificate file).", null);
@@ -60,7 +61,7 @@ internal static class ServerCommand
         var command = new Command("server", "Run the coordinator: REST API, daemon gRPC service and job queue.")
         {
             httpAddress, grpcAddress, postgresUrl.Value, postgresUrl.File, maxUploadSize, maxJobLogSize, jobHangTimeout, jobPendingTimeout, jobLogRetention,
-            provisionerPsk.Value, provisionerPsk.File, provisionerDaemons, provisionerSandbox, bwrapPath,
+            provisionerPsk.Value, provisionerPsk.File, provisionerDaemons, provisionerSandbox, provisionerJobImage, bwrapPath,
             tlsCertFile, tlsKeyFile, grpcTlsCertFile, grpcTlsKeyFile, tlsClientCaFile, metricsAddress,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -97,6 +98,7 @@ internal static class ServerCommand
                 {
                     Sandbox = CliValues.ParseSandbox(parse.GetValue(provisionerSandbox)!, "--provisioner-sandbox"),
                     BubblewrapPath = parse.GetValue(bwrapPath) is { Length: > 0 } bwrap ? bwrap : null,
+                    JobImage = parse.GetValue(provisionerJobImage) is { Length: > 0 } image ? image : TerraformOptions.DefaultJobImage,
                 };
                 if (!int.TryParse(parse.GetValue(provisionerDaemons), NumberStyles.None, CultureInfo.InvariantCulture, out daemonSlots) || daemonSlots > ProvisionerDaemonOptions.MaxSlots)
                 {
@@ -213,6 +215,7 @@ internal static class ServerCommand
                 daemon.CacheDirectory = Path.Combine(options.HomeDirectory, "cache");
                 daemon.Sandbox = sandbox.Sandbox;
                 daemon.BubblewrapPath = sandbox.BubblewrapPath;
+                daemon.JobImage = sandbox.JobImage;
 
                 // The server stops as a whole: its daemon gets a short drain (reports it cannot deliver stay
                 // spooled under the cache and are sent at the next start), so a server stop stays within a minute or two.
@@ -258,7 +261,7 @@ internal static class ServerCommand
             ? "(or start the server with --provisioner-psk and pass --psk instead of --key)"
             : "(or pass --psk with the pre-shared key this server was given)";
         var builtIn = daemonSlots > 0 ? $"built-in daemon with {daemonSlots} slot(s), untagged" : "none built in (--provisioner-daemons 0): start one below";
-        var sandboxed = isolation is null ? "no built-in daemon" : isolation.Isolated ? "templates run in a bubblewrap sandbox" : "NONE: templates can read this server's secrets (see the warning above)";
+        var sandboxed = isolation is null ? "no built-in daemon" : isolation.Isolated ? (isolation.InEffect == "docker" ? "templates run in job containers (Docker)" : "templates run in a bubblewrap sandbox") : "NONE: templates can read this server's secrets (see the warning above)";
         Console.WriteLine($"""
 
             Provisioning coordinator is running.

@@ -18,7 +18,7 @@ namespace Provisioning.Terraform.Execution;
 /// Runs Terraform commands in one work directory. Canceling a run's token interrupts Terraform (SIGINT),
 /// so it can stop gracefully and write its state; if it has not exited after the grace period it is
 /// killed. Every command adds a stage timing; <c>-json</c> output is parsed into log entries as it comes.
-/// With a sandbox, each command runs inside it, with the same logs, interrupt, kill and timings.
+/// With a sandbox (bubblewrap or a job container), each command runs inside it, with the same logs, interrupt, kill and timings.
 /// </summary>
 internal sealed class TerraformCli
 {
@@ -30,6 +30,7 @@ internal sealed class TerraformCli
     private readonly SecretRedactor _redactor;
     private readonly ILogger _logger;
     private readonly BubblewrapSandbox? _sandbox;
+    private readonly DockerJobSandbox? _container;
     private readonly TerraformOptions? _options;
 
     public TerraformCli(
@@ -41,14 +42,16 @@ internal sealed class TerraformCli
         SecretRedactor redactor,
         ILogger logger,
         BubblewrapSandbox? sandbox = null,
-        TerraformOptions? options = null)
+        TerraformOptions? options = null,
+        DockerJobSandbox? container = null)
     {
-        if (sandbox is not null && options is null)
+        if ((sandbox is not null || container is not null) && options is null)
         {
             throw new ArgumentException("A sandboxed run needs the Terraform options, which name the paths it may see.", nameof(options));
         }
 
         _sandbox = sandbox;
+        _container = container;
         _options = options;
         _binary = binary;
         _workDirectory = workDirectory;
@@ -149,6 +152,19 @@ internal sealed class TerraformCli
             }
         }
 
+        // The forceful token fires a grace period after the graceful one: an interrupt first, then a kill.
+        using var forceful = new CancellationTokenSource();
+        await using var escalation = cancellationToken.Register(() =>
+        {
+            TerraformLog.CommandInterrupted(_logger, commandName, _gracePeriod);
+            forceful.CancelAfter(_gracePeriod);
+        }).ConfigureAwait(false);
+
+        if (_container is not null)
+        {
+            return await RunInContainerAsync(stage, arguments, stdout, stderr, captured, Emit, started, stopwatch, activity, forceful.Token, cancellationToken).ConfigureAwait(false);
+        }
+
         var stdoutTarget = captured is not null
             ? PipeTarget.ToStringBuilder(captured, Encoding.UTF8)
             : PipeTarget.ToDelegate((line, token) => Emit(stdout!(line), token), Encoding.UTF8);
@@ -161,14 +177,6 @@ internal sealed class TerraformCli
             .WithValidation(CommandResultValidation.None)
             .WithStandardOutputPipe(stdoutTarget)
             .WithStandardErrorPipe(PipeTarget.ToDelegate((line, token) => Emit(stderr(line), token), Encoding.UTF8));
-
-        // The forceful token fires a grace period after the graceful one: an interrupt first, then a kill.
-        using var forceful = new CancellationTokenSource();
-        await using var escalation = cancellationToken.Register(() =>
-        {
-            TerraformLog.CommandInterrupted(_logger, commandName, _gracePeriod);
-            forceful.CancelAfter(_gracePeriod);
-        }).ConfigureAwait(false);
 
         var succeeded = false;
         var processId = 0;
@@ -210,17 +218,78 @@ internal sealed class TerraformCli
         }
         finally
         {
-            activity?.SetStatus(succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
-            Timings.Add(new Timing
-            {
-                Start = Timestamp.FromDateTimeOffset(started),
-                End = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-                Action = "terraform " + commandName,
-                Source = "terraform",
-                Resource = "",
-                Stage = stage,
-                State = succeeded ? TimingState.Completed : TimingState.Failed,
-            });
+            Finish(stage, commandName, started, succeeded, activity);
         }
+    }
+
+    /// <summary>
+    /// <see cref="RunAsync"/> in a job container: the same lines to the same parsers, the interrupt to Terraform (the
+    /// container's main process) on <paramref name="cancellationToken"/>, SIGKILL to the whole container after the grace
+    /// period, the same timing and the same canceled ending.
+    /// </summary>
+    private async Task<int> RunInContainerAsync(
+        string stage,
+        IReadOnlyList<string> arguments,
+        Func<string, IReadOnlyList<TerraformLogEntry>>? stdout,
+        Func<string, IReadOnlyList<TerraformLogEntry>> stderr,
+        StringBuilder? captured,
+        Func<IReadOnlyList<TerraformLogEntry>, CancellationToken, Task> emit,
+        DateTimeOffset started,
+        Stopwatch stopwatch,
+        Activity? activity,
+        CancellationToken forceful,
+        CancellationToken cancellationToken)
+    {
+        var commandName = arguments[0];
+        var succeeded = false;
+        try
+        {
+            var environment = SandboxView.Environment(_environment, Environment.GetEnvironmentVariables(), path: "", home: "");
+            var (readOnly, readWrite) = SandboxView.Paths(_options!, arguments, environment);
+            var exitCode = await _container!.RunAsync(
+                _workDirectory,
+                [_binary.Path, .. arguments],
+                environment,
+                readOnly,
+                readWrite,
+                (line, _) =>
+                {
+                    if (captured is not null)
+                    {
+                        captured.Append(line).Append('\n');
+                        return Task.CompletedTask;
+                    }
+
+                    return emit(stdout!(line), CancellationToken.None);
+                },
+                (line, _) => emit(stderr(line), CancellationToken.None),
+                cancellationToken,
+                forceful).ConfigureAwait(false);
+            TerraformLog.CommandFinished(_logger, commandName, exitCode, stopwatch.ElapsedMilliseconds);
+
+            // As CliWrap does for an interrupted process: a canceled run ends as canceled, whatever Terraform's exit code.
+            cancellationToken.ThrowIfCancellationRequested();
+            succeeded = exitCode == 0;
+            return exitCode;
+        }
+        finally
+        {
+            Finish(stage, commandName, started, succeeded, activity);
+        }
+    }
+
+    private void Finish(string stage, string commandName, DateTimeOffset started, bool succeeded, Activity? activity)
+    {
+        activity?.SetStatus(succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
+        Timings.Add(new Timing
+        {
+            Start = Timestamp.FromDateTimeOffset(started),
+            End = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            Action = "terraform " + commandName,
+            Source = "terraform",
+            Resource = "",
+            Stage = stage,
+            State = succeeded ? TimingState.Completed : TimingState.Failed,
+        });
     }
 }

@@ -22,14 +22,6 @@ internal sealed class BubblewrapSandbox
     /// <summary>What the sandboxed command sees as PATH: system directories only (the daemon's PATH may point into hidden homes).</summary>
     internal const string SandboxPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    /// <summary>Variables of the daemon passed on as they are: locale, time zone, proxies and CA settings a provider download may need.</summary>
-    private static readonly HashSet<string> PassedThrough = new(StringComparer.Ordinal)
-    {
-        "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "USER", "LOGNAME",
-        "http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-        "SSL_CERT_FILE", "SSL_CERT_DIR",
-    };
-
     /// <summary>Top-level system directories bound read-only when they exist (symlinks, as in merged-/usr systems, are recreated as symlinks).</summary>
     private static readonly string[] SystemDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
 
@@ -141,72 +133,18 @@ internal sealed class BubblewrapSandbox
     /// <param name="environment">The sandbox's environment (<see cref="Environment"/>): a CLI configuration file it names is made visible.</param>
     public IReadOnlyList<string> Wrap(TerraformBinary binary, string workDirectory, TerraformOptions options, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment)
     {
-        // init fills the shared provider cache; every other command only reads the providers init linked from it.
-        var writesCache = arguments.Count > 0 && arguments[0] == "init";
-        List<string> readOnly = [binary.Path];
-        List<string> readWrite = [];
-        (writesCache ? readWrite : readOnly).Add(options.PluginCacheDirectory);
-        if (options.CliConfigFile is { } cliConfig)
-        {
-            readOnly.Add(Path.GetFullPath(cliConfig));
-        }
-
-        if (options.ProviderMirrorDirectory is { } mirror)
-        {
-            readOnly.Add(Path.GetFullPath(mirror));
-        }
-
-        if (options.ProviderMirrorDirectory is not null)
-        {
-            readOnly.Add(Path.Combine(options.CacheDirectory, "provider-mirror.terraformrc"));
-        }
-
-        // Terraform's own configuration, as the daemon's user set it up (a mirror, registry credentials): builds must
-        // install providers as they would unsandboxed. It is therefore readable by templates too (see the decision record).
-        if (environment.TryGetValue("TF_CLI_CONFIG_FILE", out var configFile) && configFile is { Length: > 0 } && Path.IsPathFullyQualified(configFile))
-        {
-            readOnly.Add(configFile);
-        }
-        else if (System.Environment.GetEnvironmentVariable("HOME") is { Length: > 1 } home && Path.IsPathFullyQualified(home))
-        {
-            readOnly.Add(Path.Combine(home, ".terraformrc"));
-        }
-
-        if (System.Environment.GetEnvironmentVariable("HOME") is { Length: > 1 } userHome && Path.IsPathFullyQualified(userHome))
-        {
-            readOnly.Add(Path.Combine(userHome, ".terraform.d"));
-        }
-
+        var (readOnly, readWrite) = SandboxView.Paths(options, arguments, environment);
+        readOnly.Insert(0, binary.Path);
         return [.. Arguments(workDirectory, readOnly, readWrite), "--", binary.Path, .. arguments];
     }
 
     /// <summary>
     /// The sandbox's environment, given to bubblewrap's own process (never on its command line, where <c>ps</c> would show
-    /// the workspace owner's tokens): every variable of the daemon removed except <see cref="PassedThrough"/> and the
+    /// the workspace owner's tokens): every variable of the daemon removed except locale, proxy and CA settings and the
     /// <c>TF_*</c> settings Terraform always got, then Terraform's environment for this run, PATH and HOME.
     /// </summary>
-    public Dictionary<string, string?> Environment(IReadOnlyDictionary<string, string?> terraformEnvironment, IDictionary hostEnvironment)
-    {
-        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in hostEnvironment)
-        {
-            if (entry.Key is string name)
-            {
-                var kept = PassedThrough.Contains(name) || name.StartsWith("TF_", StringComparison.Ordinal);
-                environment[name] = kept ? entry.Value as string : null;
-            }
-        }
-
-        foreach (var (name, value) in terraformEnvironment)
-        {
-            environment[name] = value;
-        }
-
-        environment["PATH"] = SandboxPath;
-        environment["HOME"] = HomeDirectory;
-        environment["TMPDIR"] = null;
-        return environment;
-    }
+    public Dictionary<string, string?> Environment(IReadOnlyDictionary<string, string?> terraformEnvironment, IDictionary hostEnvironment) =>
+        SandboxView.Environment(terraformEnvironment, hostEnvironment, SandboxPath, HomeDirectory);
 
     /// <summary>
     /// Sends SIGINT to the Terraform process of a sandbox whose bubblewrap process is <paramref name="bubblewrapProcessId"/>:

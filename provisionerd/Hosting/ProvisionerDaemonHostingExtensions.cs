@@ -66,6 +66,9 @@ public static class ProvisionerDaemonHostingExtensions
                 terraform.CacheDirectory = daemon.Value.CacheDirectory;
                 terraform.Sandbox = daemon.Value.Sandbox;
                 terraform.BubblewrapPath ??= daemon.Value.BubblewrapPath;
+                terraform.JobImage = daemon.Value.JobImage;
+                terraform.JobMemoryBytes ??= daemon.Value.JobMemoryBytes;
+                terraform.JobCpus ??= daemon.Value.JobCpus;
             });
         builder.Services.TryAddSingleton<IDaemonProvisioner>(services => new TerraformDaemonProvisioner(
             services.GetRequiredService<TerraformProvisioner>(),

@@ -12,6 +12,9 @@ public sealed class TerraformSandboxTests(TerraformFixture fixture) : IDisposabl
 {
     private const string MissingBubblewrap = "/nonexistent/provisioning-tests/bwrap";
 
+    // Auto prefers a job container when an engine has the job image: these tests are about bubblewrap, so there is none.
+    private const string MissingJobImage = "provisioning/no-such-job-image:missing";
+
     private readonly DirectoryInfo _outside = Directory.CreateTempSubdirectory("provisioning-tf-outside-");
     private readonly string _fileSecret = "file-secret-" + Guid.NewGuid().ToString("N");
     private readonly string _environmentSecret = "env-secret-" + Guid.NewGuid().ToString("N");
@@ -55,7 +58,7 @@ public sealed class TerraformSandboxTests(TerraformFixture fixture) : IDisposabl
     [Fact]
     public async Task CheckAsync_BubblewrapMissingInAutoMode_SaysTheRiskAndTheFix()
     {
-        var status = await TerraformSandbox.CheckAsync(new TerraformOptions { Sandbox = TerraformSandboxMode.Auto, BubblewrapPath = MissingBubblewrap }, Token);
+        var status = await TerraformSandbox.CheckAsync(new TerraformOptions { Sandbox = TerraformSandboxMode.Auto, BubblewrapPath = MissingBubblewrap, JobImage = MissingJobImage }, Token);
 
         Assert.False(status.Isolated);
         Assert.Contains("WITHOUT a sandbox", status.Description, StringComparison.Ordinal);
@@ -69,7 +72,7 @@ public sealed class TerraformSandboxTests(TerraformFixture fixture) : IDisposabl
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "bubblewrap is Linux only.");
 
-        var status = await TerraformSandbox.CheckAsync(new TerraformOptions { Sandbox = TerraformSandboxMode.Auto }, Token);
+        var status = await TerraformSandbox.CheckAsync(new TerraformOptions { Sandbox = TerraformSandboxMode.Auto, JobImage = MissingJobImage }, Token);
 
         Assert.True(status.Isolated, status.Description + " (install bubblewrap: apt-get install bubblewrap)");
     }
@@ -98,6 +101,7 @@ public sealed class TerraformSandboxTests(TerraformFixture fixture) : IDisposabl
         var options = fixture.CreateOptions();
         options.Sandbox = TerraformSandboxMode.Auto;
         options.BubblewrapPath = MissingBubblewrap;
+        options.JobImage = MissingJobImage;
         var provisioner = fixture.CreateProvisioner(options);
         using var session = TestSession.Create(new Dictionary<string, string> { ["main.tf"] = """resource "terraform_data" "x" {}""" });
 
