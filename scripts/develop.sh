@@ -2,7 +2,8 @@
 # One command, a working local fleet: builds the CLI (Release), starts `provisioning server` on
 # http://localhost:3000 with the built-in PostgreSQL and no built-in daemon, creates a provisioner key,
 # starts one standalone `provisioning provisioner start` daemon with it, pushes templates/local as the
-# activated template `local`, and prints what to try next. Ctrl+C stops everything.
+# activated template `local` (and templates/docker as `docker` when a Docker engine answers), and prints what to
+# try next. Ctrl+C stops everything.
 #
 # State lives in a dev home (PROVISIONING_HOME, default .dev/home in the repository, gitignored), so it
 # never touches ~/.config/provisioning; ./scripts/provisioning-dev.sh runs the CLI against it.
@@ -69,13 +70,24 @@ pids+=($!)
 say "Pushing templates/local as template 'local' (workspaces under $dev/workspaces)"
 "$cli" templates push local -d "$repo/templates/local" --variable "workspaces_root=$dev/workspaces" -m "develop.sh" -y
 
+docker_template=""
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  say "Pushing templates/docker as template 'docker' (a Docker engine answers; workspaces are containers)"
+  docker image inspect provisioning/debian-base:bookworm >/dev/null 2>&1 \
+    || echo "develop.sh: its default image provisioning/debian-base:bookworm is missing: make it with ./scripts/docker-base-image.sh" >&2
+  "$cli" templates push docker -d "$repo/templates/docker" -m "develop.sh" -y
+  docker_template=$'\n    ./scripts/provisioning-dev.sh create my-container -t docker     # a container: docker ps --filter label=provisioning.workspace_id'
+else
+  echo "develop.sh: no Docker engine answers, so template 'docker' is not pushed (./scripts/docker-engine.sh starts one)"
+fi
+
 cat <<TRY
 
-  The fleet is running: coordinator $url, one daemon ("develop"), template "local".
+  The fleet is running: coordinator $url, one daemon ("develop"), template "local"${docker_template:+ and "docker"}.
   In another terminal, from $repo:
 
     ./scripts/provisioning-dev.sh list
-    ./scripts/provisioning-dev.sh create my-workspace -t local
+    ./scripts/provisioning-dev.sh create my-workspace -t local${docker_template}
     ./scripts/provisioning-dev.sh show my-workspace
     ./scripts/provisioning-dev.sh stop my-workspace
     ./scripts/provisioning-dev.sh jobs list

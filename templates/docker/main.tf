@@ -1,191 +1,200 @@
-# A workspace in a Docker container on the daemon's Docker host, with a Coder-style agent. The home
-# directory lives in a Docker volume that survives stop/start; the container exists only while the
-# workspace is started. Needs the coder and kreuzwerker/docker providers (see README.md).
+# A workspace that is a Docker container on the daemon's Docker host: created on the first start, stopped on
+# stop, started again on start, removed with its home volume on delete. The home volume keeps the user's files
+# across stop/start. Only Terraform's built-in terraform_data and local-exec driving the `docker` CLI are used,
+# so nothing is downloaded at init (provider-variant/ does the same with the kreuzwerker/docker provider).
 
 terraform {
   required_version = ">= 1.5.0"
+}
 
-  required_providers {
-    coder = {
-      source  = "coder/coder"
-      version = ">= 2.0.0"
-    }
-    docker = {
-      source  = "kreuzwerker/docker"
-      version = ">= 3.0.0"
-    }
+# Set by the provisioner (TF_VAR_workspace_*) on every build; the defaults let `terraform plan` run by hand.
+variable "workspace_name" {
+  type        = string
+  default     = "dev"
+  description = "The workspace's name; the container's hostname and a label."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]*$", var.workspace_name))
+    error_message = "The workspace name must be letters, digits, '_', '.' and '-', starting with a letter or digit (it becomes the container's hostname)."
   }
+}
+
+variable "workspace_owner" {
+  type        = string
+  default     = "default"
+  description = "The workspace owner's name, recorded as a label."
+}
+
+variable "workspace_id" {
+  type        = string
+  default     = ""
+  description = "The workspace's id: names the container and the volume, and labels them."
+}
+
+variable "workspace_transition" {
+  type        = string
+  default     = "start"
+  description = "start, stop or destroy."
+
+  validation {
+    condition     = contains(["start", "stop", "destroy"], var.workspace_transition)
+    error_message = "The transition must be start, stop or destroy."
+  }
+}
+
+variable "workspace_build_number" {
+  type        = number
+  default     = 1
+  description = "The build number; every start and stop build acts on the container, whatever state it was left in."
+}
+
+variable "image" {
+  type        = string
+  default     = "provisioning/debian-base:bookworm"
+  description = "The container image (scripts/docker-base-image.sh makes the default offline); it needs /bin/sh."
 }
 
 variable "docker_host" {
   type        = string
   default     = ""
-  description = "Docker daemon to use, e.g. unix:///var/run/docker.sock or tcp://host:2376; empty for the provider's default (DOCKER_HOST, else the local socket)."
+  description = "The Docker engine, e.g. unix:///var/run/docker.sock or tcp://host:2376; empty for the docker CLI's default (DOCKER_HOST, else the local socket)."
 }
 
-variable "image" {
+variable "network" {
   type        = string
-  default     = "codercom/enterprise-base:ubuntu"
-  description = "The container image; it must have a shell, curl or wget, and a user named by container_user."
-}
-
-variable "container_user" {
-  type        = string
-  default     = "coder"
-  description = "The user the agent runs as inside the container; its home is the persistent volume."
+  default     = "host"
+  description = "The container's network: host (the default: engines started without a bridge, as scripts/docker-engine.sh does, have no other), bridge, none or a network you created."
 }
 
 variable "memory_mb" {
   type        = number
   default     = 0
-  description = "Memory limit of the container in MiB; 0 for no limit."
+  description = "Memory limit of the container in MiB; 0 for none."
 
   validation {
-    condition     = var.memory_mb >= 0
-    error_message = "memory_mb must be 0 (no limit) or a positive number of MiB."
+    condition     = var.memory_mb == 0 || var.memory_mb >= 6
+    error_message = "memory_mb must be 0 (no limit) or at least 6 MiB (the engine's minimum)."
   }
 }
-
-provider "docker" {
-  # null lets the provider fall back to DOCKER_HOST and its defaults.
-  host = var.docker_host != "" ? var.docker_host : null
-}
-
-data "coder_provisioner" "me" {}
-data "coder_workspace" "me" {}
-data "coder_workspace_owner" "me" {}
 
 locals {
-  # Container names allow [a-zA-Z0-9_.-]; workspace names are lower-cased to keep them predictable.
-  container_name = "ws-${data.coder_workspace_owner.me.name}-${lower(data.coder_workspace.me.name)}"
-  home           = "/home/${var.container_user}"
-  started        = data.coder_workspace.me.transition == "start" ? 1 : 0
+  # Named after the workspace id, fixed at creation (terraform_data.home ignores later changes): a rename never
+  # orphans the container or loses the volume.
+  key            = var.workspace_id != "" ? var.workspace_id : "${var.workspace_owner}-${var.workspace_name}"
+  container_name = terraform_data.home.output.container
+  volume_name    = terraform_data.home.output.volume
+  docker_env     = var.docker_host != "" ? { DOCKER_HOST = var.docker_host } : {}
 }
 
-resource "coder_agent" "main" {
-  arch = data.coder_provisioner.me.arch
-  os   = "linux"
-  dir  = local.home
-
-  startup_script = <<-EOT
-    set -e
-    # The volume starts empty: give the user the image's default dotfiles once.
-    if [ ! -f ~/.init_done ]; then
-      cp -rT /etc/skel ~ 2>/dev/null || true
-      touch ~/.init_done
-    fi
-  EOT
-
-  env = {
-    GIT_AUTHOR_NAME     = coalesce(data.coder_workspace_owner.me.full_name, data.coder_workspace_owner.me.name)
-    GIT_AUTHOR_EMAIL    = data.coder_workspace_owner.me.email
-    GIT_COMMITTER_NAME  = coalesce(data.coder_workspace_owner.me.full_name, data.coder_workspace_owner.me.name)
-    GIT_COMMITTER_EMAIL = data.coder_workspace_owner.me.email
+# The home volume. Created once, kept across stop/start, removed on delete (after the container, which uses it).
+resource "terraform_data" "home" {
+  input = {
+    container    = "provisioning-ws-${local.key}"
+    volume       = "provisioning-ws-${local.key}-home"
+    workspace_id = var.workspace_id
+    docker_host  = var.docker_host
   }
-
-  metadata {
-    display_name = "Home disk"
-    key          = "home_disk"
-    script       = "df -h ${local.home} | awk 'NR==2 { print $3 \"/\" $2 }'"
-    interval     = 60
-    timeout      = 5
-  }
-
-  metadata {
-    display_name = "Load average"
-    key          = "load"
-    script       = "cut -d' ' -f1 /proc/loadavg"
-    interval     = 15
-    timeout      = 1
-  }
-}
-
-# The user's files. Created with the workspace, kept across stop/start, removed on delete.
-resource "docker_volume" "home" {
-  name = "ws-${data.coder_workspace.me.id}-home"
 
   lifecycle {
-    # A later change of labels or name (a renamed workspace) must not replace the volume and lose the files.
+    # The volume holds the user's files: nothing a later build changes may replace it.
     ignore_changes = all
   }
 
-  labels {
-    label = "provisioning.workspace_id"
-    value = data.coder_workspace.me.id
+  provisioner "local-exec" {
+    interpreter = ["/bin/sh", "-c"]
+    command     = "docker volume create --label provisioning.workspace_id=\"$WORKSPACE_ID\" \"$VOLUME\" >/dev/null && echo \"home volume: $VOLUME\""
+    environment = merge(local.docker_env, {
+      VOLUME       = self.output.volume
+      WORKSPACE_ID = self.output.workspace_id
+    })
   }
-  labels {
-    label = "provisioning.owner"
-    value = data.coder_workspace_owner.me.name
-  }
-  labels {
-    label = "provisioning.workspace_name_at_creation"
-    value = data.coder_workspace.me.name
+
+  provisioner "local-exec" {
+    when        = destroy
+    interpreter = ["/bin/sh", "-c"]
+    command     = "docker volume rm -f \"$VOLUME\" >/dev/null && echo \"removed volume $VOLUME\""
+    environment = merge(self.output.docker_host != "" ? { DOCKER_HOST = self.output.docker_host } : {}, {
+      VOLUME = self.output.volume
+    })
   }
 }
 
-# The running workspace: exists only while started, so stop removes the container (the volume stays).
-resource "docker_container" "workspace" {
-  count    = local.started
-  image    = var.image
-  name     = local.container_name
-  hostname = data.coder_workspace.me.name
-  user     = var.container_user
-  memory   = var.memory_mb > 0 ? var.memory_mb : null
-
-  # The agent's init script fetches the agent from the coordinator; a coordinator reached as
-  # localhost on the host is host.docker.internal from inside the container.
-  entrypoint = ["sh", "-c", replace(coder_agent.main.init_script, "/localhost|127\\.0\\.0\\.1/", "host.docker.internal")]
-  env        = ["CODER_AGENT_TOKEN=${coder_agent.main.token}"]
-
-  host {
-    host = "host.docker.internal"
-    ip   = "host-gateway"
+# The container as Terraform records it, from the first start to delete; destroying it removes the container.
+# Replaced (the container removed, then made again by the next start) when its image, network or memory changes.
+resource "terraform_data" "container" {
+  input = {
+    name        = local.container_name
+    volume      = local.volume_name
+    docker_host = var.docker_host
   }
 
-  volumes {
-    container_path = local.home
-    volume_name    = docker_volume.home.name
-    read_only      = false
+  triggers_replace = {
+    image   = var.image
+    network = var.network
+    memory  = var.memory_mb
   }
 
-  labels {
-    label = "provisioning.workspace_id"
-    value = data.coder_workspace.me.id
-  }
-  labels {
-    label = "provisioning.owner"
-    value = data.coder_workspace_owner.me.name
-  }
-  labels {
-    label = "provisioning.workspace_name"
-    value = data.coder_workspace.me.name
+  provisioner "local-exec" {
+    when        = destroy
+    interpreter = ["/bin/sh", "-c"]
+    command     = "docker rm -f \"$CONTAINER\" >/dev/null 2>&1; echo \"removed container $CONTAINER\""
+    environment = merge(self.output.docker_host != "" ? { DOCKER_HOST = self.output.docker_host } : {}, {
+      CONTAINER = self.output.name
+    })
   }
 }
 
-# What the dashboard shows next to each resource.
-resource "coder_metadata" "container" {
-  count       = local.started
-  resource_id = docker_container.workspace[0].id
+# Start: creates the container when it does not exist (first start, or after a change replaced it), then starts it.
+# Replaced on every start build (the build number changes), so each start acts on the container.
+resource "terraform_data" "running" {
+  count      = var.workspace_transition == "start" ? 1 : 0
+  depends_on = [terraform_data.container]
 
-  item {
-    key   = "image"
-    value = var.image
+  triggers_replace = {
+    build = var.workspace_build_number
   }
-  item {
-    key   = "memory limit"
-    value = var.memory_mb > 0 ? "${var.memory_mb} MiB" : "none"
+
+  provisioner "local-exec" {
+    interpreter = ["/bin/sh"]
+    command     = "${path.module}/scripts/start.sh"
+    environment = merge(local.docker_env, {
+      CONTAINER      = local.container_name
+      VOLUME         = local.volume_name
+      IMAGE          = var.image
+      NETWORK        = var.network
+      MEMORY_MB      = tostring(var.memory_mb)
+      HOSTNAME_      = var.workspace_name
+      WORKSPACE_ID   = var.workspace_id
+      WORKSPACE_NAME = var.workspace_name
+      OWNER          = var.workspace_owner
+    })
   }
 }
 
-resource "coder_metadata" "home" {
-  resource_id = docker_volume.home.id
+# Stop: stops the container (it and its volume stay). Replaced on every stop build.
+resource "terraform_data" "stopped" {
+  count      = var.workspace_transition == "stop" ? 1 : 0
+  depends_on = [terraform_data.container]
 
-  item {
-    key   = "volume"
-    value = docker_volume.home.name
+  triggers_replace = {
+    build = var.workspace_build_number
   }
-  item {
-    key   = "mounted at"
-    value = local.home
+
+  provisioner "local-exec" {
+    interpreter = ["/bin/sh", "-c"]
+    command     = "if docker container inspect \"$CONTAINER\" >/dev/null 2>&1; then docker stop -t 10 \"$CONTAINER\" >/dev/null && echo \"stopped container $CONTAINER\"; else echo \"no container $CONTAINER to stop\"; fi"
+    environment = merge(local.docker_env, {
+      CONTAINER = local.container_name
+    })
   }
+}
+
+output "container" {
+  description = "The workspace's container (docker ps -a --filter label=provisioning.workspace_id=<id>)."
+  value       = local.container_name
+}
+
+output "volume" {
+  description = "The home volume, mounted at /home/workspace."
+  value       = local.volume_name
 }

@@ -4,17 +4,31 @@ using Provisioning.Testing;
 namespace Provisioning.Terraform.Tests.Templates;
 
 /// <summary>
-/// templates/docker needs Docker and provider downloads, neither of which the test machine has: what
-/// can be checked offline is that parse time reads it right.
+/// What parse time reads of templates/docker (its lifecycle runs for real in the CLI tests), and of its provider
+/// variant, which needs provider downloads the test machine cannot make.
 /// </summary>
 public sealed class DockerTemplateTests
 {
     private static readonly string TemplateDirectory = Path.Combine(SharedFolder.RepositoryRoot, "templates", "docker");
 
+    private static readonly string ProviderVariantDirectory = Path.Combine(TemplateDirectory, "provider-variant");
+
     [Fact]
-    public void DockerTemplate_ReadByHclReader_DeclaresItsVariablesWithDefaults()
+    public void DockerTemplate_ReadByHclReader_DeclaresWorkspaceAndContainerVariablesWithDefaults()
     {
         var module = new TerraformModuleReader().ReadDirectory(TemplateDirectory, TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            ["workspace_name", "workspace_owner", "workspace_id", "workspace_transition", "workspace_build_number", "image", "docker_host", "network", "memory_mb"],
+            module.Variables.Select(v => v.Name));
+        Assert.All(module.Variables, v => Assert.False(v.Required, $"{v.Name} should have a default, so a build never stops to ask for it."));
+        Assert.Equal("\"provisioning/debian-base:bookworm\"", module.Variables.Single(v => v.Name == "image").DefaultJson);
+    }
+
+    [Fact]
+    public void DockerProviderVariant_ReadByHclReader_DeclaresItsVariablesWithDefaults()
+    {
+        var module = new TerraformModuleReader().ReadDirectory(ProviderVariantDirectory, TestContext.Current.CancellationToken);
 
         Assert.Equal(["docker_host", "image", "container_user", "memory_mb"], module.Variables.Select(v => v.Name));
         Assert.All(module.Variables, v => Assert.False(v.Required, $"{v.Name} should have a default, so a build never stops to ask for it."));
@@ -28,7 +42,7 @@ public sealed class DockerTemplateTests
     }
 
     [Fact]
-    public void DockerTemplate_Readme_SaysItCannotRunWithoutDockerAndProviders()
+    public void DockerTemplate_Readme_SaysTheProviderVariantCannotRunHere()
     {
         var readme = File.ReadAllText(Path.Combine(TemplateDirectory, "README.md"));
 
