@@ -21,31 +21,10 @@ public static class DockerJobImageRequirement
     /// <summary>A client of the machine's engine that has <paramref name="image"/>; skips or fails the calling test otherwise.</summary>
     public static async Task<DockerClient> RequireAsync(string image = JobImage)
     {
-        var reason = "";
-        if (!OperatingSystem.IsLinux() || !File.Exists("/var/run/docker.sock") && Environment.GetEnvironmentVariable("DOCKER_HOST") is not { Length: > 0 })
+        var (client, reason) = await ConnectAsync(image);
+        if (client is not null)
         {
-            reason = "no Docker engine answers here (start one with ./scripts/docker-engine.sh)";
-        }
-        else
-        {
-            var client = new DockerClientConfiguration().CreateClient();
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-                await client.System.PingAsync(timeout.Token);
-                await client.Images.InspectImageAsync(image, timeout.Token);
-                return client;
-            }
-            catch (DockerImageNotFoundException)
-            {
-                reason = $"the image {image} is missing (build it: ./scripts/docker-base-image.sh && ./scripts/docker-job-image.sh)";
-            }
-            catch (Exception exception) when (exception is HttpRequestException or DockerApiException or IOException or TimeoutException or OperationCanceledException)
-            {
-                reason = $"no Docker engine answers here ({exception.Message}; start one with ./scripts/docker-engine.sh)";
-            }
-
-            client.Dispose();
+            return client;
         }
 
         if (SharedFolder.IsCi)
@@ -55,6 +34,36 @@ public static class DockerJobImageRequirement
 
         Assert.Skip($"The Docker tests need an engine with {image}: {reason}.");
         return null!;
+    }
+
+    /// <summary>A client of the machine's engine that has <paramref name="image"/>, or null and why not (for fixtures, which must not skip).</summary>
+    public static async Task<(DockerClient? Client, string Reason)> ConnectAsync(string image = JobImage)
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/var/run/docker.sock") && Environment.GetEnvironmentVariable("DOCKER_HOST") is not { Length: > 0 })
+        {
+            return (null, "no Docker engine answers here (start one with ./scripts/docker-engine.sh)");
+        }
+
+        var client = new DockerClientConfiguration().CreateClient();
+        string reason;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await client.System.PingAsync(timeout.Token);
+            await client.Images.InspectImageAsync(image, timeout.Token);
+            return (client, "");
+        }
+        catch (DockerImageNotFoundException)
+        {
+            reason = $"the image {image} is missing (build it: ./scripts/docker-base-image.sh && ./scripts/docker-job-image.sh)";
+        }
+        catch (Exception exception) when (exception is HttpRequestException or DockerApiException or IOException or TimeoutException or OperationCanceledException)
+        {
+            reason = $"no Docker engine answers here ({exception.Message}; start one with ./scripts/docker-engine.sh)";
+        }
+
+        client.Dispose();
+        return (null, reason);
     }
 
     /// <summary>The containers (running or not) whose label <paramref name="label"/> has a value starting with <paramref name="valuePrefix"/>.</summary>
