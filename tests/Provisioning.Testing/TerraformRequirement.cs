@@ -30,7 +30,7 @@ public static class TerraformRequirement
     }
 
     /// <summary>
-    /// The sandbox the Terraform and daemon tests run Terraform in: PROVISIONING_TEST_SANDBOX (none, bubblewrap, auto),
+    /// The sandbox the Terraform and daemon tests run Terraform in: PROVISIONING_TEST_SANDBOX (none, bubblewrap, docker, auto),
     /// default none; CI runs them once more with bubblewrap, so logs, cancellation, timings and state are checked inside it.
     /// </summary>
     public static string SandboxMode => Environment.GetEnvironmentVariable("PROVISIONING_TEST_SANDBOX") is { Length: > 0 } mode ? mode : "none";
