@@ -1,7 +1,7 @@
 # A workspace that is a Docker container on the daemon's Docker host: created on the first start, stopped on
 # stop, started again on start, removed with its home volume on delete. The home volume keeps the user's files
 # across stop/start. Only Terraform's built-in terraform_data and local-exec driving the `docker` CLI are used,
-# so nothing is downloaded at init (provider-variant/ does the same with the kreuzwerker/docker provider).
+# so nothing is downloaded at init (templates/docker-provider does the same with the kreuzwerker/docker provider).
 
 terraform {
   required_version = ">= 1.5.0"

@@ -11,7 +11,7 @@ public sealed class DockerTemplateTests
 {
     private static readonly string TemplateDirectory = Path.Combine(SharedFolder.RepositoryRoot, "templates", "docker");
 
-    private static readonly string ProviderVariantDirectory = Path.Combine(TemplateDirectory, "provider-variant");
+    private static readonly string ProviderVariantDirectory = Path.Combine(SharedFolder.RepositoryRoot, "templates", "docker-provider");
 
     [Fact]
     public void DockerTemplate_ReadByHclReader_DeclaresWorkspaceAndContainerVariablesWithDefaults()

@@ -10,6 +10,7 @@ public sealed class TemplateSyntaxTests
     [Theory(Timeout = 60_000)]
     [InlineData("local")]
     [InlineData("docker")]
+    [InlineData("docker-provider")]
     public async Task Template_TerraformFmtCheck_AcceptsSyntaxAndFormatting(string template)
     {
         var directory = Path.Combine(SharedFolder.RepositoryRoot, "templates", template);
