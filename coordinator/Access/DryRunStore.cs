@@ -23,7 +23,7 @@ namespace Provisioning.Coordinator.Access;
 /// Dry runs of template versions (Coder's workspace preview, issue 10 item 3), for a caller: a plan-only job on a
 /// version whose import succeeded, with parameter values resolved and validated by <see cref="WorkspaceParameters"/>
 /// exactly as a build's first values would be (so a preview refuses what a create would refuse), and routed like that
-/// build. Any member may preview (creating a workspace needs no more); the dry run is its initiator's: others see it as
+/// build (the version's tags and its <c>coder_workspace_tags</c> evaluated with those values). Any member may preview (creating a workspace needs no more); the dry run is its initiator's: others see it as
 /// absent (<see cref="AccessPolicy.JobVisibleSql"/>), except those who see every job. Its resources are stored like a
 /// build's (the job's <c>workspace_resources</c>) and read back here. The REST endpoints and in-process callers (the
 /// dashboard) use this class, so the rules exist once.
@@ -69,7 +69,7 @@ internal sealed class DryRunStore(NpgsqlDataSource dataSource, ProvisionerJobQue
         var definitions = await TemplateVersionInputs.LoadParametersAsync(connection, null, source.Id, cancellationToken).ConfigureAwait(false);
         var values = WorkspaceParameters.Resolve(definitions, given, previous: null, preset?.Values);
         var variables = await TemplateVersionInputs.LoadVariablesAsync(connection, null, source.Id, cancellationToken).ConfigureAwait(false);
-        var tags = ProvisionerTags.FromJson(source.Tags);
+        var tags = await TemplateVersionInputs.ResolveTagsAsync(connection, null, source, values, cancellationToken).ConfigureAwait(false);
         await queue.Ledger.EnsureQueueAsync(source.Provisioner, tags, cancellationToken).ConfigureAwait(false);
 
         var dryRun = new AcquiredJob.Types.TemplateDryRun

@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 
 using Provisioning.Coordinator.Api;
+using Provisioning.Coordinator.Jobs;
 using Provisioning.Sdk.Protocol;
 
 namespace Provisioning.Coordinator.Workspaces;
@@ -77,6 +78,49 @@ internal static class TemplateVersionInputs
             "SELECT name, value, sensitive FROM template_version_variables WHERE template_version_id = @Id AND value IS NOT NULL ORDER BY name",
             new { Id = versionId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return [.. variables.Select(variable => new VariableValue { Name = variable.Name, Value = variable.Value, Sensitive = variable.Sensitive })];
+    }
+
+    /// <summary>
+    /// The tags a run of the version is routed by: the tags the version was pushed with, and over them its
+    /// <c>coder_workspace_tags</c> evaluated with the run's parameter values and the version's variables (value, else default)
+    /// (<see cref="WorkspaceTagEvaluator"/>; a workspace tag wins over a pushed tag of the same key, as in Coder). 400
+    /// naming <c>workspace_tags.&lt;key&gt;</c> when a tag cannot be evaluated or is not a valid tag.
+    /// </summary>
+    public static async Task<SortedDictionary<string, string>> ResolveTagsAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        VersionSource version,
+        IReadOnlyDictionary<string, string> parameters,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var expressions = (await connection.QueryAsync<(string Key, string Value)>(new CommandDefinition(
+            "SELECT key, value FROM template_version_workspace_tags WHERE template_version_id = @Id",
+            new { version.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDictionary(row => row.Key, row => row.Value, StringComparer.Ordinal);
+        var tags = new Dictionary<string, string>(ProvisionerTags.FromJson(version.Tags), StringComparer.Ordinal);
+        if (expressions.Count == 0)
+        {
+            return ProvisionerTags.Canonicalize(tags);
+        }
+
+        // As in Coder's wsbuilder, a variable without a value stands for its default (a string default as the plain string).
+        var variables = (await connection.QueryAsync<(string Name, string Value)>(new CommandDefinition(
+            "SELECT name, coalesce(value, default_value) FROM template_version_variables WHERE template_version_id = @Id",
+            new { version.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDictionary(row => row.Name, row => row.Value, StringComparer.Ordinal);
+        var evaluated = WorkspaceTagEvaluator.Evaluate(expressions, parameters, variables);
+        foreach (var (key, value) in evaluated)
+        {
+            tags[key] = value;
+        }
+
+        try
+        {
+            return ProvisionerTags.Canonicalize(tags);
+        }
+        catch (ArgumentException exception)
+        {
+            throw ApiProblemException.Invalid("workspace_tags", $"The workspace tags evaluate to {System.Text.Json.JsonSerializer.Serialize(evaluated)}, which cannot route a job: {exception.Message.Split(" (Parameter", 2)[0]}");
+        }
     }
 
     /// <summary>A row of template_version_parameters, as <see cref="LoadParametersAsync"/> selects it.</summary>

@@ -316,7 +316,12 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         };
         build.RichParameterValues.AddRange(values.Select(pair => new RichParameterValue { Name = pair.Key, Value = pair.Value }));
         build.PreviousParameterValues.AddRange(previousValues.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => new RichParameterValue { Name = pair.Key, Value = pair.Value }));
-        build.VariableValues.AddRange(await TemplateVersionInputs.LoadVariablesAsync(connection, transaction, version.Id, cancellationToken).ConfigureAwait(false));
+        var variables = await TemplateVersionInputs.LoadVariablesAsync(connection, transaction, version.Id, cancellationToken).ConfigureAwait(false);
+        build.VariableValues.AddRange(variables);
+
+        // Routed by the version's tags and its coder_workspace_tags evaluated with this build's values (decision 0016).
+        var tags = await TemplateVersionInputs.ResolveTagsAsync(connection, transaction, version, values, cancellationToken).ConfigureAwait(false);
+        await queue.Ledger.EnsureQueueAsync(version.Provisioner, tags, cancellationToken).ConfigureAwait(false);
         if (previousState is { Length: > 0 })
         {
             // Content-addressed, so the daemon downloads it in chunks whatever its size.
@@ -328,7 +333,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
             connection,
             transaction,
             new NewProvisionerJob(
-                ProvisionerJobType.WorkspaceBuild, version.Provisioner, ProvisionerTags.FromJson(version.Tags),
+                ProvisionerJobType.WorkspaceBuild, version.Provisioner, tags,
                 ProvisionerJobInputs.ToInput(new AcquiredJob { WorkspaceBuild = build }), version.FileHash, caller.Id),
             cancellationToken).ConfigureAwait(false);
         await InsertBuildRowAsync(

@@ -89,7 +89,7 @@ public sealed class DryRunAndTagRoutingTests(TerraformCacheFixture terraform, Fl
     private FleetCoordinator Coordinator => fixture.Coordinator;
 
     [Fact(Timeout = 300_000)]
-    public async Task DryRun_OfAnImportedVersion_PlansItsResourcesWithTheGivenValues_AndRefusesABadValue()
+    public async Task DryRun_OfAnImportedVersion_PlansItsResourcesWithTheGivenValuesRoutedByWorkspaceTags_AndRefusesABadValue()
     {
         // Arrange: a daemon serving this test's tag and the template's workspace tags for region eu.
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -113,10 +113,13 @@ public sealed class DryRunAndTagRoutingTests(TerraformCacheFixture terraform, Fl
         // A good one: the dry run plans and stores what a build would create, and creates no workspace.
         using var started = await Coordinator.Admin.PostAsJsonAsync(
             path, new { rich_parameter_values = new[] { new { name = "project", value = "alpha" } }, workspace_name = "peek" }, cancellationToken);
-        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        Assert.True(started.StatusCode == HttpStatusCode.Created, await started.Content.ReadAsStringAsync(cancellationToken));
         var dryRun = await started.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
         var jobId = dryRun.GetProperty("id").GetString()!;
         Assert.Equal("template_version_dry_run", dryRun.GetProperty("job").GetProperty("type").GetString());
+
+        // Routed like the build it previews: the pushed tag, and the workspace tags evaluated with its values and the variable's default.
+        Assert.Equal(["pool=europe-a", "region=eu", $"test={test}"], dryRun.GetProperty("job").GetProperty("tags").EnumerateObject().Select(tag => $"{tag.Name}={tag.Value.GetString()}"));
         Assert.Equal(["project=alpha", "region=eu"], dryRun.GetProperty("rich_parameter_values").EnumerateArray()
             .Select(value => $"{value.GetProperty("name").GetString()}={value.GetProperty("value").GetString()}").Order());
         FleetCoordinator.AssertSucceeded(await Coordinator.WaitForEndAsync(jobId, cancellationToken));
