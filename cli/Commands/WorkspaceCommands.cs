@@ -279,7 +279,7 @@ internal static class WorkspaceCommands
         await ShowStageDurationsAsync(client, build, cancellationToken).ConfigureAwait(false);
         if (job.Status != "succeeded")
         {
-            throw new CliException($"{what} {job.Status}: {job.Error ?? "no error reported"}. See `provisioning logs {build.WorkspaceName} --build {build.BuildNumber}`.");
+            throw new CliException($"{what} {job.Status}: {(job.Error ?? "no error reported").TrimEnd('.')}. See `provisioning logs {build.WorkspaceName} --build {build.BuildNumber}`.");
         }
 
         CliConsole.Success($"{what} succeeded{JobFollower.Duration(job)}.{(build.Transition == "delete" ? " The workspace is gone." : string.Empty)}");
