@@ -5,6 +5,7 @@ using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 using Microsoft.Extensions.Logging;
 
+using Provisioning.Sdk.Hcl;
 using Provisioning.Sdk.Protocol;
 using Provisioning.Sdk.Provisioners;
 using Provisioning.Terraform.Binaries;

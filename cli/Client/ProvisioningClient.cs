@@ -67,6 +67,12 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
     public Task<TemplateVersion> GetTemplateVersionAsync(string template, string version, CancellationToken cancellationToken = default) =>
         GetAsync<TemplateVersion>($"api/v1/templates/{Escape(template)}/versions/{Escape(version)}", cancellationToken);
 
+    public Task<DryRun> CreateDryRunAsync(string template, string version, CreateDryRunRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<DryRun>(HttpMethod.Post, $"api/v1/templates/{Escape(template)}/versions/{Escape(version)}/dry-run", JsonContent.Create(request, options: Json), cancellationToken);
+
+    public Task<IReadOnlyList<Resource>> GetDryRunResourcesAsync(string template, string version, Guid dryRun, CancellationToken cancellationToken = default) =>
+        GetAsync<IReadOnlyList<Resource>>($"api/v1/templates/{Escape(template)}/versions/{Escape(version)}/dry-run/{dryRun}/resources", cancellationToken);
+
     public Task<Workspace> CreateWorkspaceAsync(CreateWorkspaceRequest request, CancellationToken cancellationToken = default) =>
         SendAsync<Workspace>(HttpMethod.Post, "api/v1/workspaces", JsonContent.Create(request, options: Json), cancellationToken);
 

@@ -30,9 +30,12 @@ internal static class WorkspaceCommands
         var file = ParameterInput.FileOption();
         var preset = new Option<string?>("--preset") { Description = "A preset of the template's active version whose parameter values to use (see `templates presets list`)." };
         var yes = CliCommon.YesOption();
-        var command = new Command("create", "Create a workspace from a template and build it, asking on a terminal for parameter values not given.")
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only preview: plan the template's active version with these values, print the resources it would create, and create nothing." };
+        var command = new Command(
+            "create",
+            "Create a workspace from a template and build it, asking on a terminal for parameter values not given (and showing a preview before asking to confirm).")
         {
-            name, template, parameters, file, preset, yes,
+            name, template, parameters, file, preset, yes, dryRun,
         };
         command.SetClientAction(async (parse, client, cancellationToken) =>
         {
@@ -57,9 +60,22 @@ internal static class WorkspaceCommands
 
             var yesGiven = parse.GetValue(yes);
             ParameterInput.Complete(version.Parameters, values, decided, yesGiven, CliConsole.IsInteractive ? new ParameterPrompter(CliConsole.Out) : null);
+            var previewRequest = new CreateDryRunRequest([.. values.Select(pair => new NameValue(pair.Key, pair.Value))], presetName, workspaceName);
+            if (parse.GetValue(dryRun))
+            {
+                var previewed = await PreviewAsync(client, found.Name, version.Name, previewRequest, cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"Dry run only: workspace '{workspaceName}' was not created.");
+                return previewed;
+            }
+
             if (CliConsole.IsInteractive && !yesGiven)
             {
                 ShowValues(values);
+                if (await PreviewAsync(client, found.Name, version.Name, previewRequest, cancellationToken).ConfigureAwait(false) != 0)
+                {
+                    throw new CliException("The preview failed, so nothing was created: fix the template or the values (see the log above), or skip the preview with -y.");
+                }
+
                 if (!CliCommon.Confirm($"Create workspace '{workspaceName}' from template '{found.Name}' version {version.Name}?", yes: false))
                 {
                     throw new CliException("Create canceled.");
@@ -209,6 +225,41 @@ internal static class WorkspaceCommands
         return command;
     }
 
+    /// <summary>
+    /// Runs a dry run of the version (Coder's workspace preview), following its log, and prints the resources it would
+    /// create as a table; returns 0 when it succeeded, 1 otherwise (a refused value is a 400, shown as one line).
+    /// </summary>
+    private static async Task<int> PreviewAsync(ProvisioningClient client, string template, string version, CreateDryRunRequest request, CancellationToken cancellationToken)
+    {
+        var started = await client.CreateDryRunAsync(template, version, request, cancellationToken).ConfigureAwait(false);
+        Console.WriteLine($"Dry run of template '{started.TemplateName}' version {started.TemplateVersionName}, job {started.Id}.");
+        var job = await new JobFollower(client).FollowAsync(started.Id, cancellationToken).ConfigureAwait(false);
+        if (job.Status != "succeeded")
+        {
+            CliConsole.Error($"The dry run {job.Status}: {job.Error ?? "no error reported"}.");
+            return 1;
+        }
+
+        var resources = await client.GetDryRunResourcesAsync(started.TemplateName, started.TemplateVersionName, started.Id, cancellationToken).ConfigureAwait(false);
+        var shown = resources.Where(resource => !resource.Hide).ToList();
+        if (shown.Count == 0)
+        {
+            Console.WriteLine("The plan creates no resources.");
+            return 0;
+        }
+
+        CliConsole.Heading($"A build would create {shown.Count} resource(s):");
+        CliConsole.Table(
+            ["resource", "agents", "apps", "metadata", "cost"],
+            shown.Select(resource => (IReadOnlyList<string>)[
+                $"{resource.Type}.{resource.Name}",
+                resource.Agents.Count == 0 ? "-" : string.Join(", ", resource.Agents.Select(agent => $"{agent.Name} ({agent.OperatingSystem}/{agent.Architecture})")),
+                resource.Agents.Sum(agent => agent.Apps.Count) == 0 ? "-" : string.Join(", ", resource.Agents.SelectMany(agent => agent.Apps).Select(app => app.Slug)),
+                resource.Metadata.Count == 0 ? "-" : string.Join(", ", resource.Metadata.Select(item => $"{item.Key}={(item.Sensitive ? "(sensitive)" : item.Value)}")),
+                resource.DailyCost == 0 ? "-" : resource.DailyCost.ToString(CultureInfo.InvariantCulture)]));
+        return 0;
+    }
+
     private static List<NameValue>? ToNameValues(Dictionary<string, string> values) =>
         values.Count == 0 ? null : [.. values.Select(pair => new NameValue(pair.Key, pair.Value))];
 
@@ -228,7 +279,7 @@ internal static class WorkspaceCommands
         await ShowStageDurationsAsync(client, build, cancellationToken).ConfigureAwait(false);
         if (job.Status != "succeeded")
         {
-            throw new CliException($"{what} {job.Status}: {job.Error ?? "no error reported"}. See `provisioning logs {build.WorkspaceName} --build {build.BuildNumber}`.");
+            throw new CliException($"{what} {job.Status}: {(job.Error ?? "no error reported").TrimEnd('.')}. See `provisioning logs {build.WorkspaceName} --build {build.BuildNumber}`.");
         }
 
         CliConsole.Success($"{what} succeeded{JobFollower.Duration(job)}.{(build.Transition == "delete" ? " The workspace is gone." : string.Empty)}");
@@ -323,6 +374,16 @@ internal static class WorkspaceCommands
             var build = workspace.LatestBuild;
             Console.WriteLine($"Workspace {workspace.Name} (owner {workspace.OwnerName}, template {workspace.TemplateName} version {build.TemplateVersionName})");
             Console.WriteLine($"Latest build #{build.BuildNumber} {build.Transition}: {build.Job.Status}{(build.Job.Error is { } error ? " — " + error : string.Empty)}");
+            if (build.Job.Tags.Count > 0)
+            {
+                // The tags the build was routed by: the template's, and its coder_workspace_tags evaluated with this build's values.
+                Console.WriteLine($"  routed by tags {TextTable.Tags(build.Job.Tags)}");
+            }
+
+            if (build.Job.WaitingReason is { Length: > 0 } waiting)
+            {
+                Console.WriteLine($"  waiting: {waiting}");
+            }
             foreach (var warning in workspace.Warnings ?? [])
             {
                 Console.Error.WriteLine($"warning: {warning}");

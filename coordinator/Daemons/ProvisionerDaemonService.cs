@@ -205,6 +205,22 @@ public sealed class ProvisionerDaemonService : ProvisionerDaemon.ProvisionerDaem
                 response.VariableValues.AddRange(await StoreTemplateVariablesAsync(connection, transaction, jobId, request, cancellationToken).ConfigureAwait(false));
             }
 
+            if (request.WorkspaceTags.Count > 0)
+            {
+                // The import's coder_workspace_tags, as raw expressions: every build and dry run of the version evaluates
+                // them with its own values (WorkspaceTagEvaluator). A repeated report replaces them.
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO template_version_workspace_tags (template_version_id, key, value)
+                    SELECT v.id, t.key, t.value FROM template_versions v, unnest(@Keys::text[], @Values::text[]) AS t(key, value)
+                    WHERE v.job_id = @JobId
+                    ON CONFLICT (template_version_id, key) DO UPDATE SET value = EXCLUDED.value
+                    """,
+                    new { JobId = jobId, Keys = request.WorkspaceTags.Keys.ToArray(), Values = request.WorkspaceTags.Values.ToArray() },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
             if (!request.Readme.IsEmpty)
             {
                 await connection.ExecuteAsync(new CommandDefinition(

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 
+using Provisioning.Sdk.Hcl;
 using Provisioning.Terraform.Hcl;
 
 namespace Provisioning.Terraform.Execution;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 
+using Provisioning.Sdk.Hcl;
+
 namespace Provisioning.Terraform.Hcl;
 
 /// <summary>

@@ -3,6 +3,8 @@ using System.Numerics;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
+using Provisioning.Sdk.Hcl;
+
 namespace Provisioning.Terraform.Hcl;
 
 /// <summary>

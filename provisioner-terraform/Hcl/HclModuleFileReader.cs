@@ -1,3 +1,6 @@
+using Provisioning.Sdk.Hcl;
+
+
 namespace Provisioning.Terraform.Hcl;
 
 /// <summary>Extracts variables and workspace tags from one file in HCL native syntax.</summary>

@@ -1,3 +1,6 @@
+using Provisioning.Sdk.Hcl;
+
+
 namespace Provisioning.Terraform.Hcl;
 
 /// <summary>

@@ -2,6 +2,8 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
+using Provisioning.Sdk.Hcl;
+
 namespace Provisioning.Terraform.Hcl;
 
 /// <summary>

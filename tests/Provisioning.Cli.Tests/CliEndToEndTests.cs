@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Provisioning.Cli.Tests;
 
 /// <summary>The `provisioning` CLI as a user meets it, against a real fleet of separate processes (see <see cref="CliFleetFixture"/>).</summary>
-public sealed class CliEndToEndTests(CliFleetFixture fleet) : IClassFixture<CliFleetFixture>
+public sealed partial class CliEndToEndTests(CliFleetFixture fleet) : IClassFixture<CliFleetFixture>
 {
     private static readonly TimeSpan ProcessExitTimeout = TimeSpan.FromSeconds(20);
 

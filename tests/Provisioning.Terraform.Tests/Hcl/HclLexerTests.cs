@@ -1,5 +1,6 @@
+using Provisioning.Sdk.Hcl;
 using Provisioning.Terraform.Hcl;
-using static Provisioning.Terraform.Hcl.HclTokenKind;
+using static Provisioning.Sdk.Hcl.HclTokenKind;
 
 namespace Provisioning.Terraform.Tests.Hcl;
 

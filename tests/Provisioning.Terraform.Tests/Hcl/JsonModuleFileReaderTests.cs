@@ -1,3 +1,4 @@
+using Provisioning.Sdk.Hcl;
 using Provisioning.Terraform.Hcl;
 
 namespace Provisioning.Terraform.Tests.Hcl;

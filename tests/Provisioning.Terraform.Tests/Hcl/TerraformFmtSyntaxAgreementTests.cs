@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Provisioning.Sdk.Hcl;
 using Provisioning.Terraform.Hcl;
 using Provisioning.Testing;
 

@@ -1,3 +1,4 @@
+using Provisioning.Sdk.Hcl;
 using Provisioning.Terraform.Hcl;
 using Provisioning.Testing;
 

@@ -1,3 +1,3 @@
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 internal sealed record HclBlock(string Type, IReadOnlyList<string> Labels, HclBody Body, int Line, int Column);

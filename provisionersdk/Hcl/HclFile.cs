@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 /// <summary>A parsed file: its body, plus the tokens, so that expressions can be rendered back as text.</summary>
 internal sealed record HclFile(string FilePath, string Source, IReadOnlyList<HclToken> Tokens, HclBody Body)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 /// <summary>
 /// Recursive-descent parser for HCL native syntax. Newlines end attributes in bodies and separate
@@ -39,6 +39,22 @@ internal sealed class HclParser
         var parser = new HclParser(tokens, normalised, filePath);
         var body = parser.ParseBody(opener: null, blockType: null);
         return new HclFile(filePath, normalised, tokens, body);
+    }
+
+    /// <summary>
+    /// Parses one expression on its own (e.g. a workspace tag's stored text): newlines inside it are insignificant, and
+    /// nothing may follow it. <paramref name="filePath"/> is only used in error messages.
+    /// </summary>
+    public static HclExpression ParseSingleExpression(string source, string filePath)
+    {
+        var normalised = source.Replace("\r\n", "\n", StringComparison.Ordinal);
+        var parser = new HclParser(HclLexer.Tokenize(normalised, filePath), normalised, filePath);
+        parser._newlinesSignificant.Push(false);
+        var expression = parser.ParseExpression();
+        var next = parser.Peek();
+        return next.Kind == HclTokenKind.EndOfFile
+            ? expression
+            : throw parser.Error(next, $"expected the end of the expression, found {parser.Describe(next)}");
     }
 
     private bool NewlinesSignificant => _newlinesSignificant.Count == 0 || _newlinesSignificant.Peek();

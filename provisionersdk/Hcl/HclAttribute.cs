@@ -1,3 +1,3 @@
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 internal sealed record HclAttribute(string Name, HclExpression Expression, int Line, int Column);

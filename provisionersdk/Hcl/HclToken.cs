@@ -1,4 +1,4 @@
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 /// <summary>
 /// A token: its kind and where it sits in the (newline-normalised) source, [Start, End).

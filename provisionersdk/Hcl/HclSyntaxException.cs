@@ -1,12 +1,13 @@
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 /// <summary>
-/// A Terraform file of the root module could not be read: bad HCL or JSON syntax, or a construct
+/// HCL text could not be read (a Terraform file of the root module, or a workspace tag's expression): bad HCL or JSON syntax, or a construct
 /// Terraform itself refuses (such as a reference in a variable's default). The message starts with
 /// <c>file:line,column:</c> so a template author can go straight to the problem.
 /// </summary>
 public sealed class HclSyntaxException : Exception
 {
+    /// <summary>A problem at <paramref name="line"/>, <paramref name="column"/> of <paramref name="filePath"/>, described by <paramref name="detail"/>.</summary>
     public HclSyntaxException(string filePath, int line, int column, string detail)
         : base($"{filePath}:{line},{column}: {detail}")
     {
@@ -16,6 +17,7 @@ public sealed class HclSyntaxException : Exception
         Detail = detail;
     }
 
+    /// <summary>Like the constructor without <paramref name="innerException"/>, keeping the cause.</summary>
     public HclSyntaxException(string filePath, int line, int column, string detail, Exception innerException)
         : base($"{filePath}:{line},{column}: {detail}", innerException)
     {

@@ -1,4 +1,4 @@
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 internal abstract record HclTemplatePart;
 

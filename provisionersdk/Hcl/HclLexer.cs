@@ -1,4 +1,4 @@
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 /// <summary>
 /// Turns HCL native syntax into tokens. Templates (quoted strings and heredocs) make the lexer

@@ -1,4 +1,4 @@
-namespace Provisioning.Terraform.Hcl;
+namespace Provisioning.Sdk.Hcl;
 
 // The expression tree. The reader evaluates nothing: it converts literal defaults to JSON and keeps
 // everything else as source text, so the nodes carry structure only as far as tests and that need.

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+using Provisioning.Testing;
+
+namespace Provisioning.Cli.Tests;
+
+// Issue 10's "done when": a Coder-style template through the CLI, real server, two real tagged daemon processes, real
+// Terraform and the coder test provider (installed from a filesystem mirror with --provider-mirror).
+public sealed partial class CliEndToEndTests
+{
+    /// <summary>Parameters with validation, an agent with apps and scripts, workspace tags from a parameter, two presets; {0} is the startup script.</summary>
+    private const string CoderTemplate = """
+        terraform {
+          required_providers {
+            coder = {
+              source = "coder/coder"
+            }
+          }
+        }
+
+        data "coder_provisioner" "me" {}
+        data "coder_workspace" "me" {}
+
+        data "coder_parameter" "region" {
+          name    = "region"
+          default = "eu"
+          option {
+            name  = "Europe"
+            value = "eu"
+          }
+          option {
+            name  = "United States"
+            value = "us"
+          }
+          option {
+            name  = "Asia Pacific"
+            value = "ap"
+          }
+        }
+
+        data "coder_parameter" "cpus" {
+          name    = "cpus"
+          type    = "number"
+          default = 2
+          mutable = true
+          validation {
+            min       = 1
+            max       = 8
+            monotonic = "increasing"
+          }
+        }
+
+        data "coder_parameter" "project" {
+          name    = "project"
+          default = "demo"
+          mutable = true
+          validation {
+            regex = "^[a-z]+$"
+            error = "Lowercase letters only."
+          }
+        }
+
+        data "coder_workspace_tags" "routing" {
+          tags = {
+            "pool"   = "coder"
+            "region" = data.coder_parameter.region.value
+          }
+        }
+
+        data "coder_workspace_preset" "small" {
+          name = "Small"
+          parameters = {
+            region = "eu"
+            cpus   = "2"
+          }
+        }
+
+        data "coder_workspace_preset" "large" {
+          name = "Large"
+          parameters = {
+            region = "us"
+            cpus   = "8"
+          }
+        }
+
+        resource "coder_agent" "main" {
+          os             = data.coder_provisioner.me.os
+          arch           = data.coder_provisioner.me.arch
+          startup_script = "STARTUP ${data.coder_parameter.cpus.value}"
+        }
+
+        resource "coder_app" "web" {
+          agent_id = coder_agent.main.id
+          slug     = "web"
+          url      = "http://localhost:8080"
+        }
+
+        resource "coder_script" "setup" {
+          agent_id     = coder_agent.main.id
+          display_name = "Setup"
+          script       = "echo setup"
+          run_on_start = true
+        }
+
+        resource "terraform_data" "box" {
+          count            = data.coder_workspace.me.start_count
+          input            = "${data.coder_parameter.region.value}-${data.coder_parameter.cpus.value}"
+          triggers_replace = coder_agent.main.id
+        }
+        """;
+
+    [Fact]
+    public async Task CoderTemplate_PushPreviewCreateWithPresetUpdateRestartDelete_RoutedToTheDaemonItsTagsName()
+    {
+        SkipUnlessLinux();
+        var directory = Directory.CreateTempSubdirectory("provisioning-coder-template-");
+        var daemons = new List<Process>();
+        try
+        {
+            // Two daemon processes, each offered one region by its key, both installing the coder provider from the mirror.
+            foreach (var region in new[] { "eu", "us" })
+            {
+                var key = (await fleet.RunCheckedAsync("provisioner", "keys", "create", $"coder-{region}", "--tag", "pool=coder", "--tag", $"region={region}")).Stdout.Trim();
+                daemons.Add(fleet.StartLongRunning(
+                    ["provisioner", "start", "--url", fleet.Url, "--name", $"coder-{region}", "--cache-dir", Path.Combine(fleet.Home, $"cache-{region}"),
+                        "--provider-mirror", CoderProviderMirror.Shared.Directory],
+                    new Dictionary<string, string> { ["PROVISIONING_PROVISIONER_KEY"] = key },
+                    new StringBuilder()));
+            }
+
+            // Push: the import runs on a pool=coder daemon (the template's own tag).
+            await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), CoderTemplate.Replace("STARTUP", "echo v1", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+            await fleet.RunCheckedAsync("templates", "push", "coder", "-d", directory.FullName, "--provisioner-tag", "pool=coder", "-y");
+
+            // A value the template's validation refuses: one line with the template's message, nothing created.
+            var refused = await fleet.RunAsync("create", "coderws", "-t", "coder", "--parameter", "project=Bad1", "-y");
+
+            // Preview with the Large preset (region us): the plan's resources as a table, and no workspace.
+            var preview = await fleet.RunCheckedAsync("create", "coderws", "-t", "coder", "--preset", "Large", "--dry-run");
+            var afterPreview = JsonDocument.Parse((await fleet.RunCheckedAsync("list", "-o", "json")).Stdout).RootElement;
+
+            // Create with the Small preset (region eu): the build goes to the eu daemon.
+            var created = await fleet.RunCheckedAsync("create", "coderws", "-t", "coder", "--preset", "Small", "-y");
+            var first = await ShowAsync("coderws");
+
+            // A new version (another startup script), then update with a changed parameter (cpus 2 → 4, monotonic increasing).
+            await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), CoderTemplate.Replace("STARTUP", "echo v2", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+            await fleet.RunCheckedAsync("templates", "push", "coder", "-d", directory.FullName, "--provisioner-tag", "pool=coder", "-y");
+            var updated = await fleet.RunCheckedAsync("update", "coderws", "--parameter", "cpus=4", "-y");
+            var afterUpdate = await ShowAsync("coderws");
+            var decreasing = await fleet.RunAsync("update", "coderws", "--parameter", "cpus=3", "-y");
+            var restarted = await fleet.RunCheckedAsync("restart", "coderws", "-y");
+            var afterRestart = await ShowAsync("coderws");
+            var state = await fleet.RunCheckedAsync("state", "pull", "coderws");
+            var deleted = await fleet.RunCheckedAsync("delete", "coderws", "-y");
+            var provisioners = JsonDocument.Parse((await fleet.RunCheckedAsync("provisioner", "list", "-o", "json")).Stdout).RootElement.EnumerateArray()
+                .ToDictionary(daemon => daemon.GetProperty("id").GetString()!, daemon => daemon.GetProperty("name").GetString());
+
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains("Lowercase letters only.", refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Dry run of template 'coder'", preview.Stdout, StringComparison.Ordinal);
+            Assert.Contains("terraform_data.box", preview.Stdout, StringComparison.Ordinal);
+            Assert.Contains("main (linux/", preview.Stdout, StringComparison.Ordinal);
+            Assert.Contains("web", preview.Stdout, StringComparison.Ordinal);
+            Assert.Contains("Dry run only: workspace 'coderws' was not created.", preview.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain(afterPreview.EnumerateArray(), workspace => workspace.GetProperty("name").GetString() == "coderws");
+            Assert.Contains("Using preset 'Small'", created.Stdout, StringComparison.Ordinal);
+            Assert.Equal("coder-eu", provisioners[WorkerOf(first)]);
+            Assert.Equal(["cpus=2", "project=demo", "region=eu"], Values(first));
+            Assert.Contains("succeeded", updated.Stdout, StringComparison.Ordinal);
+            Assert.Equal("v2", afterUpdate.GetProperty("latest_build").GetProperty("template_version_name").GetString());
+            Assert.Equal(["cpus=4", "project=demo", "region=eu"], Values(afterUpdate));
+            Assert.Equal("coder-eu", provisioners[WorkerOf(afterUpdate)]);
+            Assert.NotEqual(0, decreasing.ExitCode);
+            Assert.Contains("must be equal or greater than previous value: 4", decreasing.Stderr, StringComparison.Ordinal);
+            Assert.Contains("(stop)", restarted.Stdout, StringComparison.Ordinal);
+            Assert.Contains("(start)", restarted.Stdout, StringComparison.Ordinal);
+            Assert.Equal(afterUpdate.GetProperty("latest_build").GetProperty("build_number").GetInt32() + 2, afterRestart.GetProperty("latest_build").GetProperty("build_number").GetInt32());
+            Assert.Contains("echo v2", state.Stdout, StringComparison.Ordinal);
+            Assert.Contains("The workspace is gone.", deleted.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var daemon in daemons)
+            {
+                await CliFleetFixture.SignalAndWaitAsync(daemon, "TERM");
+                daemon.Dispose();
+            }
+
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task CoderTemplate_WorkspaceTagNoDaemonOffers_WaitsSayingSo()
+    {
+        SkipUnlessLinux();
+        var directory = Directory.CreateTempSubdirectory("provisioning-coder-waiting-");
+        var daemon = default(Process);
+        try
+        {
+            var key = (await fleet.RunCheckedAsync("provisioner", "keys", "create", "coder-only-eu", "--tag", "pool=waiting", "--tag", "region=eu")).Stdout.Trim();
+            daemon = fleet.StartLongRunning(
+                ["provisioner", "start", "--url", fleet.Url, "--name", "coder-only-eu", "--cache-dir", Path.Combine(fleet.Home, "cache-only-eu"), "--provider-mirror", CoderProviderMirror.Shared.Directory],
+                new Dictionary<string, string> { ["PROVISIONING_PROVISIONER_KEY"] = key },
+                new StringBuilder());
+            await File.WriteAllTextAsync(
+                Path.Combine(directory.FullName, "main.tf"),
+                CoderTemplate.Replace("STARTUP", "echo", StringComparison.Ordinal).Replace("\"pool\"   = \"coder\"", "\"pool\"   = \"waiting\"", StringComparison.Ordinal),
+                TestContext.Current.CancellationToken);
+            await fleet.RunCheckedAsync("templates", "push", "coder-waiting", "-d", directory.FullName, "--provisioner-tag", "pool=waiting", "-y");
+
+            // Region ap: no daemon offers it, so the build waits, and says why, in show, jobs and the API.
+            using var create = fleet.StartDetached("create", "far", "-t", "coder-waiting", "--parameter", "region=ap", "-y");
+            JsonElement build = default;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (build.ValueKind == JsonValueKind.Undefined || !build.GetProperty("job").TryGetProperty("waiting_reason", out var reason) || reason.ValueKind != JsonValueKind.String)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "The build of workspace 'far' was not pending with a reason within 60 s.");
+                await Task.Delay(250, TestContext.Current.CancellationToken);
+                var shown = await fleet.RunAsync("show", "far", "-o", "json");
+                build = shown.ExitCode == 0 ? JsonDocument.Parse(shown.Stdout).RootElement.GetProperty("latest_build") : default;
+            }
+
+            var show = await fleet.RunCheckedAsync("show", "far");
+            var jobs = await fleet.RunCheckedAsync("jobs", "list", "--status", "pending");
+            var cancel = await fleet.RunCheckedAsync("jobs", "cancel", build.GetProperty("job").GetProperty("id").GetString()!);
+            var ended = await CliFleetFixture.CollectAsync(create, CliFleetFixture.CommandTimeout);
+
+            Assert.Equal("no provisioner matches tags {\"pool\":\"waiting\",\"region\":\"ap\"}", build.GetProperty("job").GetProperty("waiting_reason").GetString());
+            Assert.Contains("routed by tags pool=waiting,region=ap", show.Stdout, StringComparison.Ordinal);
+            Assert.Contains("waiting: no provisioner matches tags", show.Stdout, StringComparison.Ordinal);
+            Assert.Contains("no provisioner matches tags", jobs.Stdout, StringComparison.Ordinal);
+            Assert.Contains("canceled", cancel.Stdout, StringComparison.Ordinal);
+            Assert.NotEqual(0, ended.ExitCode);
+        }
+        finally
+        {
+            if (daemon is not null)
+            {
+                await CliFleetFixture.SignalAndWaitAsync(daemon, "TERM");
+                daemon.Dispose();
+            }
+
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private async Task<JsonElement> ShowAsync(string workspace) =>
+        JsonDocument.Parse((await fleet.RunCheckedAsync("show", workspace, "-o", "json")).Stdout).RootElement;
+
+    private static string WorkerOf(JsonElement workspace) =>
+        workspace.GetProperty("latest_build").GetProperty("job").GetProperty("worker_id").GetString()!;
+
+    private static List<string> Values(JsonElement workspace) =>
+        [.. workspace.GetProperty("latest_build").GetProperty("rich_parameter_values").EnumerateArray()
+            .Select(value => $"{value.GetProperty("name").GetString()}={value.GetProperty("value").GetString()}").Order()];
+}
