@@ -48,7 +48,17 @@ public sealed class ContainerFleetFixture : IAsyncLifetime
         }
 
         Fleet = new ContainerFleet(Options, terraform, new RunLog(_startLog.Enqueue));
-        await Fleet.StartAsync(TestContext.Current.CancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Fleet.StartAsync(TestContext.Current.CancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Nothing of a fleet that did not start may outlive the fixture (containers, the coordinator, the run's root).
+            await Fleet.DisposeAsync().ConfigureAwait(false);
+            Fleet = null;
+            throw;
+        }
     }
 
     /// <summary>The running fleet; skips the calling test (fails it under CI=true) with the reason when there is none.</summary>

@@ -46,8 +46,6 @@ internal sealed class ContainerFleet : IFaultFleet, IAsyncDisposable
 
     public PostgresContainer Postgres { get; private set; } = null!;
 
-    public CoordinatorProcess Coordinator => _coordinator;
-
     public CoordinatorApi Api => _coordinator.Api;
 
     public string MarkersRoot => Path.Combine(Root.Path, "workspaces");
@@ -206,7 +204,7 @@ internal sealed class ContainerFleet : IFaultFleet, IAsyncDisposable
         _coordinator.Dispose();
         foreach (var daemon in _daemons)
         {
-            await DisposeQuietlyAsync(daemon.Container).ConfigureAwait(false);
+            await daemon.Container.DisposeAsync().ConfigureAwait(false);
         }
 
         if (Postgres is not null)
@@ -269,13 +267,5 @@ internal sealed class ContainerFleet : IFaultFleet, IAsyncDisposable
             .WithCommand("provisioner", "start", "--url", _coordinator.Url.ToString(), "--name", daemon.Name, "--slots", "1",
                 "--cache-dir", daemon.CacheDirectory, "--terraform-path", "/usr/local/bin/terraform")
             .Build();
-    }
-
-    private static async Task DisposeQuietlyAsync(IContainer? container)
-    {
-        if (container is not null)
-        {
-            await container.DisposeAsync().ConfigureAwait(false);
-        }
     }
 }

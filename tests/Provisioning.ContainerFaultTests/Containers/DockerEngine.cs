@@ -142,7 +142,17 @@ internal static class DockerEngine
             },
         })
         { BaseAddress = new Uri("http://docker"), Timeout = PingTimeout };
-        using var version = JsonDocument.Parse(await http.GetStringAsync(new Uri("/version", UriKind.Relative), cancellationToken).ConfigureAwait(false));
+        string answer;
+        try
+        {
+            answer = await http.GetStringAsync(new Uri("/version", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or SocketException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"nothing answers on {socket}: {exception.Message}", exception);
+        }
+
+        using var version = JsonDocument.Parse(answer);
         if (version.RootElement.TryGetProperty("ApiVersion", out var api) && System.Version.TryParse(api.GetString(), out var engine) && engine < ClientApiVersion)
         {
             Environment.SetEnvironmentVariable("DOCKER_API_VERSION", api.GetString());

@@ -39,8 +39,6 @@ internal sealed class PostgresContainer : IAsyncDisposable
 
     public int Port { get; }
 
-    public string ContainerId => _container.Id;
-
     /// <summary>The URL the coordinator gets through PROVISIONING_POSTGRES_URL.</summary>
     public string Url => string.Create(CultureInfo.InvariantCulture, $"postgres://provisioning:{_password}@127.0.0.1:{Port}/provisioning");
 
