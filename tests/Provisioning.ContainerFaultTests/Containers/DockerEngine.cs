@@ -66,6 +66,21 @@ internal static class DockerEngine
         }
     }
 
+    /// <summary>Whether a container of that id exists (in any state).</summary>
+    public static async Task<bool> ContainerExistsAsync(string id, CancellationToken cancellationToken)
+    {
+        using var client = CreateClient();
+        try
+        {
+            await client.Containers.InspectContainerAsync(id, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>`docker kill`: SIGKILL to every process of the container at once, the machine's power cut.</summary>
     public static async Task KillAsync(string containerId, CancellationToken cancellationToken)
     {
