@@ -19,7 +19,15 @@ internal static class ContainerRounds
         var fleet = fixture.Require(output);
         var log = new RunLog(output.WriteLine);
         var runner = new RoundRunner(fleet, new InvariantChecker(fleet.Api), fixture.Options, log);
-        var report = await runner.RunAsync(fixture.NextRound(), pending, fault(new ContainerFaults(fleet, fixture.Options, log)), TestContext.Current.CancellationToken);
+        RoundReport report;
+        try
+        {
+            report = await runner.RunAsync(fixture.NextRound(), pending, fault(new ContainerFaults(fleet, fixture.Options, log)), TestContext.Current.CancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            throw new InvalidOperationException($"{pending.Name}: the round could not finish: {exception.Message}\n{await fleet.DaemonLogsAsync(40)}", exception);
+        }
 
         var failedAfter = report.Builds.Skip(faultBuild).Where(build => build.Status != "succeeded").ToList();
         if (report.Violations.Count > 0 || failedAfter.Count > 0)

@@ -8,7 +8,8 @@ namespace Provisioning.ContainerFaultTests;
 
 /// <summary>
 /// Ryuk is off, so the tests' own sweep is what keeps the engine clean: a container of a run whose root directory is
-/// gone (a test host that was killed) is removed at the next start; one whose run is still going is left alone.
+/// gone (a test host that was killed) is removed at the next start; one whose run is still going is left alone. Its
+/// directories are not named provisioning-faults-*: the fleets' own sweep of dead runs' roots would take them.
 /// </summary>
 public sealed class LeftoverContainerTests
 {
@@ -26,8 +27,8 @@ public sealed class LeftoverContainerTests
             Assert.Skip(reason);
         }
 
-        var live = Directory.CreateTempSubdirectory("provisioning-faults-live-");
-        var gone = Path.Combine(Path.GetTempPath(), "provisioning-faults-gone-" + Guid.NewGuid().ToString("N")[..12]);
+        var live = Directory.CreateTempSubdirectory("provisioning-sweep-live-");
+        var gone = Path.Combine(Path.GetTempPath(), "provisioning-sweep-gone-" + Guid.NewGuid().ToString("N")[..12]);
         var orphan = Created(gone);
         var running = Created(live.FullName);
         try

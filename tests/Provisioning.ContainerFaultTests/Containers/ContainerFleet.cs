@@ -179,7 +179,8 @@ internal sealed class ContainerFleet : IFaultFleet, IAsyncDisposable
             try
             {
                 var (stdout, stderr) = await daemon.Container.GetLogsAsync(timestampsEnabled: false).ConfigureAwait(false);
-                text.AppendLine(CultureInfo.InvariantCulture, $"--- {daemon} (last {lines} lines)");
+                var state = daemon.Container.State == TestcontainersStates.Running ? "running" : $"{daemon.Container.State}, exit code {await daemon.Container.GetExitCodeAsync().ConfigureAwait(false)}";
+                text.AppendLine(CultureInfo.InvariantCulture, $"--- {daemon}, {state} (last {lines} lines)");
                 foreach (var line in (stdout + stderr).Split('\n').TakeLast(lines))
                 {
                     text.AppendLine(line);
