@@ -53,7 +53,7 @@ internal static class FaultRun
         {
             await fleet.StartAsync(run.Token).ConfigureAwait(false);
             var injector = new FaultInjector(fleet, options, log);
-            var runner = new RoundRunner(fleet, injector, new InvariantChecker(fleet.Api), options, log);
+            var runner = new RoundRunner(fleet, new InvariantChecker(fleet.Api), options, log);
             var plan = new Queue<FaultKind>();
             for (var round = 1; round <= options.Rounds; round++)
             {
@@ -65,7 +65,12 @@ internal static class FaultRun
                     }
                 }
 
-                rounds.Add(await runner.RunAsync(round, plan.Dequeue(), random, run.Token).ConfigureAwait(false));
+                var fault = plan.Dequeue();
+                rounds.Add(await runner.RunAsync(
+                    round,
+                    FaultRecord.Pending(fault),
+                    (driver, builds, buildsDone, hitting, token) => injector.InjectAsync(fault, driver, builds, buildsDone, hitting, random, token),
+                    run.Token).ConfigureAwait(false));
             }
         }
         catch (OperationCanceledException) when (terminated.IsCancellationRequested)

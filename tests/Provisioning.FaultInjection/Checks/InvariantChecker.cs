@@ -42,7 +42,7 @@ internal sealed class InvariantChecker(CoordinatorApi api)
             : $"the state of the latest build #{latest.BuildNumber} ({latest.Transition}, job {latest.Job.Status}{(latest.Job.ErrorCode is { } code ? " " + code : string.Empty)}) names only {{{string.Join(", ", inState)}}}{(latest.HasState ? string.Empty : " (it recorded no state)")}";
         var violations = lost.Count == 0
             ? []
-            : new[] { new Violation(round, FaultKinds.Name(fault.Kind), Invariants.StateNamesResources, $"after {after}: markers {{{string.Join(", ", lost)}}} exist on disk, but {state}") };
+            : new[] { new Violation(round, fault.Name, Invariants.StateNamesResources, $"after {after}: markers {{{string.Join(", ", lost)}}} exist on disk, but {state}") };
         return new CheckResult(violations, [.. diedWithDaemon.Select(marker => $"after {after}: {marker} is in no state: its job's daemon was SIGKILLed mid-build; {state}")]);
     }
 
@@ -50,7 +50,7 @@ internal sealed class InvariantChecker(CoordinatorApi api)
     public static IReadOnlyList<Violation> CheckRound(int round, FaultRecord fault, WorkspaceDisk disk, IReadOnlyList<BuildOutcome> outcomes)
     {
         var violations = new List<Violation>();
-        void Add(string invariant, string evidence) => violations.Add(new Violation(round, FaultKinds.Name(fault.Kind), invariant, evidence));
+        void Add(string invariant, string evidence) => violations.Add(new Violation(round, fault.Name, invariant, evidence));
 
         foreach (var outcome in outcomes.Where(outcome => !outcome.Ended))
         {
@@ -77,11 +77,31 @@ internal sealed class InvariantChecker(CoordinatorApi api)
         return violations;
     }
 
+    /// <summary>
+    /// After the round's builds (fleet healed, late reports delivered): every job that had ended still shows the same
+    /// outcome and end time, so it ended exactly once; a late report may add its state to the build, never end the job again.
+    /// </summary>
+    public async Task<IReadOnlyList<Violation>> CheckEndedOnceAsync(int round, FaultRecord fault, IReadOnlyList<BuildOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        var violations = new List<Violation>();
+        foreach (var outcome in outcomes.Where(outcome => outcome is { Ended: true, Job: not null }))
+        {
+            var now = await RetryAsync(() => api.GetJobAsync(outcome.JobId, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (now.Status != outcome.Job!.Status || now.CompletedAt != outcome.Job.CompletedAt)
+            {
+                violations.Add(new Violation(round, fault.Name, Invariants.JobEndedOnce, FormattableString.Invariant(
+                    $"{outcome.Transition} build #{outcome.BuildNumber}: job {outcome.JobId} ended {outcome.Job.Status} at {outcome.Job.CompletedAt:O}, and later shows {now.Status} at {now.CompletedAt:O}")));
+            }
+        }
+
+        return violations;
+    }
+
     /// <summary>After the `delete` run with a healthy fleet: it succeeded, the workspace is gone, no marker is left.</summary>
     public async Task<CheckResult> CheckDeleteAsync(int round, FaultRecord fault, WorkspaceDisk disk, BuildOutcome delete, CancellationToken cancellationToken)
     {
         var violations = new List<Violation>();
-        void Add(string evidence) => violations.Add(new Violation(round, FaultKinds.Name(fault.Kind), Invariants.DeleteLeavesNothing, evidence));
+        void Add(string evidence) => violations.Add(new Violation(round, fault.Name, Invariants.DeleteLeavesNothing, evidence));
         if (delete.Status != "succeeded")
         {
             Add($"the delete with a healthy fleet did not succeed: {delete}");

@@ -6,6 +6,9 @@ internal static class Invariants
     /// <summary>Every job ended (succeeded, failed or canceled) within the bound [invariant 2].</summary>
     public const string JobEnded = "job-ended";
 
+    /// <summary>A job that ended keeps its outcome: nothing that arrives later (a late report, a retry) ends it again [invariants 2 and 3].</summary>
+    public const string JobEndedOnce = "job-ended-once";
+
     /// <summary>No job ran on two daemons at once: two applies of one workspace never overlap [invariants 1 and 4].</summary>
     public const string OneDaemonAtATime = "one-daemon-at-a-time";
 

@@ -6,6 +6,12 @@ namespace Provisioning.FaultInjection.Faults;
 /// </summary>
 internal sealed record FaultRecord(FaultKind Kind, string Description)
 {
+    /// <summary>
+    /// The name violations and notes are printed under: the kind's (e.g. `daemon-kill`), unless the fault is a variant
+    /// of it, such as the container fault tests' `daemon-container-kill`.
+    /// </summary>
+    public string Name { get; init; } = FaultKinds.Name(Kind);
+
     /// <summary>The job that was running when the fault hit (null: none was).</summary>
     public Guid? JobAtInjection { get; init; }
 
@@ -24,5 +30,5 @@ internal sealed record FaultRecord(FaultKind Kind, string Description)
     /// <summary>A record for a round whose fault has not hit yet.</summary>
     public static FaultRecord Pending(FaultKind kind) => new(kind, "not injected yet");
 
-    public override string ToString() => $"{FaultKinds.Name(Kind)}: {Description}";
+    public override string ToString() => $"{Name}: {Description}";
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Provisioning.FaultInjection.Fleet;
 
@@ -12,18 +10,15 @@ namespace Provisioning.FaultInjection.Fleet;
 /// handler) leaves nothing running: the processes it started, the ones they left behind under the run's root, and
 /// the cluster.
 /// </summary>
-internal sealed class ProvisioningFleet : IAsyncDisposable
+internal sealed class ProvisioningFleet : IFaultFleet, IAsyncDisposable
 {
     public const string TemplateName = "faults";
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
-    private static readonly TimeSpan CliTimeout = TimeSpan.FromMinutes(3);
 
     private readonly FaultRunOptions _options;
     private readonly RunLog _log;
     private readonly List<DaemonProcess> _daemons = [];
     private readonly List<DaemonProcess> _retired = [];
-    private readonly int _httpPort = FreePort();
-    private readonly int _grpcPort = FreePort();
+    private readonly CoordinatorProcess _coordinator;
     private int _daemonCount;
     private int _disposed;
 
@@ -32,125 +27,58 @@ internal sealed class ProvisioningFleet : IAsyncDisposable
         _options = options;
         _log = log;
         Root = root;
-        Postgres = new PostgresCluster(root.PostgresData, FreePort());
-        Url = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_httpPort}"));
+        Postgres = new PostgresCluster(root.PostgresData, CoordinatorProcess.FreePort());
+        _coordinator = new CoordinatorProcess(options.CliPath, root.Path, root.Logs, options.HangTimeout, () => Postgres.Url);
     }
 
     public RunDirectory Root { get; }
 
     public PostgresCluster Postgres { get; }
 
-    public Uri Url { get; }
+    public Uri Url => _coordinator.Url;
 
     /// <summary>Where the template's workspaces keep their markers: {MarkersRoot}/{workspace}/markers.</summary>
     public string MarkersRoot => Path.Combine(Root.Path, "workspaces");
 
-    public ChildProcess? Server { get; private set; }
+    public ChildProcess? Server => _coordinator.Server;
 
-    public CoordinatorApi Api { get; private set; } = null!;
+    public CoordinatorApi Api => _coordinator.Api;
 
     /// <summary>The daemons of the healthy fleet (a daemon whose key was revoked leaves it when replaced).</summary>
     public IReadOnlyList<DaemonProcess> Daemons => _daemons;
 
-    private string ServerHome => Path.Combine(Root.Path, "server");
-
-    private string Token { get; set; } = string.Empty;
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _log.Write($"fleet: PostgreSQL on 127.0.0.1:{Postgres.Port}, coordinator on {Url} (gRPC :{_grpcPort}), root {Root.Path}");
+        _log.Write($"fleet: PostgreSQL on 127.0.0.1:{Postgres.Port}, coordinator on {Url} (gRPC :{_coordinator.GrpcPort}), root {Root.Path}");
         await Postgres.InitialiseAndStartAsync(cancellationToken).ConfigureAwait(false);
-        StartServer();
-        await WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
-        Token = (await File.ReadAllTextAsync(Path.Combine(ServerHome, "session"), cancellationToken).ConfigureAwait(false)).Trim();
-        Api = new CoordinatorApi(Url, Token);
+        await _coordinator.StartAndSignInAsync(cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < _options.Daemons; i++)
         {
             await AddDaemonAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var push = await RunCliAsync(
-            ["templates", "push", TemplateName, "-d", _options.TemplateDirectory,
-             "--variable", $"markers_root={MarkersRoot}", "--variable", $"sleep_seconds={_options.SleepSeconds.ToString(CultureInfo.InvariantCulture)}", "-y"],
-            cancellationToken).ConfigureAwait(false);
-        Require(push, "templates push");
+        await _coordinator.PushTemplateAsync(TemplateName, _options.TemplateDirectory, MarkersRoot, _options.SleepSeconds, cancellationToken).ConfigureAwait(false);
         _log.Write($"fleet: ready with daemons {string.Join(", ", _daemons)}; template '{TemplateName}' pushed");
     }
 
     /// <summary>Runs the CLI as the admin (bounded); never throws for a non-zero exit.</summary>
     public Task<CommandResult> RunCliAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        CommandRunner.RunAsync(
-            _options.CliPath,
-            arguments,
-            CliTimeout,
-            new Dictionary<string, string?>
-            {
-                ["PROVISIONING_HOME"] = Path.Combine(Root.Path, "cli"),
-                ["PROVISIONING_URL"] = Url.ToString(),
-                ["PROVISIONING_SESSION_TOKEN"] = Token,
-            },
-            Root.Path,
-            cancellationToken);
+        _coordinator.RunCliAsync(arguments, cancellationToken);
 
-    public void StartServer()
-    {
-        Server?.Dispose();
-        Server = ChildProcess.Start(
-            _options.CliPath,
-            ["server", "--http-address", $"127.0.0.1:{_httpPort}", "--grpc-address", $"127.0.0.1:{_grpcPort}", "--provisioner-daemons", "0",
-             "--job-hang-timeout", string.Create(CultureInfo.InvariantCulture, $"{_options.HangTimeout.TotalSeconds:0}s")],
-            ServerHome,
-            new Dictionary<string, string?>
-            {
-                ["PROVISIONING_HOME"] = ServerHome,
-                ["PROVISIONING_POSTGRES_URL"] = Postgres.Url, // Not on the command line: it carries the password.
-                ["PROVISIONING_URL"] = null,
-                ["PROVISIONING_SESSION_TOKEN"] = null,
-            },
-            Path.Combine(Root.Logs, "server.log"));
-    }
+    public void StartServer() => _coordinator.Start();
 
     /// <summary>Waits (bounded) until the coordinator answers /readyz; fails when it exited or never got ready.</summary>
-    public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
-    {
-        using var api = new CoordinatorApi(Url, Token);
-        var deadline = DateTime.UtcNow + ReadyTimeout;
-        while (!await api.IsReadyAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (Server is { HasExited: true } server)
-            {
-                throw new InvalidOperationException($"`provisioning server` exited with code {server.ExitCode} before it was ready; see {Path.Combine(Root.Logs, "server.log")}.");
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"`provisioning server` was not ready within {ReadyTimeout.TotalSeconds:0} s; see {Path.Combine(Root.Logs, "server.log")}.");
-            }
-
-            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => _coordinator.WaitUntilReadyAsync(cancellationToken);
 
     /// <summary>Creates a key and starts a new daemon with it; returns once the coordinator lists the daemon (bounded).</summary>
     public async Task<DaemonProcess> AddDaemonAsync(CancellationToken cancellationToken)
     {
         var name = string.Create(CultureInfo.InvariantCulture, $"fault-d{++_daemonCount}");
-        var created = await RunCliAsync(["provisioner", "keys", "create", name], cancellationToken).ConfigureAwait(false);
-        Require(created, "provisioner keys create");
-        var daemon = new DaemonProcess(name, name, created.Stdout.Trim(), Path.Combine(Root.Path, "daemons", name));
+        var key = await _coordinator.CreateKeyAsync(name, cancellationToken).ConfigureAwait(false);
+        var daemon = new DaemonProcess(name, name, key, Path.Combine(Root.Path, "daemons", name));
         StartDaemon(daemon);
         _daemons.Add(daemon);
-        var deadline = DateTime.UtcNow + ReadyTimeout;
-        while (!(await Api.ListDaemonsAsync(cancellationToken).ConfigureAwait(false)).Any(listed => listed.Name == name))
-        {
-            if (!daemon.IsRunning || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"Daemon {name} did not register (exit code {daemon.Process?.ExitCode}); see {Path.Combine(Root.Logs, name + ".log")}.");
-            }
-
-            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-        }
-
+        await _coordinator.WaitUntilRegisteredAsync(name, () => daemon.IsRunning, Path.Combine(Root.Logs, name + ".log"), cancellationToken).ConfigureAwait(false);
         return daemon;
     }
 
@@ -237,11 +165,12 @@ internal sealed class ProvisioningFleet : IAsyncDisposable
             return;
         }
 
-        foreach (var process in _daemons.Concat(_retired).Select(daemon => daemon.Process).Append(Server))
+        foreach (var process in _daemons.Concat(_retired).Select(daemon => daemon.Process))
         {
             process?.Dispose();
         }
 
+        _coordinator.Dispose();
         RunDirectory.RemoveAsync(Root.Path).GetAwaiter().GetResult();
     }
 
@@ -253,12 +182,12 @@ internal sealed class ProvisioningFleet : IAsyncDisposable
         }
 
         // No graceful shutdown: the run is over and its database is thrown away. What matters is that nothing survives.
-        foreach (var process in _daemons.Concat(_retired).Select(daemon => daemon.Process).Append(Server))
+        foreach (var process in _daemons.Concat(_retired).Select(daemon => daemon.Process))
         {
             process?.Dispose();
         }
 
-        Api?.Dispose();
+        _coordinator.Dispose();
         await PostgresCluster.StopAsync(Postgres.DataDirectory).ConfigureAwait(false);
         var leftovers = ProcessSweeper.KillUnder(Root.Path);
         if (leftovers > 0)
@@ -275,20 +204,5 @@ internal sealed class ProvisioningFleet : IAsyncDisposable
         {
             await RunDirectory.RemoveAsync(Root.Path).ConfigureAwait(false);
         }
-    }
-
-    private static void Require(CommandResult result, string what)
-    {
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"`provisioning {what}` failed (exit code {result.ExitCode}): {result.Output}");
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

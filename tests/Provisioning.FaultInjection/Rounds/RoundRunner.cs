@@ -12,9 +12,11 @@ namespace Provisioning.FaultInjection.Rounds;
 /// each build the workspace's latest state is checked against the markers on disk; once the fault has hit, the next
 /// check (and build) waits until the fault is over and the fleet had a moment to deliver late reports, as an operator
 /// would retry after an incident. Then the fleet is healed, the round's invariants are checked, the workspace is
-/// deleted with the healthy fleet, and the delete is checked. Every step is bounded and printed as it goes.
+/// deleted with the healthy fleet, and the delete is checked. Every step is bounded and printed as it goes. The fault
+/// comes from the caller (<see cref="RoundFault"/>): a process fault of this suite, or a container fault of
+/// tests/Provisioning.ContainerFaultTests, whose rounds are the same.
 /// </summary>
-internal sealed class RoundRunner(ProvisioningFleet fleet, FaultInjector injector, InvariantChecker checker, FaultRunOptions options, RunLog log)
+internal sealed class RoundRunner(IFaultFleet fleet, InvariantChecker checker, FaultRunOptions options, RunLog log)
 {
     private static readonly string[] Transitions = ["start", "stop", "start"];
 
@@ -24,11 +26,17 @@ internal sealed class RoundRunner(ProvisioningFleet fleet, FaultInjector injecto
     /// <summary>A job still not ended after this long breaks "every job ends": the reaper (once a minute) plus the hang timeout plus room for the build itself.</summary>
     private TimeSpan JobEndBound => options.HangTimeout + TimeSpan.FromMinutes(3);
 
-    public async Task<RoundReport> RunAsync(int round, FaultKind kind, Random random, CancellationToken cancellationToken)
+    /// <param name="round">The round's number; its workspace is round-NNN.</param>
+    /// <param name="pending">The fault's record until it hits (<see cref="FaultRecord.Pending"/>, named).</param>
+    /// <param name="inject">Hits the fleet once, during one of the round's builds.</param>
+    /// <param name="cancellationToken">Ends the round early.</param>
+    public async Task<RoundReport> RunAsync(int round, FaultRecord pending, RoundFault inject, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(pending);
+        ArgumentNullException.ThrowIfNull(inject);
         var clock = Stopwatch.StartNew();
         var workspace = string.Create(CultureInfo.InvariantCulture, $"round-{round:D3}");
-        log.Write($"round {round}/{options.Rounds}: workspace {workspace}, fault {FaultKinds.Name(kind)}");
+        log.Write($"round {round}/{options.Rounds}: workspace {workspace}, fault {pending.Name}");
         var driver = new WorkspaceDriver(fleet.Api, workspace, JobEndBound, log);
         var disk = new WorkspaceDisk(fleet.MarkersRoot, workspace);
         var outcomes = new List<BuildOutcome>();
@@ -37,13 +45,13 @@ internal sealed class RoundRunner(ProvisioningFleet fleet, FaultInjector injecto
         var reported = new HashSet<string>(StringComparer.Ordinal);
         var buildsOver = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var hitting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var faultTask = injector.InjectAsync(kind, driver, Transitions.Length, buildsOver.Task, hitting, random, cancellationToken);
+        var faultTask = inject(driver, Transitions.Length, buildsOver.Task, hitting, cancellationToken);
 
         async Task<FaultRecord> FaultSoFarAsync()
         {
             if (!hitting.Task.IsCompleted)
             {
-                return FaultRecord.Pending(kind);
+                return pending;
             }
 
             var record = await faultTask.ConfigureAwait(false);
@@ -82,6 +90,7 @@ internal sealed class RoundRunner(ProvisioningFleet fleet, FaultInjector injecto
         await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
         Take(await checker.CheckStateAsync(round, record, disk, "the round's builds, fleet healed", reported, cancellationToken).ConfigureAwait(false));
         violations.AddRange(InvariantChecker.CheckRound(round, record, disk, outcomes));
+        violations.AddRange(await checker.CheckEndedOnceAsync(round, record, outcomes, cancellationToken).ConfigureAwait(false));
         foreach (var line in InvariantChecker.History(disk))
         {
             log.Write($"  ran: {line}");
