@@ -42,15 +42,17 @@ internal static class ProvisionerCommand
         var drainTimeout = Env(new Option<string?>("--drain-timeout") { Description = "On SIGTERM, how long running jobs may finish before they are canceled gracefully and their states reported, e.g. 2h, 30m, 0s (default: 2h)." }, "PROVISIONING_DRAIN_TIMEOUT");
         var health = Env(new Option<string?>("--health-address") { Description = "Serve /healthz and /readyz here, e.g. 0.0.0.0:8080 (default: off)." }, "PROVISIONING_HEALTH_ADDRESS");
         var sandbox = Env(new Option<string?>("--sandbox") { Description = "Run Terraform in a bubblewrap sandbox that hides this machine from templates: none (default), bubblewrap (required), auto (when it works)." }, "PROVISIONING_SANDBOX");
+        var provisioners = CliCommon.KeyValueOption("--provisioner", "Also offer the provisioner NAME served by the binary PATH (NAME=PATH, repeatable): the daemon runs `PATH --socket SOCKET`, talks provisioner.proto to it, restarts it when it exits and stops it on shutdown. Templates pushed with --provisioner NAME run on it.");
         var bwrapPath = Env(new Option<string?>("--bwrap-path") { Description = "The bubblewrap executable (default: bwrap on PATH)." }, "PROVISIONING_BWRAP_PATH");
         var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish, within --drain-timeout); Ctrl+C cancels running jobs gracefully.")
         {
-            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, providerMirror, terraformCliConfig, logJson, metrics, health, sandbox, bwrapPath, drainTimeout,
+            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, providerMirror, terraformCliConfig, logJson, metrics, health, sandbox, bwrapPath, drainTimeout, provisioners,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             Uri coordinator;
             Dictionary<string, string> tagValues;
+            Dictionary<string, string> binaries;
             string? keyValue;
             string? pskValue;
             Terraform.Sandbox.TerraformSandboxMode sandboxMode;
@@ -65,6 +67,8 @@ internal static class ProvisionerCommand
                 pskValue = psk.Resolve(parse, Console.Error);
                 sandboxMode = CliValues.ParseSandbox(parse.GetValue(sandbox) ?? "none", "--sandbox");
                 tagValues = CliCommon.ParsePairs(parse.GetValue(tags), "--tag");
+                binaries = CliCommon.ParsePairs(parse.GetValue(provisioners), "--provisioner")
+                    .ToDictionary(pair => pair.Key, pair => Path.GetFullPath(pair.Value), StringComparer.Ordinal);
                 if (tagValues.Count > 0 && !string.IsNullOrEmpty(keyValue))
                 {
                     throw new CliException("--tag cannot be used with --key: a provisioner key carries its tags (create the key with --tag instead).", 2);
@@ -110,6 +114,11 @@ internal static class ProvisionerCommand
                 foreach (var (tagKey, value) in tagValues)
                 {
                     options.Tags[tagKey] = value;
+                }
+
+                foreach (var (type, path) in binaries)
+                {
+                    options.ProvisionerBinaries[type] = path;
                 }
 
                 options.Name = parse.GetValue(name) is { Length: > 0 } daemonName ? daemonName : options.Name;
