@@ -333,12 +333,34 @@ internal static partial class TemplatesCommand
             }
 
             CliConsole.Table(
-                ["name", "default", "parameters"],
+                ["name", "default", "description", "parameters", "prebuilds"],
                 presets.Select(preset => (IReadOnlyList<string>)[
-                    preset.Name, preset.Default ? "yes" : "", string.Join(", ", preset.Parameters.Select(item => $"{item.Name}={item.Value}"))]));
+                    preset.Name, preset.Default ? "yes" : "", preset.Description, string.Join(", ", preset.Parameters.Select(item => $"{item.Name}={item.Value}")), Prebuilds(preset)]));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A preset's prebuild policy in one cell, e.g. "2 (ttl 3600s; Europe/Paris: 0 9-17 * * 1-5 → 4)".</summary>
+    private static string Prebuilds(TemplatePreset preset)
+    {
+        if (preset.PrebuildInstances is not { } instances)
+        {
+            return "";
+        }
+
+        var details = new List<string>();
+        if (preset.PrebuildTtlSeconds is > 0 and var ttl)
+        {
+            details.Add($"ttl {ttl}s");
+        }
+
+        if (preset.PrebuildScheduling is { } scheduling)
+        {
+            details.Add($"{scheduling.Timezone}: " + string.Join(", ", scheduling.Schedules.Select(schedule => $"{schedule.Cron} → {schedule.Instances}")));
+        }
+
+        return details.Count == 0 ? $"{instances}" : $"{instances} ({string.Join("; ", details)})";
     }
 
     /// <summary>The named version, or the template's active one.</summary>

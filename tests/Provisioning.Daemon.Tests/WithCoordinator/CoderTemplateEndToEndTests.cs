@@ -84,13 +84,25 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
         }
 
         data "coder_workspace_preset" "large" {
-          name    = "Large"
-          default = true
+          name        = "Large"
+          description = "Eight cores"
+          icon        = "/icon/rocket.svg"
+          default     = true
           parameters = {
             cpus = "8"
           }
           prebuilds {
             instances = 1
+            expiration_policy {
+              ttl = 86400
+            }
+            scheduling {
+              timezone = "UTC"
+              schedule {
+                cron      = "* 8-18 * * 1-5"
+                instances = 3
+              }
+            }
           }
         }
 
@@ -198,6 +210,11 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
         Assert.Equal(["Large", "Small"], presets.Keys.Order());
         Assert.True(presets["Large"].Default);
         Assert.Equal(1, presets["Large"].Prebuild.Instances);
+        Assert.Equal(("Eight cores", "/icon/rocket.svg"), (presets["Large"].Description, presets["Large"].Icon));
+        Assert.Equal(86400, presets["Large"].Prebuild.ExpirationPolicy.Ttl);
+        Assert.Equal("UTC", presets["Large"].Prebuild.Scheduling.Timezone);
+        Assert.Equal(("* 8-18 * * 1-5", 3), (presets["Large"].Prebuild.Scheduling.Schedule[0].Cron, presets["Large"].Prebuild.Scheduling.Schedule[0].Instances));
+        Assert.Null(presets["Small"].Prebuild.ExpirationPolicy);
         Assert.Equal("8", Assert.Single(presets["Large"].Parameters).Value);
         Assert.Equal(["cpus=2", "region=eu"], presets["Small"].Parameters.Select(parameter => $"{parameter.Name}={parameter.Value}").Order());
         var tags = Assert.Single(import.Updates, update => update.WorkspaceTags.Count > 0).WorkspaceTags;
