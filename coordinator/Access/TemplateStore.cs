@@ -222,9 +222,9 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
     private async Task<IReadOnlyList<TemplateVersionResponse>> LoadVersionsAsync(
         NpgsqlConnection connection, TemplateResponse template, string? versionName, CancellationToken cancellationToken)
     {
-        var rows = (await connection.QueryAsync<(Guid Id, string Name, string Message, string Readme, Guid JobId, bool ActivateOnSuccess, DateTime CreatedAt, string? FileHash)>(new CommandDefinition(
+        var rows = (await connection.QueryAsync<(Guid Id, string Name, string Message, string Readme, Guid JobId, bool ActivateOnSuccess, DateTime CreatedAt, string? FileHash, bool HasExternalAgents)>(new CommandDefinition(
             """
-            SELECT v.id, v.name, v.message, v.readme, v.job_id, v.activate_on_success, v.created_at, j.file_hash
+            SELECT v.id, v.name, v.message, v.readme, v.job_id, v.activate_on_success, v.created_at, j.file_hash, v.has_external_agents
             FROM template_versions v JOIN provisioner_jobs j ON j.id = v.job_id
             WHERE v.template_id = @TemplateId AND (@Name::text IS NULL OR lower(v.name) = lower(@Name))
             ORDER BY v.created_at DESC
@@ -268,7 +268,8 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
                 parameter.DisplayOrder, parameter.FormType, [.. ParameterOptions.Parse(parameter.Options).Select(option => new ParameterOptionResponse(option.Name, option.Value, option.Description))],
                 parameter.ValidationRegex, parameter.ValidationError, parameter.ValidationMin, parameter.ValidationMax, parameter.ValidationMonotonic))],
             presets[row.Id].ToList(),
-            row.FileHash))];
+            row.FileHash,
+            row.HasExternalAgents))];
     }
 
     /// <summary>The presets of a template version (what <c>create --preset</c> can name).</summary>

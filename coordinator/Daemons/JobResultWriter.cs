@@ -37,6 +37,9 @@ internal static class JobResultWriter
                 await InsertResourcesAsync(connection, transaction, jobId, "stop", import.StopResources, cancellationToken).ConfigureAwait(false);
                 await InsertParametersAsync(connection, transaction, jobId, import.RichParameters, cancellationToken).ConfigureAwait(false);
                 await InsertPresetsAsync(connection, transaction, jobId, import.Presets, cancellationToken).ConfigureAwait(false);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE template_versions SET has_external_agents = @HasExternalAgents WHERE job_id = @JobId",
+                    new { import.HasExternalAgents, JobId = jobId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await InsertTimingsAsync(connection, transaction, jobId, import.Timings, cancellationToken).ConfigureAwait(false);
                 break;
             case CompletedJob.TypeOneofCase.TemplateDryRun:

@@ -211,6 +211,7 @@ internal sealed class JobRunner
         completed.StartModules.AddRange(start.Modules);
         completed.StopModules.AddRange(stop.Modules);
         completed.Presets.AddRange(start.Presets);
+        completed.HasExternalAgents = start.HasExternalAgents;
         completed.Timings.AddRange(start.Timings);
         completed.Timings.AddRange(stop.Timings);
         return new TerminalReport(_job.JobId, new CompletedJob { JobId = _job.JobId, TemplateImport = completed }, null, null);

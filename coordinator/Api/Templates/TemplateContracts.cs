@@ -62,4 +62,5 @@ internal sealed record TemplateVersionResponse(
     IReadOnlyList<TemplateVariableResponse> Variables,
     IReadOnlyList<TemplateParameterResponse> Parameters,
     IReadOnlyList<TemplatePresetResponse>? Presets = null,
-    string? FileHash = null);
+    string? FileHash = null,
+    bool HasExternalAgents = false);

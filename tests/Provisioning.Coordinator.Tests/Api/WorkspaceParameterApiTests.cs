@@ -31,6 +31,7 @@ public sealed class WorkspaceParameterApiTests(ApiFixture fixture) : IClassFixtu
             Options = { new RichParameterOption { Name = "Europe", Value = "eu" }, new RichParameterOption { Name = "US", Value = "us" } },
         });
         import.RichParameters.Add(new RichParameter { Name = "reset", Type = "bool", DefaultValue = "false", Mutable = true, Ephemeral = true });
+        import.HasExternalAgents = true;
         import.Presets.Add(new Preset
         {
             Name = "big",
@@ -129,6 +130,7 @@ public sealed class WorkspaceParameterApiTests(ApiFixture fixture) : IClassFixtu
         var shown = await ApiFixture.GetJsonAsync(admin, $"/api/v1/templates/{template}/versions/{version}", Token);
         var presets = await ApiFixture.GetJsonAsync(admin, $"/api/v1/templates/{template}/versions/{version}/presets", Token);
 
+        Assert.True(shown.GetProperty("has_external_agents").GetBoolean());
         var cpus = shown.GetProperty("parameters").EnumerateArray().Single(parameter => parameter.GetProperty("name").GetString() == "cpus");
         Assert.Equal(1, cpus.GetProperty("validation_min").GetInt32());
         Assert.Equal(8, cpus.GetProperty("validation_max").GetInt32());

@@ -8,3 +8,8 @@ ALTER TABLE template_version_presets
     ADD COLUMN prebuild_ttl_seconds integer,
     ADD COLUMN prebuild_timezone    text,
     ADD COLUMN prebuild_schedules   jsonb NOT NULL DEFAULT '[]';
+
+-- Whether the version's start plan has a `coder_external_agent` (an agent on a machine the template does not build),
+-- as Coder records it on the version.
+ALTER TABLE template_versions
+    ADD COLUMN has_external_agents boolean NOT NULL DEFAULT false;
