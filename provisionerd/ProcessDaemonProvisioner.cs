@@ -20,10 +20,11 @@ namespace Provisioning.Daemon;
 /// The socket lives in a private (0700) directory of its own. When the binary exits while the daemon runs, it is
 /// started again (jobs it was running fail with its error); after <see cref="MaxRestarts"/> exits within
 /// <see cref="RestartWindow"/>, or when it does not come back, <see cref="Failure"/> faults and the daemon stops
-/// with exit code 4 rather than take jobs it cannot run. Disposing stops it: an interrupt, then a kill after
-/// <see cref="StopTimeout"/>.
+/// with exit code 4 rather than take jobs it cannot run. Disposing stops it: SIGTERM, then a kill after
+/// <see cref="StopTimeout"/>. SIGTERM rather than SIGINT: a process started in the background by a non-interactive
+/// shell ignores SIGINT, and its children inherit that.
 /// </remarks>
-public sealed class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposable
+public sealed partial class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposable
 {
     /// <summary>Exits tolerated within <see cref="RestartWindow"/>; one more stops the daemon.</summary>
     public const int MaxRestarts = 3;
@@ -34,7 +35,7 @@ public sealed class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposa
     /// <summary>How long a started binary has to accept a session on its socket.</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long the binary has to end after its interrupt, on shutdown, before it is killed.</summary>
+    /// <summary>How long the binary has to end after SIGTERM, on shutdown, before it is killed.</summary>
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     private const int OutputTailLines = 20;
@@ -108,7 +109,7 @@ public sealed class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposa
 
     public IProvisionerConnection Connect(string workDirectory) => _connection;
 
-    /// <summary>Stops the binary: an interrupt, then a kill after <see cref="StopTimeout"/>; removes its socket directory.</summary>
+    /// <summary>Stops the binary: SIGTERM, then a kill after <see cref="StopTimeout"/>; removes its socket directory.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_stopping.IsCancellationRequested)
@@ -147,7 +148,6 @@ public sealed class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposa
         }
 
         File.Delete(SocketPath);
-        var graceful = new CancellationTokenSource();
         var forceful = new CancellationTokenSource();
         var command = Cli.Wrap(ExecutablePath)
             .WithArguments(["--socket", SocketPath])
@@ -157,16 +157,15 @@ public sealed class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposa
         CommandTask<CommandResult> task;
         try
         {
-            task = command.ExecuteAsync(forceful.Token, graceful.Token);
+            task = command.ExecuteAsync(forceful.Token);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            graceful.Dispose();
             forceful.Dispose();
             throw new InvalidOperationException($"The provisioner binary {ExecutablePath} cannot be started ({ex.Message}): is it executable (chmod +x)?", ex);
         }
 
-        var running = new Running(task, graceful, forceful);
+        var running = new Running(task, forceful);
         ProcessProvisionerLog.Started(_logger, Type, ExecutablePath, running.ProcessId, SocketPath);
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -282,7 +281,7 @@ public sealed class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposa
     }
 
     /// <summary>One started binary and the tokens that interrupt and kill it.</summary>
-    private sealed class Running(CommandTask<CommandResult> task, CancellationTokenSource graceful, CancellationTokenSource forceful)
+    private sealed class Running(CommandTask<CommandResult> task, CancellationTokenSource forceful)
     {
         public int ProcessId { get; } = task.ProcessId;
 
@@ -302,13 +301,21 @@ public sealed class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposa
         {
             if (!task.Task.IsCompleted)
             {
-                await graceful.CancelAsync().ConfigureAwait(false);
+                if (OperatingSystem.IsWindows() || Kill(ProcessId, SignalTerminate) != 0)
+                {
+                    await forceful.CancelAsync().ConfigureAwait(false);
+                }
+
                 forceful.CancelAfter(StopTimeout);
                 _ = await ExitCodeAsync().ConfigureAwait(false);
             }
 
-            graceful.Dispose();
             forceful.Dispose();
         }
     }
+
+    private const int SignalTerminate = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 }

@@ -63,6 +63,8 @@ public sealed partial class ExternalProvisionerTests(CliFleetFixture fleet) : IC
             Assert.Contains("(stop, build 2)", stopped.Stdout, StringComparison.Ordinal);
             Assert.True(exitCode == 0, $"The daemon exited with {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "a kill"}:\n{Output(output)}");
             Assert.False(IsAlive(secondPid), $"The echo provisioner {secondPid} still runs after its daemon stopped.");
+            // Stopped gracefully (SIGTERM), not killed: it logged its own stop.
+            Assert.Contains("[echo] info: Provisioning.Examples.EchoProvisioner[5] Echo provisioner stopped", Output(output), StringComparison.Ordinal);
         }
         finally
         {
