@@ -10,6 +10,7 @@ var root = new RootCommand("Provisioning: a Terraform-driven provisioning worker
     TemplatesCommand.Create(),
     JobsCommand.Create(),
     StateCommand.Create(),
+    CompletionCommand.Create(),
 };
 foreach (var option in CliTls.All)
 {

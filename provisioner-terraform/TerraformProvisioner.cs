@@ -148,6 +148,7 @@ public sealed class TerraformProvisioner : IProvisioner
             complete.Parameters.AddRange(converted.Parameters);
             complete.ExternalAuthProviders.AddRange(converted.ExternalAuthProviders);
             complete.Presets.AddRange(converted.Presets);
+            complete.HasExternalAgents = converted.HasExternalAgents;
             complete.Modules.AddRange(modules);
             complete.ResourceReplacements.AddRange(TerraformPlanDetails.Replacements(plan.RootElement));
             complete.Timings.AddRange(cli.Timings.ToList());

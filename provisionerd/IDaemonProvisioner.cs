@@ -18,4 +18,13 @@ public interface IDaemonProvisioner
 
     /// <summary>A connection whose sessions work under <paramref name="workDirectory"/>.</summary>
     IProvisionerConnection Connect(string workDirectory);
+
+    /// <summary>
+    /// Faults (with a <see cref="ProvisionerDaemonException"/>) when the provisioner stopped for good while the daemon
+    /// runs, e.g. a supervised binary that keeps exiting: the daemon then stops with that exception. Never completes for
+    /// provisioners that cannot fail that way.
+    /// </summary>
+    Task Failure => Never;
+
+    private static Task Never { get; } = new TaskCompletionSource().Task;
 }

@@ -28,7 +28,8 @@ public sealed class ProvisionerDaemon : IDisposable
     private static readonly TimeSpan AcquireCancelTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ProvisionerDaemonOptions _options;
-    private readonly IDaemonProvisioner _provisioner;
+    // Keyed by type; the first is the one a job naming no provisioner runs with.
+    private readonly IReadOnlyList<IDaemonProvisioner> _provisioners;
     private readonly ILogger<ProvisionerDaemon> _logger;
     private readonly TimeProvider _time;
     private readonly DaemonMetrics _metrics;
@@ -49,13 +50,29 @@ public sealed class ProvisionerDaemon : IDisposable
     private int _executing;
 
     public ProvisionerDaemon(ProvisionerDaemonOptions options, IDaemonProvisioner provisioner, ILogger<ProvisionerDaemon> logger, TimeProvider? time = null)
+        : this(options, [provisioner], logger, time)
+    {
+    }
+
+    /// <summary>A daemon offering several provisioner types (e.g. Terraform and a binary started with <c>--provisioner</c>); each job runs with the one its template names.</summary>
+    public ProvisionerDaemon(ProvisionerDaemonOptions options, IEnumerable<IDaemonProvisioner> provisioners, ILogger<ProvisionerDaemon> logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(provisioner);
+        ArgumentNullException.ThrowIfNull(provisioners);
         ArgumentNullException.ThrowIfNull(logger);
         ProvisionerDaemonOptionsValidator.ThrowIfInvalid(options);
         _options = options;
-        _provisioner = provisioner;
+        _provisioners = [.. provisioners];
+        if (_provisioners.Count == 0 || _provisioners.Any(provisioner => provisioner is null))
+        {
+            throw new ArgumentException("A daemon needs at least one provisioner, and no null one.", nameof(provisioners));
+        }
+
+        if (_provisioners.GroupBy(provisioner => provisioner.Type, StringComparer.Ordinal).FirstOrDefault(group => group.Count() > 1) is { } duplicate)
+        {
+            throw new ArgumentException($"Two provisioners have the type '{duplicate.Key}': a daemon offers each type once.", nameof(provisioners));
+        }
+
         _logger = logger;
         _time = time ?? TimeProvider.System;
         HeartbeatInterval = options.HeartbeatInterval;
@@ -128,6 +145,7 @@ public sealed class ProvisionerDaemon : IDisposable
         await Task.Yield();
         using var shutdownOnCancel = cancellationToken.Register(() => _ = BeginShutdown());
         DaemonEndpoints? endpoints = null;
+        Task<ProvisionerDaemonException?>? provisionerFailure = null;
         _alive = true;
         try
         {
@@ -141,7 +159,8 @@ public sealed class ProvisionerDaemon : IDisposable
             }
 
             spooled = [.. spooled, .. recovered];
-            await CheckProvisionerAsync(_drain.Token).ConfigureAwait(false);
+            await CheckProvisionersAsync(_drain.Token).ConfigureAwait(false);
+            provisionerFailure = WatchProvisionersAsync();
             await RegisterAsync(_drain.Token).ConfigureAwait(false);
 
             // Before any new job: the states an earlier run still holds reach the coordinator first (invariant 3).
@@ -167,6 +186,12 @@ public sealed class ProvisionerDaemon : IDisposable
             }
 
             DaemonLog.Stopped(_logger);
+        }
+
+        // A provisioner that stopped for good ended the run (as a shutdown): the daemon exits with its reason.
+        if (provisionerFailure is not null && await provisionerFailure.ConfigureAwait(false) is { } failure)
+        {
+            throw failure;
         }
     }
 
@@ -242,20 +267,40 @@ public sealed class ProvisionerDaemon : IDisposable
         });
     }
 
-    private async Task CheckProvisionerAsync(CancellationToken cancellationToken)
+    private async Task CheckProvisionersAsync(CancellationToken cancellationToken)
     {
-        string description;
-        try
+        foreach (var provisioner in _provisioners)
         {
-            description = await _provisioner.CheckAsync(cancellationToken).ConfigureAwait(false);
+            string description;
+            try
+            {
+                description = await provisioner.CheckAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new ProvisionerDaemonException(
+                    $"The {provisioner.Type} provisioner cannot run, so the daemon did not register: {ex.Message}", ProvisionerDaemonException.ProvisionerExitCode, ex);
+            }
+
+            DaemonLog.ProvisionerChecked(_logger, provisioner.Type, description);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+    }
+
+    /// <summary>
+    /// Ends the daemon when a provisioner stops for good (a supervised binary that keeps exiting): running jobs are
+    /// canceled and reported as by a shutdown, then the run ends with the provisioner's exception (exit code 4).
+    /// </summary>
+    private async Task<ProvisionerDaemonException?> WatchProvisionersAsync()
+    {
+        var failed = await Task.WhenAny([.. _provisioners.Select(provisioner => provisioner.Failure), Task.Delay(Timeout.Infinite, _drain.Token)]).ConfigureAwait(false);
+        if (failed.Exception?.InnerException is not { } exception)
         {
-            throw new ProvisionerDaemonException(
-                $"The {_provisioner.Type} provisioner cannot run, so the daemon did not register: {ex.Message}", ProvisionerDaemonException.ProvisionerExitCode, ex);
+            return null;
         }
 
-        DaemonLog.ProvisionerChecked(_logger, _provisioner.Type, description);
+        await BeginShutdown().ConfigureAwait(false);
+        return exception as ProvisionerDaemonException
+            ?? new ProvisionerDaemonException(exception.Message, ProvisionerDaemonException.ProvisionerExitCode, exception);
     }
 
     private DaemonInfo Info()
@@ -266,7 +311,7 @@ public sealed class ProvisionerDaemon : IDisposable
             Version = typeof(ProvisionerDaemon).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
             Slots = _options.Slots,
         };
-        info.Provisioners.Add(_provisioner.Type);
+        info.Provisioners.AddRange(_provisioners.Select(provisioner => provisioner.Type));
         info.Tags.Add(_options.Tags);
         return info;
     }
@@ -451,9 +496,14 @@ public sealed class ProvisionerDaemon : IDisposable
         }
     }
 
+    /// <summary>The provisioner the job's template names (the first one when it names none, as older coordinators send); null when this daemon does not offer it.</summary>
+    private IDaemonProvisioner? ProvisionerFor(AcquiredJob job) => string.IsNullOrEmpty(job.Provisioner)
+        ? _provisioners[0]
+        : _provisioners.FirstOrDefault(provisioner => provisioner.Type == job.Provisioner);
+
     private async Task RunJobAsync(AcquiredJob job)
     {
-        var runner = new JobRunner(job, _connection, _provisioner, _options, HeartbeatInterval, _delivery, _logger, _time);
+        var runner = new JobRunner(job, _connection, ProvisionerFor(job), _options, HeartbeatInterval, _delivery, _logger, _time);
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId });
         DaemonLog.JobAcquired(_logger, runner.JobType, job.JobId);
         _running[job.JobId] = runner;

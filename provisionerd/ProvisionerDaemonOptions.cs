@@ -39,6 +39,13 @@ public sealed class ProvisionerDaemonOptions
     /// <summary>Tags the daemon declares (<c>--tag key=value</c>); refused together with a provisioner key. Default: none.</summary>
     public IDictionary<string, string> Tags { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Provisioner binaries the daemon starts, supervises and offers besides Terraform (<c>--provisioner NAME=PATH</c>,
+    /// repeatable): type name to executable, run as <c>PATH --socket SOCKET</c> and spoken to over <c>provisioner.proto</c>
+    /// (<see cref="ProcessDaemonProvisioner"/>). A binary named <c>terraform</c> replaces the built-in Terraform. Default: none.
+    /// </summary>
+    public IDictionary<string, string> ProvisionerBinaries { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>The daemon's name, unique in the fleet (<c>--name</c>). Default: the host name.</summary>
     public string Name { get; set; } = Environment.MachineName;
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Provisioning.Daemon;
 
 /// <summary>Checks <see cref="ProvisionerDaemonOptions"/> at start, with messages that say how to fix each problem.</summary>
-public sealed class ProvisionerDaemonOptionsValidator : IValidateOptions<ProvisionerDaemonOptions>
+public sealed partial class ProvisionerDaemonOptionsValidator : IValidateOptions<ProvisionerDaemonOptions>
 {
     public ValidateOptionsResult Validate(string? name, ProvisionerDaemonOptions options)
     {
@@ -91,6 +91,22 @@ public sealed class ProvisionerDaemonOptionsValidator : IValidateOptions<Provisi
             else if (value is null || value.Any(char.IsControl))
             {
                 failures.Add($"Tag '{key}' has an invalid value: give a value without control characters, as in --tag {key}=value.");
+            }
+        }
+
+        foreach (var (type, path) in options.ProvisionerBinaries)
+        {
+            if (!ProvisionerTypeName().IsMatch(type ?? ""))
+            {
+                failures.Add($"Provisioner name '{type}' is invalid: use lower-case letters, digits, '-' and '_' (at most 64), as in --provisioner echo=/usr/local/bin/echo-provisioner.");
+            }
+            else if (string.IsNullOrWhiteSpace(path) || !Path.IsPathFullyQualified(path))
+            {
+                failures.Add($"--provisioner {type}: the binary's path '{path}' is not absolute: give the executable's full path.");
+            }
+            else if (!File.Exists(path))
+            {
+                failures.Add($"--provisioner {type}: no file at {path}: give the path of the provisioner's executable.");
             }
         }
 
@@ -183,4 +199,7 @@ public sealed class ProvisionerDaemonOptionsValidator : IValidateOptions<Provisi
             failures.Add($"{ProvisionerDaemonOptions.SectionName}:{name} is {value}: give a duration from {min} to {max}.");
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    private static partial System.Text.RegularExpressions.Regex ProvisionerTypeName();
 }

@@ -50,15 +50,17 @@ internal static class ProvisionerCommand
         var jobImage = Env(new Option<string?>("--job-image") { Description = $"The image of the job containers of --isolation docker (default: {Terraform.TerraformOptions.DefaultJobImage}, built by scripts/docker-job-image.sh)." }, "PROVISIONING_JOB_IMAGE");
         var jobMemory = Env(new Option<string?>("--job-memory") { Description = "Memory limit of a job container, e.g. 512MiB or 2GiB (default: none)." }, "PROVISIONING_JOB_MEMORY");
         var jobCpus = Env(new Option<string?>("--job-cpus") { Description = "CPUs a job container may use, e.g. 1 or 0.5 (default: no limit)." }, "PROVISIONING_JOB_CPUS");
+        var provisioners = CliCommon.KeyValueOption("--provisioner", "Also offer the provisioner NAME served by the binary PATH (NAME=PATH, repeatable): the daemon runs `PATH --socket SOCKET`, talks provisioner.proto to it, restarts it when it exits and stops it on shutdown. Templates pushed with --provisioner NAME run on it.");
         var bwrapPath = Env(new Option<string?>("--bwrap-path") { Description = "The bubblewrap executable (default: bwrap on PATH)." }, "PROVISIONING_BWRAP_PATH");
         var command = new Command("start", "Run a provisioner daemon: pull jobs from the coordinator and run them with Terraform. SIGTERM drains (running jobs finish, within --drain-timeout); Ctrl+C cancels running jobs gracefully.")
         {
-            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, providerMirror, terraformCliConfig, logJson, metrics, health, sandbox, jobImage, jobMemory, jobCpus, bwrapPath, drainTimeout,
+            url, key.Value, key.File, psk.Value, psk.File, tags, name, slots, cacheDir, terraformPath, terraformVersion, terraformMirror, terraformSigningKey, providerMirror, terraformCliConfig, logJson, metrics, health, sandbox, jobImage, jobMemory, jobCpus, bwrapPath, drainTimeout, provisioners,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             Uri coordinator;
             Dictionary<string, string> tagValues;
+            Dictionary<string, string> binaries;
             string? keyValue;
             string? pskValue;
             Terraform.Sandbox.TerraformSandboxMode sandboxMode;
@@ -92,6 +94,8 @@ internal static class ProvisionerCommand
                     throw new CliException("--job-image, --job-memory and --job-cpus set up job containers: use them with --isolation docker (or auto).", 2);
                 }
                 tagValues = CliCommon.ParsePairs(parse.GetValue(tags), "--tag");
+                binaries = CliCommon.ParsePairs(parse.GetValue(provisioners), "--provisioner")
+                    .ToDictionary(pair => pair.Key, pair => Path.GetFullPath(pair.Value), StringComparer.Ordinal);
                 if (tagValues.Count > 0 && !string.IsNullOrEmpty(keyValue))
                 {
                     throw new CliException("--tag cannot be used with --key: a provisioner key carries its tags (create the key with --tag instead).", 2);
@@ -137,6 +141,11 @@ internal static class ProvisionerCommand
                 foreach (var (tagKey, value) in tagValues)
                 {
                     options.Tags[tagKey] = value;
+                }
+
+                foreach (var (type, path) in binaries)
+                {
+                    options.ProvisionerBinaries[type] = path;
                 }
 
                 options.Name = parse.GetValue(name) is { Length: > 0 } daemonName ? daemonName : options.Name;

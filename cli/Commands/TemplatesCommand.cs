@@ -28,12 +28,13 @@ internal static partial class TemplatesCommand
             Description = "Template variables: a JSON object, or lines of name = value (or name: value); wins over the *.tfvars files found in the directory.",
         };
         var tags = CliCommon.KeyValueOption("--provisioner-tag", "A tag key=value a daemon must offer to run this template's jobs (repeatable).");
+        var provisioner = new Option<string?>("--provisioner") { Description = "The provisioner that runs this template (default: terraform), e.g. one a daemon offers with --provisioner NAME=PATH; fixed by the template's first push." };
         var activate = new Option<bool>("--activate") { Description = "Make this version the active one once its import succeeds (--activate=false to only upload).", DefaultValueFactory = _ => true };
         var message = new Option<string?>("--message", "-m") { Description = "A note about this version." };
         var yes = CliCommon.YesOption();
         var command = new Command("push", "Pack a template directory, upload it and import it as a new version, showing the import's logs.")
         {
-            name, directory, variables, variablesFile, tags, activate, message, yes,
+            name, directory, variables, variablesFile, tags, provisioner, activate, message, yes,
         };
         command.SetClientAction(async (parse, client, cancellationToken) =>
         {
@@ -86,10 +87,10 @@ internal static partial class TemplatesCommand
             var uploaded = await CliConsole.SpinAsync($"Uploading {archive.Size:N0} bytes", () => client.UploadFileAsync(bytes, cancellationToken)).ConfigureAwait(false);
             var version = await client.CreateTemplateVersionAsync(
                 template,
-                new CreateTemplateVersionRequest(uploaded.Hash, null, parse.GetValue(message), [.. values.Select(pair => new NameValue(pair.Key, pair.Value))], provisionerTags, parse.GetValue(activate), Provisioner: null),
+                new CreateTemplateVersionRequest(uploaded.Hash, null, parse.GetValue(message), [.. values.Select(pair => new NameValue(pair.Key, pair.Value))], provisionerTags, parse.GetValue(activate), Provisioner: parse.GetValue(provisioner)),
                 cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"Importing version {version.Name} of template '{template}' (job {version.Job.Id}).");
-            await WarnWithoutMatchingDaemonAsync(client, provisionerTags, cancellationToken).ConfigureAwait(false);
+            await WarnWithoutMatchingDaemonAsync(client, parse.GetValue(provisioner) ?? "terraform", provisionerTags, cancellationToken).ConfigureAwait(false);
 
             var job = await new JobFollower(client).FollowAsync(version.Job.Id, cancellationToken).ConfigureAwait(false);
             if (job.Status != "succeeded")
@@ -106,7 +107,7 @@ internal static partial class TemplatesCommand
     }
 
     /// <summary>Warns (never fails) when no online daemon offers the version's tags: its import would wait until one connects.</summary>
-    private static async Task WarnWithoutMatchingDaemonAsync(ProvisioningClient client, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
+    private static async Task WarnWithoutMatchingDaemonAsync(ProvisioningClient client, string provisioner, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
     {
         IReadOnlyList<ProvisionerDaemon> daemons;
         try
@@ -118,11 +119,13 @@ internal static partial class TemplatesCommand
             return; // Only admins see the fleet; the job's waiting reason still tells the others.
         }
 
-        var matches = daemons.Any(daemon => daemon.Status != "offline"
+        var matches = daemons.Any(daemon => daemon.Status != "offline" && daemon.Provisioners.Contains(provisioner, StringComparer.Ordinal)
             && (tags.Count == 0 ? daemon.Tags.Count == 0 : tags.All(tag => daemon.Tags.TryGetValue(tag.Key, out var value) && value == tag.Value)));
         if (!matches)
         {
-            await Console.Error.WriteLineAsync($"warning: no connected provisioner daemon offers tags {TextTable.Tags(tags)}; the import waits until one does (provisioning provisioner start --tag ...).").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(provisioner == "terraform"
+                ? $"warning: no connected provisioner daemon offers tags {TextTable.Tags(tags)}; the import waits until one does (provisioning provisioner start --tag ...)."
+                : $"warning: no connected provisioner daemon offers the {provisioner} provisioner with tags {TextTable.Tags(tags)}; the import waits until one does (provisioning provisioner start --provisioner {provisioner}=PATH --tag ...).").ConfigureAwait(false);
         }
     }
 
@@ -330,12 +333,34 @@ internal static partial class TemplatesCommand
             }
 
             CliConsole.Table(
-                ["name", "default", "parameters"],
+                ["name", "default", "description", "parameters", "prebuilds"],
                 presets.Select(preset => (IReadOnlyList<string>)[
-                    preset.Name, preset.Default ? "yes" : "", string.Join(", ", preset.Parameters.Select(item => $"{item.Name}={item.Value}"))]));
+                    preset.Name, preset.Default ? "yes" : "", preset.Description, string.Join(", ", preset.Parameters.Select(item => $"{item.Name}={item.Value}")), Prebuilds(preset)]));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A preset's prebuild policy in one cell, e.g. "2 (ttl 3600s; Europe/Paris: 0 9-17 * * 1-5 → 4)".</summary>
+    private static string Prebuilds(TemplatePreset preset)
+    {
+        if (preset.PrebuildInstances is not { } instances)
+        {
+            return "";
+        }
+
+        var details = new List<string>();
+        if (preset.PrebuildTtlSeconds is > 0 and var ttl)
+        {
+            details.Add($"ttl {ttl}s");
+        }
+
+        if (preset.PrebuildScheduling is { } scheduling)
+        {
+            details.Add($"{scheduling.Timezone}: " + string.Join(", ", scheduling.Schedules.Select(schedule => $"{schedule.Cron} → {schedule.Instances}")));
+        }
+
+        return details.Count == 0 ? $"{instances}" : $"{instances} ({string.Join("; ", details)})";
     }
 
     /// <summary>The named version, or the template's active one.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 using Dapper;
 
 using Microsoft.Extensions.Options;
@@ -220,9 +222,9 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
     private async Task<IReadOnlyList<TemplateVersionResponse>> LoadVersionsAsync(
         NpgsqlConnection connection, TemplateResponse template, string? versionName, CancellationToken cancellationToken)
     {
-        var rows = (await connection.QueryAsync<(Guid Id, string Name, string Message, string Readme, Guid JobId, bool ActivateOnSuccess, DateTime CreatedAt, string? FileHash)>(new CommandDefinition(
+        var rows = (await connection.QueryAsync<(Guid Id, string Name, string Message, string Readme, Guid JobId, bool ActivateOnSuccess, DateTime CreatedAt, string? FileHash, bool HasExternalAgents)>(new CommandDefinition(
             """
-            SELECT v.id, v.name, v.message, v.readme, v.job_id, v.activate_on_success, v.created_at, j.file_hash
+            SELECT v.id, v.name, v.message, v.readme, v.job_id, v.activate_on_success, v.created_at, j.file_hash, v.has_external_agents
             FROM template_versions v JOIN provisioner_jobs j ON j.id = v.job_id
             WHERE v.template_id = @TemplateId AND (@Name::text IS NULL OR lower(v.name) = lower(@Name))
             ORDER BY v.created_at DESC
@@ -266,7 +268,8 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
                 parameter.DisplayOrder, parameter.FormType, [.. ParameterOptions.Parse(parameter.Options).Select(option => new ParameterOptionResponse(option.Name, option.Value, option.Description))],
                 parameter.ValidationRegex, parameter.ValidationError, parameter.ValidationMin, parameter.ValidationMax, parameter.ValidationMonotonic))],
             presets[row.Id].ToList(),
-            row.FileHash))];
+            row.FileHash,
+            row.HasExternalAgents))];
     }
 
     /// <summary>The presets of a template version (what <c>create --preset</c> can name).</summary>
@@ -279,19 +282,33 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
 
     private static async Task<ILookup<Guid, TemplatePresetResponse>> LoadPresetsAsync(NpgsqlConnection connection, Guid[] versionIds, CancellationToken cancellationToken)
     {
-        var rows = await connection.QueryAsync<(Guid VersionId, Guid Id, string Name, bool IsDefault, int? Instances, string? Parameter, string? Value)>(new CommandDefinition(
+        var rows = await connection.QueryAsync<PresetRow>(new CommandDefinition(
             """
-            SELECT p.template_version_id, p.id, p.name, p.is_default, p.prebuild_instances, pp.name, pp.value
+            SELECT p.template_version_id AS VersionId, p.id AS Id, p.name AS Name, p.is_default AS IsDefault, p.prebuild_instances AS Instances,
+                   p.description AS Description, p.icon AS Icon, p.prebuild_ttl_seconds AS TtlSeconds, p.prebuild_timezone AS Timezone,
+                   p.prebuild_schedules::text AS Schedules, pp.name AS Parameter, pp.value AS Value
             FROM template_version_presets p LEFT JOIN template_version_preset_parameters pp ON pp.preset_id = p.id
             WHERE p.template_version_id = ANY(@Ids) ORDER BY p.name, pp.name
             """,
             new { Ids = versionIds }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.GroupBy(row => (row.VersionId, row.Id))
-            .Select(preset => (preset.Key.VersionId, Preset: new TemplatePresetResponse(
-                preset.First().Name, preset.First().IsDefault, preset.First().Instances,
-                [.. preset.Where(row => row.Parameter is not null).Select(row => new NameValue(row.Parameter, row.Value))])))
+            .Select(preset => (preset.Key.VersionId, Preset: ToPreset(preset.First(), [.. preset.Where(row => row.Parameter is not null).Select(row => new NameValue(row.Parameter, row.Value))])))
             .ToLookup(item => item.VersionId, item => item.Preset);
     }
+
+    private static TemplatePresetResponse ToPreset(PresetRow row, IReadOnlyList<NameValue> parameters)
+    {
+        var schedules = JsonSerializer.Deserialize<List<PrebuildScheduleResponse>>(row.Schedules, ScheduleJson) ?? [];
+        var scheduling = row.Timezone is null ? null : new PrebuildSchedulingResponse(row.Timezone, schedules);
+        return new TemplatePresetResponse(row.Name, row.IsDefault, row.Instances, parameters, row.Description, row.Icon, row.TtlSeconds, scheduling);
+    }
+
+    private static readonly JsonSerializerOptions ScheduleJson = new() { PropertyNameCaseInsensitive = true };
+
+    /// <summary>A row of template_version_presets joined with one of its parameters, as <see cref="LoadPresetsAsync"/> selects it.</summary>
+    private sealed record PresetRow(
+        Guid VersionId, Guid Id, string Name, bool IsDefault, int? Instances, string Description, string Icon, int? TtlSeconds, string? Timezone, string Schedules,
+        string? Parameter, string? Value);
 
     /// <summary>A row of template_version_parameters as <see cref="LoadVersionsAsync"/> selects it.</summary>
     private sealed record ParameterRow(

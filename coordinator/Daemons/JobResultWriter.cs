@@ -37,6 +37,9 @@ internal static class JobResultWriter
                 await InsertResourcesAsync(connection, transaction, jobId, "stop", import.StopResources, cancellationToken).ConfigureAwait(false);
                 await InsertParametersAsync(connection, transaction, jobId, import.RichParameters, cancellationToken).ConfigureAwait(false);
                 await InsertPresetsAsync(connection, transaction, jobId, import.Presets, cancellationToken).ConfigureAwait(false);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE template_versions SET has_external_agents = @HasExternalAgents WHERE job_id = @JobId",
+                    new { import.HasExternalAgents, JobId = jobId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await InsertTimingsAsync(connection, transaction, jobId, import.Timings, cancellationToken).ConfigureAwait(false);
                 break;
             case CompletedJob.TypeOneofCase.TemplateDryRun:
@@ -217,12 +220,24 @@ internal static class JobResultWriter
             // A second report for the same import must not duplicate presets: the first one's stay.
             var presetId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
                 """
-                INSERT INTO template_version_presets (template_version_id, name, is_default, prebuild_instances)
-                VALUES (@VersionId, @Name, @Default, @Instances)
+                INSERT INTO template_version_presets (template_version_id, name, is_default, prebuild_instances, description, icon,
+                    prebuild_ttl_seconds, prebuild_timezone, prebuild_schedules)
+                VALUES (@VersionId, @Name, @Default, @Instances, @Description, @Icon, @Ttl, @Timezone, @Schedules::jsonb)
                 ON CONFLICT (template_version_id, name) DO NOTHING
                 RETURNING id
                 """,
-                new { VersionId = versionId, preset.Name, preset.Default, Instances = preset.Prebuild is { } prebuild ? prebuild.Instances : (int?)null },
+                new
+                {
+                    VersionId = versionId,
+                    preset.Name,
+                    preset.Default,
+                    Instances = preset.Prebuild is { } prebuild ? prebuild.Instances : (int?)null,
+                    preset.Description,
+                    preset.Icon,
+                    Ttl = preset.Prebuild?.ExpirationPolicy?.Ttl,
+                    Timezone = preset.Prebuild?.Scheduling?.Timezone,
+                    Schedules = JsonSerializer.Serialize(preset.Prebuild?.Scheduling?.Schedule.Select(schedule => new { cron = schedule.Cron, instances = schedule.Instances }).ToArray() ?? []),
+                },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (presetId is null)

@@ -93,7 +93,14 @@ internal static class TerraformEnvironment
 
         if (!string.IsNullOrEmpty(metadata.RunningWorkspaceAgentToken))
         {
-            environment["CODER_RUNNING_WORKSPACE_AGENT_TOKEN"] = metadata.RunningWorkspaceAgentToken;
+            // A claimed prebuild's agent keeps its token. With one agent Coder names the variable after the sha256 of an
+            // empty agent id, which is the name the provider reads (RunningAgentTokenEnvironmentVariable("")).
+            environment[RunningAgentTokenVariableName("")] = metadata.RunningWorkspaceAgentToken;
+        }
+
+        foreach (var (name, script) in AgentScripts.Environment())
+        {
+            environment[name] = script;
         }
 
         // Templates without the coder provider read the build through ordinary variables; Terraform
@@ -161,6 +168,10 @@ internal static class TerraformEnvironment
     };
 
     /// <summary>The coder provider reads a parameter's value from CODER_PARAMETER_ + hex SHA-256 of its name.</summary>
+    /// <summary>The provider's <c>RunningAgentTokenEnvironmentVariable</c>: <c>CODER_RUNNING_WORKSPACE_AGENT_TOKEN_</c> and the sha256 of the agent id, hex.</summary>
+    public static string RunningAgentTokenVariableName(string agentId) =>
+        "CODER_RUNNING_WORKSPACE_AGENT_TOKEN_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(agentId)));
+
     public static string ParameterVariableName(string name) =>
         "CODER_PARAMETER_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
 

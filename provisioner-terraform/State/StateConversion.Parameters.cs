@@ -121,6 +121,8 @@ internal sealed partial class StateConversion
         return parameter;
     }
 
+    private static int Clamp(long value) => (int)Math.Clamp(value, int.MinValue, int.MaxValue);
+
     /// <summary><c>coder_workspace_preset</c> data sources: named sets of parameter values, at most one default.</summary>
     private List<Preset> ConvertPresets()
     {
@@ -135,6 +137,8 @@ internal sealed partial class StateConversion
             {
                 Name = attributes.String("name", what),
                 Default = attributes.Bool("default", what),
+                Description = attributes.String("description", what),
+                Icon = attributes.String("icon", what),
                 Prebuild = new Prebuild(),
             };
 
@@ -160,7 +164,18 @@ internal sealed partial class StateConversion
             if (prebuilds.Count > 0)
             {
                 var instances = prebuilds[0].Int64("instances", what);
-                preset.Prebuild.Instances = (int)Math.Clamp(instances, int.MinValue, int.MaxValue);
+                preset.Prebuild.Instances = Clamp(instances);
+                if (prebuilds[0].Blocks("expiration_policy", what) is [var expiration, ..])
+                {
+                    preset.Prebuild.ExpirationPolicy = new ExpirationPolicy { Ttl = Clamp(expiration.Int64("ttl", what)) };
+                }
+
+                if (prebuilds[0].Blocks("scheduling", what) is [var scheduling, ..])
+                {
+                    preset.Prebuild.Scheduling = new Scheduling { Timezone = scheduling.String("timezone", what) };
+                    preset.Prebuild.Scheduling.Schedule.AddRange(scheduling.Blocks("schedule", what)
+                        .Select(schedule => new Schedule { Cron = schedule.String("cron", what), Instances = Clamp(schedule.Int64("instances", what)) }));
+                }
             }
 
             if (!names.Add(preset.Name) && !duplicatedNames.Contains(preset.Name))

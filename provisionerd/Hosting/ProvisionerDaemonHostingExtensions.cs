@@ -74,9 +74,10 @@ public static class ProvisionerDaemonHostingExtensions
             services.GetRequiredService<TerraformProvisioner>(),
             services.GetRequiredService<TerraformBinaryResolver>(),
             services.GetRequiredService<ILoggerFactory>()));
+        builder.Services.TryAddSingleton(services => new SupervisedProvisioners(services.GetRequiredService<ILoggerFactory>()));
         builder.Services.TryAddSingleton(services => new ProvisionerDaemon(
             services.GetRequiredService<IOptions<ProvisionerDaemonOptions>>().Value,
-            services.GetRequiredService<IDaemonProvisioner>(),
+            Provisioners(services),
             services.GetRequiredService<ILogger<ProvisionerDaemon>>(),
             services.GetService<TimeProvider>()));
         builder.Services.AddHostedService<ProvisionerDaemonHostedService>();
@@ -86,5 +87,23 @@ public static class ProvisionerDaemonHostingExtensions
         var stopTimeout = preview.StopTimeout;
         builder.Services.PostConfigure<HostOptions>(host => host.ShutdownTimeout += stopTimeout);
         return builder;
+    }
+
+    /// <summary>
+    /// The registered provisioner, then one supervised binary per <c>--provisioner NAME=PATH</c> (a binary of the same
+    /// type replaces it). Each binary is a singleton the container disposes, which stops its process on shutdown.
+    /// </summary>
+    private static List<IDaemonProvisioner> Provisioners(IServiceProvider services)
+    {
+        var binaries = services.GetRequiredService<IOptions<ProvisionerDaemonOptions>>().Value.ProvisionerBinaries;
+        var provisioners = new List<IDaemonProvisioner>();
+        var registered = services.GetRequiredService<IDaemonProvisioner>();
+        if (!binaries.ContainsKey(registered.Type))
+        {
+            provisioners.Add(registered);
+        }
+
+        provisioners.AddRange(services.GetRequiredService<SupervisedProvisioners>().Start(binaries));
+        return provisioners;
     }
 }

@@ -34,7 +34,8 @@ internal sealed class JobRunner
 
     private readonly AcquiredJob _job;
     private readonly CoordinatorConnection _connection;
-    private readonly IDaemonProvisioner _provisioner;
+    // Null when the daemon does not offer the job's provisioner type: the job then fails as unsupported.
+    private readonly IDaemonProvisioner? _provisioner;
     private readonly ProvisionerDaemonOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -45,7 +46,7 @@ internal sealed class JobRunner
     private IProvisionerSessionClient? _session;
     private string _stage = "";
 
-    public JobRunner(AcquiredJob job, CoordinatorConnection connection, IDaemonProvisioner provisioner, ProvisionerDaemonOptions options, TimeSpan heartbeat, ReportDelivery delivery, ILogger logger, TimeProvider time)
+    public JobRunner(AcquiredJob job, CoordinatorConnection connection, IDaemonProvisioner? provisioner, ProvisionerDaemonOptions options, TimeSpan heartbeat, ReportDelivery delivery, ILogger logger, TimeProvider time)
     {
         _delivery = delivery;
         _heartbeat = heartbeat;
@@ -141,6 +142,11 @@ internal sealed class JobRunner
         try
         {
             Stage(JobStages.SettingUp);
+            if (_provisioner is null)
+            {
+                throw new JobFailureException($"This daemon does not offer the '{_job.Provisioner}' provisioner the job needs; start one with --provisioner {_job.Provisioner}=PATH.", JobErrorCodes.UnsupportedJob);
+            }
+
             Directory.CreateDirectory(_workDirectory);
             var archive = await GetBlobAsync(_job.TemplateSourceArchive, cancellationToken).ConfigureAwait(false);
             return _job.TypeCase switch
@@ -205,6 +211,7 @@ internal sealed class JobRunner
         completed.StartModules.AddRange(start.Modules);
         completed.StopModules.AddRange(stop.Modules);
         completed.Presets.AddRange(start.Presets);
+        completed.HasExternalAgents = start.HasExternalAgents;
         completed.Timings.AddRange(start.Timings);
         completed.Timings.AddRange(stop.Timings);
         return new TerminalReport(_job.JobId, new CompletedJob { JobId = _job.JobId, TemplateImport = completed }, null, null);
@@ -265,7 +272,7 @@ internal sealed class JobRunner
 
     private async Task<IProvisionerSessionClient> OpenSessionAsync(ByteString archive, ByteString state, string logLevel, CancellationToken cancellationToken)
     {
-        var connection = _provisioner.Connect(_workDirectory);
+        var connection = _provisioner!.Connect(_workDirectory);
         _session = await connection.OpenSessionAsync(cancellationToken).ConfigureAwait(false);
         await _session.SendAsync(new Request
         {
@@ -333,7 +340,7 @@ internal sealed class JobRunner
     private JobFailureException Failure(string error, CancellationToken cancellationToken, ByteString state, IEnumerable<Timing> timings)
     {
         var canceled = cancellationToken.IsCancellationRequested;
-        var code = canceled ? JobErrorCodes.Canceled : JobErrorCodes.ProvisionerError(_provisioner.Type);
+        var code = canceled ? JobErrorCodes.Canceled : JobErrorCodes.ProvisionerError(_provisioner?.Type ?? _job.Provisioner);
         var message = canceled && error == ProvisionerSessionHost.CanceledError ? "The job was canceled." : error;
         return new JobFailureException(message, code, state, timings);
     }

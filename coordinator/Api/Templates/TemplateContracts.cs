@@ -40,8 +40,13 @@ internal sealed record TemplateParameterResponse(
 
 internal sealed record ParameterOptionResponse(string Name, string Value, string Description);
 
-/// <summary>A preset (<c>coder_workspace_preset</c>) of a template version: parameter values a build can apply by name.</summary>
-internal sealed record TemplatePresetResponse(string Name, bool Default, int? PrebuildInstances, IReadOnlyList<NameValue> Parameters);
+/// <summary>
+/// A preset (<c>coder_workspace_preset</c>) of a template version: parameter values a build can apply by name, what it is
+/// for (description, icon), and its prebuild policy as declared (time to live of an unclaimed prebuild, schedules).
+/// </summary>
+internal sealed record TemplatePresetResponse(
+    string Name, bool Default, int? PrebuildInstances, IReadOnlyList<NameValue> Parameters,
+    string Description = "", string Icon = "", int? PrebuildTtlSeconds = null, PrebuildSchedulingResponse? PrebuildScheduling = null);
 
 internal sealed record TemplateVersionResponse(
     Guid Id,
@@ -57,4 +62,5 @@ internal sealed record TemplateVersionResponse(
     IReadOnlyList<TemplateVariableResponse> Variables,
     IReadOnlyList<TemplateParameterResponse> Parameters,
     IReadOnlyList<TemplatePresetResponse>? Presets = null,
-    string? FileHash = null);
+    string? FileHash = null,
+    bool HasExternalAgents = false);

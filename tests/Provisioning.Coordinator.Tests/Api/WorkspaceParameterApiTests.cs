@@ -31,7 +31,20 @@ public sealed class WorkspaceParameterApiTests(ApiFixture fixture) : IClassFixtu
             Options = { new RichParameterOption { Name = "Europe", Value = "eu" }, new RichParameterOption { Name = "US", Value = "us" } },
         });
         import.RichParameters.Add(new RichParameter { Name = "reset", Type = "bool", DefaultValue = "false", Mutable = true, Ephemeral = true });
-        import.Presets.Add(new Preset { Name = "big", Parameters = { new PresetParameter { Name = "cpus", Value = "8" }, new PresetParameter { Name = "region", Value = "us" } } });
+        import.HasExternalAgents = true;
+        import.Presets.Add(new Preset
+        {
+            Name = "big",
+            Description = "Eight cores in the US",
+            Icon = "/icon/rocket.svg",
+            Parameters = { new PresetParameter { Name = "cpus", Value = "8" }, new PresetParameter { Name = "region", Value = "us" } },
+            Prebuild = new Prebuild
+            {
+                Instances = 2,
+                ExpirationPolicy = new ExpirationPolicy { Ttl = 86400 },
+                Scheduling = new Scheduling { Timezone = "Europe/Paris", Schedule = { new Schedule { Cron = "* 9-17 * * 1-5", Instances = 4 } } },
+            },
+        });
         import.Presets.Add(new Preset { Name = "small", Default = true, Parameters = { new PresetParameter { Name = "cpus", Value = "1" } } });
         return import;
     }
@@ -117,6 +130,7 @@ public sealed class WorkspaceParameterApiTests(ApiFixture fixture) : IClassFixtu
         var shown = await ApiFixture.GetJsonAsync(admin, $"/api/v1/templates/{template}/versions/{version}", Token);
         var presets = await ApiFixture.GetJsonAsync(admin, $"/api/v1/templates/{template}/versions/{version}/presets", Token);
 
+        Assert.True(shown.GetProperty("has_external_agents").GetBoolean());
         var cpus = shown.GetProperty("parameters").EnumerateArray().Single(parameter => parameter.GetProperty("name").GetString() == "cpus");
         Assert.Equal(1, cpus.GetProperty("validation_min").GetInt32());
         Assert.Equal(8, cpus.GetProperty("validation_max").GetInt32());
@@ -129,7 +143,17 @@ public sealed class WorkspaceParameterApiTests(ApiFixture fixture) : IClassFixtu
         Assert.Equal(
             new Dictionary<string, string?> { ["cpus"] = "8", ["region"] = "us" },
             big.GetProperty("parameters").EnumerateArray().ToDictionary(item => item.GetProperty("name").GetString()!, item => item.GetProperty("value").GetString()));
-        Assert.True(presets.EnumerateArray().Last().GetProperty("default").GetBoolean());
+        Assert.Equal(("Eight cores in the US", "/icon/rocket.svg"), (big.GetProperty("description").GetString(), big.GetProperty("icon").GetString()));
+        Assert.Equal((2, 86400), (big.GetProperty("prebuild_instances").GetInt32(), big.GetProperty("prebuild_ttl_seconds").GetInt32()));
+        var scheduling = big.GetProperty("prebuild_scheduling");
+        Assert.Equal("Europe/Paris", scheduling.GetProperty("timezone").GetString());
+        var schedule = Assert.Single(scheduling.GetProperty("schedules").EnumerateArray());
+        Assert.Equal(("* 9-17 * * 1-5", 4), (schedule.GetProperty("cron").GetString(), schedule.GetProperty("instances").GetInt32()));
+        var small = presets.EnumerateArray().Last();
+        Assert.True(small.GetProperty("default").GetBoolean());
+        Assert.Equal("", small.GetProperty("description").GetString());
+        Assert.Equal(JsonValueKind.Null, small.GetProperty("prebuild_scheduling").ValueKind);
+        Assert.Equal(JsonValueKind.Null, small.GetProperty("prebuild_ttl_seconds").ValueKind);
     }
 
     [Fact]

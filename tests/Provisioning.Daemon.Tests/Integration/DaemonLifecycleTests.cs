@@ -381,7 +381,9 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
             coordinator.Address, terraform.Directory, options => options.ForceCancelTimeout = TimeSpan.FromSeconds(1), new InProcessDaemonProvisioner("stubborn", stubborn));
         try
         {
-            var job = coordinator.Enqueue(Templates.Build(archive, WorkspaceTransition.Start, 1));
+            var build = Templates.Build(archive, WorkspaceTransition.Start, 1);
+            build.Provisioner = "stubborn";
+            var job = coordinator.Enqueue(build);
             await Eventually.HoldsAsync(() => job.Logs.Any(log => log.Output == "stuck: ignoring cancellation"), "the apply is stuck", TimeSpan.FromSeconds(30), cancellationToken);
             job.Cancel();
             var failed = (await job.WaitAsync(cancellationToken)).RequireFailed(job.LogText);
@@ -395,6 +397,22 @@ public sealed partial class DaemonLifecycleTests(TerraformCacheFixture terraform
         {
             stubborn.Release();
         }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Daemon_JobForAProvisionerItDoesNotOffer_FailsItAsUnsupportedNamingTheFlag()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = await InlineAsync("# nothing", cancellationToken);
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, provisioner: new InProcessDaemonProvisioner("stubborn", new StubbornProvisioner()));
+        var build = Templates.Build(archive, WorkspaceTransition.Start, 1);
+        build.Provisioner = "echo";
+
+        var failed = (await coordinator.Enqueue(build).WaitAsync(cancellationToken)).RequireFailed("");
+
+        Assert.Equal("unsupported_job", failed.ErrorCode);
+        Assert.Contains("does not offer the 'echo' provisioner the job needs; start one with --provisioner echo=PATH", failed.Error, StringComparison.Ordinal);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\(local-exec\): (after-\d)$")]

@@ -20,6 +20,7 @@ public sealed class DaemonParameterTests(TerraformCacheFixture terraform)
         var archive = new Blob { Inline = ByteString.CopyFrom(await Templates.PackAsync("# nothing", cancellationToken)) };
         await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, provisioner: new InProcessDaemonProvisioner("recording", recording));
         var acquired = Templates.Build(archive, WorkspaceTransition.Start, 2);
+        acquired.Provisioner = "recording";
         acquired.WorkspaceBuild.RichParameterValues.Add(new RichParameterValue { Name = "cpus", Value = "6" });
         acquired.WorkspaceBuild.PreviousParameterValues.Add(new RichParameterValue { Name = "cpus", Value = "4" });
 

@@ -84,13 +84,25 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
         }
 
         data "coder_workspace_preset" "large" {
-          name    = "Large"
-          default = true
+          name        = "Large"
+          description = "Eight cores"
+          icon        = "/icon/rocket.svg"
+          default     = true
           parameters = {
             cpus = "8"
           }
           prebuilds {
             instances = 1
+            expiration_policy {
+              ttl = 86400
+            }
+            scheduling {
+              timezone = "UTC"
+              schedule {
+                cron      = "* 8-18 * * 1-5"
+                instances = 3
+              }
+            }
           }
         }
 
@@ -198,6 +210,12 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
         Assert.Equal(["Large", "Small"], presets.Keys.Order());
         Assert.True(presets["Large"].Default);
         Assert.Equal(1, presets["Large"].Prebuild.Instances);
+        Assert.False(imported.HasExternalAgents);
+        Assert.Equal(("Eight cores", "/icon/rocket.svg"), (presets["Large"].Description, presets["Large"].Icon));
+        Assert.Equal(86400, presets["Large"].Prebuild.ExpirationPolicy.Ttl);
+        Assert.Equal("UTC", presets["Large"].Prebuild.Scheduling.Timezone);
+        Assert.Equal(("* 8-18 * * 1-5", 3), (presets["Large"].Prebuild.Scheduling.Schedule[0].Cron, presets["Large"].Prebuild.Scheduling.Schedule[0].Instances));
+        Assert.Null(presets["Small"].Prebuild.ExpirationPolicy);
         Assert.Equal("8", Assert.Single(presets["Large"].Parameters).Value);
         Assert.Equal(["cpus=2", "region=eu"], presets["Small"].Parameters.Select(parameter => $"{parameter.Name}={parameter.Value}").Order());
         var tags = Assert.Single(import.Updates, update => update.WorkspaceTags.Count > 0).WorkspaceTags;
@@ -212,6 +230,48 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
         Assert.Equal("load", Assert.Single(agent.Metadata).Key);
         Assert.False(agent.DisplayApps.Vscode);
         Assert.True(agent.DisplayApps.WebTerminal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task ExternalAgent_ImportedByARealDaemon_MarksTheVersionAndCarriesItsAgent()
+    {
+        // Arrange: an agent whose machine the template does not build, declared with coder_external_agent.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = new Blob
+        {
+            File = coordinator.AddFile(await Templates.PackAsync(
+                """
+                terraform {
+                  required_providers {
+                    coder = {
+                      source = "coder/coder"
+                    }
+                  }
+                }
+
+                resource "coder_agent" "outside" {
+                  os   = "linux"
+                  arch = "amd64"
+                }
+
+                resource "coder_external_agent" "outside" {
+                  agent_id = coder_agent.outside.id
+                }
+                """,
+                cancellationToken)),
+        };
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, configureTerraform: UseCoderMirror);
+
+        // Act
+        var import = coordinator.Enqueue(Templates.Import(archive));
+        var imported = (await import.WaitAsync(cancellationToken)).RequireCompleted(import.LogText).TemplateImport;
+
+        // Assert: the version has external agents, and the agent sits on the coder_external_agent, as Coder attaches it.
+        Assert.True(imported.HasExternalAgents);
+        var resource = Assert.Single(imported.StartResources, resource => resource.Agents.Count > 0);
+        Assert.Equal(("coder_external_agent", "outside"), (resource.Type, resource.Name));
+        Assert.Equal("outside", Assert.Single(resource.Agents).Name);
     }
 
     [Fact(Timeout = 300_000)]

@@ -187,6 +187,7 @@ public sealed class CoderProviderTemplateTests
             TemplateVersion = "v1",
             WorkspaceBuildId = "build-1",
             WorkspaceBuildNumber = 1,
+            RunningWorkspaceAgentToken = "7d3f6c1e-prebuilt-agent-token",
         };
         var environment = TerraformEnvironment.Build(
             new TerraformOptions { CacheDirectory = run.WorkDirectory },
@@ -266,7 +267,14 @@ public sealed class CoderProviderTemplateTests
         var agent = state["coder_agent.dev"];
         var agentId = Text(agent, "id");
         Assert.True(Guid.TryParse(agentId, out _), agentId);
-        Assert.True(Guid.TryParse(Text(agent, "token"), out _));
+        // A claimed prebuild's running agent keeps its token: the product names the variable as the provider reads it.
+        Assert.Equal("7d3f6c1e-prebuilt-agent-token", Text(agent, "token"));
+        // The bootstrap script for linux/amd64, with the access URL and auth type the provider put in.
+        var initScript = Text(agent, "init_script");
+        Assert.StartsWith("#!/usr/bin/env sh", initScript, StringComparison.Ordinal);
+        Assert.Contains("BINARY_URL=\"http://coder.example:7080/bin/coder-linux-amd64\"", initScript, StringComparison.Ordinal);
+        Assert.Contains("export CODER_AGENT_AUTH=\"token\"", initScript, StringComparison.Ordinal);
+        Assert.Contains("export CODER_AGENT_URL=\"http://coder.example:7080/\"", initScript, StringComparison.Ordinal);
         Assert.Equal("all", Text(agent, "api_key_scope"));
         Assert.Equal("token", Text(agent, "auth"));
         Assert.Equal(120, agent.GetProperty("connection_timeout").GetInt32());

@@ -129,6 +129,26 @@ public sealed class TerraformEnvironmentTests
     }
 
     [Fact]
+    public void Build_RunningAgentTokenAndAgentScripts_UseTheNamesCodersProvisionerSets()
+    {
+        var environment = TerraformEnvironment.Build(
+            new TerraformOptions(), new Hashtable(), new Metadata { RunningWorkspaceAgentToken = "kept" }, [], [], cliConfigFile: null);
+
+        // sha256("") is the FIPS 180-2 empty-message vector: the provider's RunningAgentTokenEnvironmentVariable("").
+        Assert.Equal("kept", environment["CODER_RUNNING_WORKSPACE_AGENT_TOKEN_e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]);
+        Assert.DoesNotContain("CODER_RUNNING_WORKSPACE_AGENT_TOKEN", environment.Keys);
+        Assert.Equal(
+            ["CODER_AGENT_SCRIPT_darwin_amd64", "CODER_AGENT_SCRIPT_darwin_arm64", "CODER_AGENT_SCRIPT_linux_amd64", "CODER_AGENT_SCRIPT_linux_arm64",
+             "CODER_AGENT_SCRIPT_linux_armv7", "CODER_AGENT_SCRIPT_windows_amd64", "CODER_AGENT_SCRIPT_windows_arm64"],
+            environment.Keys.Where(name => name.StartsWith("CODER_AGENT_SCRIPT_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Contains("bin/coder-linux-armv7\"", environment["CODER_AGENT_SCRIPT_linux_armv7"], StringComparison.Ordinal);
+        Assert.Contains("bin/coder-darwin-arm64\"", environment["CODER_AGENT_SCRIPT_darwin_arm64"], StringComparison.Ordinal);
+        Assert.Contains("bin/coder-windows-arm64.exe", environment["CODER_AGENT_SCRIPT_windows_arm64"], StringComparison.Ordinal);
+        Assert.DoesNotContain("${ARCH}", environment["CODER_AGENT_SCRIPT_linux_amd64"], StringComparison.Ordinal);
+        Assert.Contains("${ACCESS_URL}", environment["CODER_AGENT_SCRIPT_linux_amd64"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DescribeInherited_TfVariables_ShowsSafeValuesAndRedactsTheRest()
     {
         var host = new Hashtable

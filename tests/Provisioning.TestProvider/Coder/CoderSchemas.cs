@@ -20,6 +20,8 @@ internal static partial class CoderSchemas
     {
         ["coder_agent"] = Agent(),
         ["coder_agent_instance"] = new([Id(), Required("agent_id", CtyType.String), Required("instance_id", CtyType.String)]),
+        // An agent whose machine Coder does not build (provider/external_agent.go): the template version then has external agents.
+        ["coder_external_agent"] = new([Id(), Required("agent_id", CtyType.String)]),
         ["coder_app"] = App(),
         ["coder_script"] = Script(),
         ["coder_env"] = new(
