@@ -62,7 +62,7 @@ internal static class IdleFleetWorker
                     job => Report(string.Create(CultureInfo.InvariantCulture, $"completed {job}")),
                     slots);
                 daemons.Add(daemon);
-                await daemon.RegisterAsync(stop.Token).ConfigureAwait(false);
+                await RegisterAsync(daemon, stop.Token).ConfigureAwait(false);
             }
 
             // Each slot reports its first wait once; when all have, every stream of this process is open.
@@ -109,6 +109,24 @@ internal static class IdleFleetWorker
             }
 
             await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Registers, trying again (as a real daemon does) while a busy coordinator cannot answer in time.</summary>
+    private static async Task RegisterAsync(TestDaemon daemon, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await daemon.RegisterAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Grpc.Core.RpcException exception) when (attempt < 5 && exception.StatusCode is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded)
+            {
+                await Console.Error.WriteLineAsync($"{daemon.Name}: register: {exception.Status}; trying again").ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 }
