@@ -96,6 +96,7 @@ internal static class IdleFleetScenario
             [
                 new Metric("open acquire streams", workers.Waiting, "streams"),
                 new Metric("registration start -> every stream waiting", allWaiting.TotalSeconds, "s"),
+                new Metric("registrations or streams tried again (the coordinator failed them)", workers.Retried, "calls"),
                 new Metric("server CPU, first window after every stream waits", settling, "% core"),
                 new Metric("server CPU while idle, the next window (target <= 5 % of a core)", idle, "% core"),
                 new Metric("server RSS, idle with every stream open (target <= 1 GB)", idleRss, "MB"),
@@ -164,8 +165,12 @@ internal static class IdleFleetScenario
         private readonly ConcurrentDictionary<Guid, TaskCompletionSource<long>> _held = new();
         private readonly ConcurrentDictionary<Guid, TaskCompletionSource<long>> _completed = new();
         private int _waiting;
+        private int _retried;
 
         public int Waiting => Volatile.Read(ref _waiting);
+
+        /// <summary>Registrations and streams the workers tried again after a failure a real daemon retries.</summary>
+        public int Retried => Volatile.Read(ref _retried);
 
         public IReadOnlyList<int> Pids => [.. _processes.Select(process => process.Id)];
 
@@ -274,6 +279,9 @@ internal static class IdleFleetScenario
                     break;
                 case ["held", var job, var timestamp]:
                     Of(_held, Guid.Parse(job)).TrySetResult(long.Parse(timestamp, CultureInfo.InvariantCulture));
+                    break;
+                case ["retried", _]:
+                    Interlocked.Increment(ref _retried);
                     break;
                 case ["completed", var job]:
                     Of(_completed, Guid.Parse(job)).TrySetResult(0);

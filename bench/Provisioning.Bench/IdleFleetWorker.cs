@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 
+using Provisioning.Daemon.Coordinator;
+
 namespace Provisioning.Bench;
 
 /// <summary>
@@ -9,7 +11,9 @@ namespace Provisioning.Bench;
 /// connection, keeps one AcquireJob stream open per slot, and reports on stdout, one line each:
 /// <c>waiting N</c> once every slot has sent "ready" (N streams), <c>held JOB TIMESTAMP</c> when a daemon holds a job
 /// (<see cref="Stopwatch.GetTimestamp"/>: CLOCK_MONOTONIC, the same clock in every process of the machine), and
-/// <c>completed JOB</c> once its CompleteJob was acknowledged. It stops when its stdin closes (the bench ends it so,
+/// <c>completed JOB</c> once its CompleteJob was acknowledged, <c>retried STATUS</c> when a registration or a stream failed
+/// in a way a real daemon retries (<see cref="Provisioning.Daemon.Coordinator.CoordinatorConnection.IsTransient"/>) and
+/// was tried again. It stops when its stdin closes (the bench ends it so,
 /// and an ended bench leaves no worker behind).
 /// </summary>
 internal static class IdleFleetWorker
@@ -62,7 +66,7 @@ internal static class IdleFleetWorker
                     job => Report(string.Create(CultureInfo.InvariantCulture, $"completed {job}")),
                     slots);
                 daemons.Add(daemon);
-                await RegisterAsync(daemon, stop.Token).ConfigureAwait(false);
+                await RegisterAsync(daemon, Report, stop.Token).ConfigureAwait(false);
             }
 
             // Each slot reports its first wait once; when all have, every stream of this process is open.
@@ -75,17 +79,20 @@ internal static class IdleFleetWorker
                 {
                     var counted = false;
                     loops.Add(Task.Run(
-                        () => daemon.RunAsync(stop.Token, () =>
-                        {
-                            if (!counted)
+                        () => daemon.RunAsync(
+                            stop.Token,
+                            () =>
                             {
-                                counted = true;
-                                if (Interlocked.Increment(ref firstWaits) == streams)
+                                if (!counted)
                                 {
-                                    Report(string.Create(CultureInfo.InvariantCulture, $"waiting {streams}"));
+                                    counted = true;
+                                    if (Interlocked.Increment(ref firstWaits) == streams)
+                                    {
+                                        Report(string.Create(CultureInfo.InvariantCulture, $"waiting {streams}"));
+                                    }
                                 }
-                            }
-                        }),
+                            },
+                            exception => Report($"retried {exception.StatusCode}")),
                         CancellationToken.None));
                 }
             }
@@ -112,8 +119,8 @@ internal static class IdleFleetWorker
         }
     }
 
-    /// <summary>Registers, trying again (as a real daemon does) while a busy coordinator cannot answer in time.</summary>
-    private static async Task RegisterAsync(TestDaemon daemon, CancellationToken cancellationToken)
+    /// <summary>Registers, trying again (as a real daemon does) while a busy coordinator cannot answer.</summary>
+    private static async Task RegisterAsync(TestDaemon daemon, Action<string> report, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -122,9 +129,10 @@ internal static class IdleFleetWorker
                 await daemon.RegisterAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (Grpc.Core.RpcException exception) when (attempt < 5 && exception.StatusCode is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded)
+            catch (Grpc.Core.RpcException exception) when (attempt < 10 && CoordinatorConnection.IsTransient(exception) && !cancellationToken.IsCancellationRequested)
             {
                 await Console.Error.WriteLineAsync($"{daemon.Name}: register: {exception.Status}; trying again").ConfigureAwait(false);
+                report($"retried {exception.StatusCode}");
                 await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken).ConfigureAwait(false);
             }
         }

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 
 using Provisioning.Coordinator.Daemons;
+using Provisioning.Daemon.Coordinator;
 using Provisioning.Sdk.Daemon;
 
 namespace Provisioning.Bench;
@@ -54,7 +55,8 @@ internal sealed class TestDaemon : IDisposable
 
     /// <summary>Acquires and completes jobs until <paramref name="cancellationToken"/> fires.</summary>
     /// <param name="waiting">Called each time a stream has sent "ready" and waits for a job.</param>
-    public async Task RunAsync(CancellationToken cancellationToken, Action? waiting = null)
+    /// <param name="retried">When given, a stream that fails as a real daemon would retry (<see cref="CoordinatorConnection.IsTransient"/>) is opened again after a second, and this is called; otherwise the failure ends the loop.</param>
+    public async Task RunAsync(CancellationToken cancellationToken, Action? waiting = null, Action<RpcException>? retried = null)
     {
         var headers = _headers ?? throw new InvalidOperationException("Register the daemon first.");
         while (!cancellationToken.IsCancellationRequested)
@@ -90,6 +92,13 @@ internal sealed class TestDaemon : IDisposable
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (RpcException exception) when (retried is not null && CoordinatorConnection.IsTransient(exception))
+            {
+                // A busy coordinator: open the stream again shortly, as a real daemon does.
+                retried(exception);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
             // Complete even when the run is over: a held job must not be left behind.
