@@ -27,6 +27,16 @@ internal sealed record BenchOptions
 
     public int RssBuilds { get; init; } = 20;
 
+    public int FleetDaemons { get; init; } = 50;
+
+    public int FleetSlots { get; init; } = 8;
+
+    public int FleetProcesses { get; init; } = 2;
+
+    public int FleetSamples { get; init; } = 50;
+
+    public int FleetIdleSeconds { get; init; } = 10;
+
     /// <summary>Environment of the fleet's daemon, e.g. Terraform__SkipInitWhenCached=false to measure without the init skip.</summary>
     public IReadOnlyDictionary<string, string?> DaemonEnvironment { get; init; } = new Dictionary<string, string?>(StringComparer.Ordinal);
 
@@ -34,7 +44,7 @@ internal sealed record BenchOptions
 
     public bool Json { get; init; }
 
-    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "throughput", "latency", "raw", "build", "logs", "rss" };
+    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "throughput", "latency", "raw", "build", "logs", "rss", "fleet" };
 
     /// <summary>The scenarios that run on a fleet of separate processes (server, daemon, CLI) instead of the in-process coordinator.</summary>
     public static readonly IReadOnlySet<string> FleetScenarios = new HashSet<string>(StringComparer.Ordinal) { "build", "logs", "rss" };
@@ -54,8 +64,13 @@ internal sealed record BenchOptions
           --build-pairs N     alternating (provisioning create, bare terraform) pairs per template (default 7)
           --log-lines N       lines the logs scenario's build prints (default 100000; the issue's figure is 1000000)
           --rss-builds N      builds before the daemon's idle RSS is read (default 20; the issue's figure is 100)
+          --fleet-daemons D   daemons of the idle-fleet scenario (default 50; the issue's figure is 1250)
+          --fleet-slots S     slots (open acquire streams) per fleet daemon (default 8)
+          --fleet-processes P processes the fleet daemons are spread over (default 2; e.g. 10 for 1250)
+          --fleet-samples K   jobs enqueued one at a time on the idle fleet (default 50)
+          --fleet-idle S      seconds the server's idle CPU is read over (default 10)
           --daemon-env K=V    an environment variable of the fleet's daemon (repeatable), e.g. Terraform__SkipInitWhenCached=false
-          --scenario LIST     comma-separated: throughput,latency,raw,build,logs,rss (default all)
+          --scenario LIST     comma-separated: throughput,latency,raw,build,logs,rss,fleet (default all)
           --postgres-url URL  an existing PostgreSQL (a database of its own is created and dropped);
                               default: the built-in PostgreSQL in a temporary directory
           --output table|json (default table)
@@ -92,6 +107,11 @@ internal sealed record BenchOptions
                 "--build-pairs" => options with { BuildPairs = Positive(name, value) },
                 "--log-lines" => options with { LogLines = Positive(name, value) },
                 "--rss-builds" => options with { RssBuilds = Positive(name, value) },
+                "--fleet-daemons" => options with { FleetDaemons = Positive(name, value) },
+                "--fleet-slots" => options with { FleetSlots = Positive(name, value) },
+                "--fleet-processes" => options with { FleetProcesses = Positive(name, value) },
+                "--fleet-samples" => options with { FleetSamples = Positive(name, value) },
+                "--fleet-idle" => options with { FleetIdleSeconds = Positive(name, value) },
                 "--daemon-env" => value.IndexOf('=', StringComparison.Ordinal) is > 0 and var equals
                     ? options with { DaemonEnvironment = new Dictionary<string, string?>(options.DaemonEnvironment, StringComparer.Ordinal) { [value[..equals]] = value[(equals + 1)..] } }
                     : throw new BenchUsageException($"--daemon-env takes NAME=VALUE, not `{value}`."),
@@ -112,9 +132,9 @@ internal sealed record BenchOptions
     private static HashSet<string> ParseScenarios(string value)
     {
         var scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-        if (scenarios.Count == 0 || scenarios.Any(scenario => scenario is not ("throughput" or "latency" or "raw" or "build" or "logs" or "rss")))
+        if (scenarios.Count == 0 || scenarios.Any(scenario => scenario is not ("throughput" or "latency" or "raw" or "build" or "logs" or "rss" or "fleet")))
         {
-            throw new BenchUsageException($"--scenario takes a comma-separated list of throughput, latency, raw, build, logs, rss; `{value}` was given.");
+            throw new BenchUsageException($"--scenario takes a comma-separated list of throughput, latency, raw, build, logs, rss, fleet; `{value}` was given.");
         }
 
         return scenarios;

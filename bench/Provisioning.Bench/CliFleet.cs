@@ -23,11 +23,15 @@ internal sealed class CliFleet : IAsyncDisposable
     {
         Root = root;
         Url = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{FreePort()}/"));
+        GrpcUrl = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{FreePort()}/"));
     }
 
     public string Root { get; }
 
     public Uri Url { get; }
+
+    /// <summary>Where daemons connect (cleartext HTTP/2).</summary>
+    public Uri GrpcUrl { get; }
 
     public static string CliPath => Path.Combine(AppContext.BaseDirectory, "provisioning");
 
@@ -40,7 +44,10 @@ internal sealed class CliFleet : IAsyncDisposable
     /// <summary>The plugin cache the daemon uses (its --cache-dir holds it).</summary>
     public string DaemonCacheDirectory => Path.Combine(Root, "daemon", "cache");
 
-    public static async Task<CliFleet> StartAsync(string? postgresUrl, IReadOnlyDictionary<string, string?> daemonEnvironment, CancellationToken cancellationToken)
+    /// <param name="startDaemon">Whether to start the fleet's `provisioning provisioner start` daemon (the idle-fleet scenario brings its own).</param>
+    /// <param name="provisionerPsk">A pre-shared key the server accepts from daemons (the bench's test daemons use one).</param>
+    public static async Task<CliFleet> StartAsync(
+        string? postgresUrl, IReadOnlyDictionary<string, string?> daemonEnvironment, CancellationToken cancellationToken, bool startDaemon = true, string? provisionerPsk = null)
     {
         if (!File.Exists(CliPath))
         {
@@ -58,7 +65,7 @@ internal sealed class CliFleet : IAsyncDisposable
         var fleet = new CliFleet(root);
         try
         {
-            await fleet.StartCoreAsync(postgresUrl, daemonEnvironment, cancellationToken).ConfigureAwait(false);
+            await fleet.StartCoreAsync(postgresUrl, daemonEnvironment, startDaemon, provisionerPsk, cancellationToken).ConfigureAwait(false);
             return fleet;
         }
         catch
@@ -125,15 +132,23 @@ internal sealed class CliFleet : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(string? postgresUrl, IReadOnlyDictionary<string, string?> daemonEnvironment, CancellationToken cancellationToken)
+    private async Task StartCoreAsync(
+        string? postgresUrl, IReadOnlyDictionary<string, string?> daemonEnvironment, bool startDaemon, string? provisionerPsk, CancellationToken cancellationToken)
     {
         var serverHome = Path.Combine(Root, "server");
         Directory.CreateDirectory(serverHome);
         Start(
             // The logs scenario prints up to millions of lines: the default 16 MiB per-job cap would leave most of them out.
-            ["server", "--http-address", $"127.0.0.1:{Url.Port}", "--grpc-address", $"127.0.0.1:{FreePort()}", "--provisioner-daemons", "0", "--max-job-log-size", "256MiB"],
+            ["server", "--http-address", $"127.0.0.1:{Url.Port}", "--grpc-address", $"127.0.0.1:{GrpcUrl.Port}", "--provisioner-daemons", "0", "--max-job-log-size", "256MiB"],
             serverHome,
-            new Dictionary<string, string?> { ["PROVISIONING_HOME"] = serverHome, ["PROVISIONING_POSTGRES_URL"] = postgresUrl, ["PROVISIONING_URL"] = null, ["PROVISIONING_SESSION_TOKEN"] = null },
+            new Dictionary<string, string?>
+            {
+                ["PROVISIONING_HOME"] = serverHome,
+                ["PROVISIONING_POSTGRES_URL"] = postgresUrl,
+                ["PROVISIONING_PROVISIONER_PSK"] = provisionerPsk,
+                ["PROVISIONING_URL"] = null,
+                ["PROVISIONING_SESSION_TOKEN"] = null,
+            },
             Path.Combine(Root, "server.log"));
         using (var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) })
         {
@@ -163,6 +178,11 @@ internal sealed class CliFleet : IAsyncDisposable
         }
 
         _token = (await File.ReadAllTextAsync(Path.Combine(serverHome, "session"), cancellationToken).ConfigureAwait(false)).Trim();
+        if (!startDaemon)
+        {
+            return;
+        }
+
         var key = (await RunCliAsync(["provisioner", "keys", "create", "bench"], cancellationToken).ConfigureAwait(false)).Require("provisioner keys create").Stdout.Trim();
         var daemonHome = Path.Combine(Root, "daemon");
         Directory.CreateDirectory(daemonHome);

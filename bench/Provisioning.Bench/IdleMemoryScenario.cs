@@ -43,6 +43,8 @@ internal static class IdleMemoryScenario
 
     public static double RssMegabytes(int pid) => ReadStatus(pid, "VmRSS:");
 
+    public static double PeakMegabytes(int pid) => ReadStatus(pid, "VmHWM:");
+
     private static double ReadStatus(int pid, string field)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))

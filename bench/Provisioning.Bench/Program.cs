@@ -3,6 +3,12 @@ using System.Text.Json;
 
 using Provisioning.Bench;
 
+if (args is [IdleFleetWorker.Command, ..])
+{
+    // A process of the idle-fleet scenario's daemons (IdleFleetScenario starts it).
+    return await IdleFleetWorker.RunAsync(args);
+}
+
 BenchOptions options;
 try
 {
@@ -27,7 +33,7 @@ Console.CancelKeyPress += (_, eventArgs) =>
 };
 
 var results = new List<ScenarioResult>();
-if (options.Scenarios.Any(scenario => !BenchOptions.FleetScenarios.Contains(scenario)))
+if (options.Scenarios.Any(scenario => scenario != "fleet" && !BenchOptions.FleetScenarios.Contains(scenario)))
 {
     await using var coordinator = await BenchCoordinator.StartAsync(options.PostgresUrl, interrupted.Token);
     if (options.Scenarios.Contains("throughput"))
@@ -67,6 +73,12 @@ if (options.Scenarios.Any(BenchOptions.FleetScenarios.Contains))
     {
         results.Add(await IdleMemoryScenario.RunAsync(fleet, options.RssBuilds, interrupted.Token));
     }
+}
+
+if (options.Scenarios.Contains("fleet"))
+{
+    // Its own server: no built-in or CLI-started daemon, a pre-shared key for the test daemons.
+    results.Add(await IdleFleetScenario.RunAsync(options, interrupted.Token));
 }
 
 if (options.Json)

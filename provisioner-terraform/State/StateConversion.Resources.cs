@@ -60,13 +60,18 @@ internal sealed partial class StateConversion
 
     private List<Resource> BuildResources(Dictionary<string, Decoration> decorations)
     {
-        var managed = _byType
-            .Where(entry => !NonResourceTypes.Contains(entry.Key))
-            .SelectMany(entry => entry.Value)
-            .Where(resource => !resource.IsData)
-            .OrderBy(resource => resource.Address, StringComparer.Ordinal);
+        var managed = new List<TerraformResource>(_byAddress.Count);
+        foreach (var (type, ofType) in _byType)
+        {
+            if (!NonResourceTypes.Contains(type))
+            {
+                managed.AddRange(ofType.Where(resource => !resource.IsData));
+            }
+        }
 
-        var resources = new List<Resource>();
+        // Addresses are unique (_byAddress), so the order is total.
+        managed.Sort((a, b) => string.CompareOrdinal(a.Address, b.Address));
+        var resources = new List<Resource>(managed.Count);
         foreach (var terraformResource in managed)
         {
             var label = terraformResource.Label;

@@ -137,20 +137,22 @@ internal sealed class TerraformGraph
         return matches;
     }
 
-    private TerraformGraphNode GetOrAddNode(string name)
+    // Looked up by the id's characters in the DOT text: a node id is read into a string once, not at every edge.
+    private TerraformGraphNode GetOrAddNode(ReadOnlySpan<char> name)
     {
-        if (_nodesByName.TryGetValue(name, out var existing))
+        var byName = _nodesByName.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (byName.TryGetValue(name, out var existing))
         {
             return existing;
         }
 
-        var node = new TerraformGraphNode(name);
+        var node = new TerraformGraphNode(name.ToString());
         _nodes.Add(node);
-        _nodesByName.Add(name, node);
+        _nodesByName.Add(node.Name, node);
         return node;
     }
 
-    private TerraformGraphNode DeclareNode(string name, string? label)
+    private TerraformGraphNode DeclareNode(ReadOnlySpan<char> name, string? label)
     {
         var node = GetOrAddNode(name);
         if (label is not null)
@@ -287,13 +289,13 @@ internal sealed class TerraformGraph
                 return;
             }
 
-            var id = ReadId();
+            var id = ReadIdSpan();
             SkipTrivia();
             if (Peek() == '=')
             {
                 _position++;
                 SkipTrivia();
-                ReadId();
+                ReadIdSpan();
                 return;
             }
 
@@ -346,7 +348,7 @@ internal sealed class TerraformGraph
                 }
                 else
                 {
-                    var id = ReadId();
+                    var id = ReadIdSpan();
                     SkipPort();
                     chain.Add([Use(graph.GetOrAddNode(id))]);
                 }
@@ -396,14 +398,17 @@ internal sealed class TerraformGraph
                         throw Error("missing ']'");
                     }
 
-                    var key = ReadId();
+                    var isLabel = ReadIdSpan().SequenceEqual("label");
                     SkipTrivia();
                     Expect('=');
                     SkipTrivia();
-                    var value = ReadId();
-                    if (key == "label")
+                    if (isLabel)
                     {
-                        label = value;
+                        label = ReadId();
+                    }
+                    else
+                    {
+                        ReadIdSpan();
                     }
                 }
 
@@ -420,7 +425,7 @@ internal sealed class TerraformGraph
             {
                 _position++;
                 SkipTrivia();
-                ReadId();
+                ReadIdSpan();
                 SkipTrivia();
             }
         }
@@ -443,6 +448,38 @@ internal sealed class TerraformGraph
         {
             SkipTrivia();
             return ReadId();
+        }
+
+        /// <summary>
+        /// <see cref="ReadId"/> without a string where the id is a plain slice of the text (a name, a numeral, a quoted
+        /// string without escapes or "+"): the characters of node ids and attributes that are only compared or skipped.
+        /// </summary>
+        private ReadOnlySpan<char> ReadIdSpan()
+        {
+            var next = Peek();
+            if (next == '"')
+            {
+                var start = _position + 1;
+                var close = text.AsSpan(start).IndexOfAny(QuoteOrBackslash) is var offset and >= 0 ? start + offset : -1;
+                if (close >= 0 && text[close] == '"')
+                {
+                    var after = close + 1;
+                    while (after < text.Length && char.IsWhiteSpace(text[after]))
+                    {
+                        after++;
+                    }
+
+                    if (after >= text.Length || (text[after] != '+' && text[after] != '/' && text[after] != '#'))
+                    {
+                        _position = close + 1;
+                        return text.AsSpan(start, close - start);
+                    }
+                }
+
+                return ReadId();
+            }
+
+            return next == '<' ? ReadHtml().AsSpan() : ReadPlain();
         }
 
         /// <summary>Reads an id: a quoted string (with "+" concatenation), an HTML string, a numeral or a name.</summary>
@@ -477,11 +514,13 @@ internal sealed class TerraformGraph
                 return builder?.ToString() ?? first;
             }
 
-            if (next == '<')
-            {
-                return ReadHtml();
-            }
+            return next == '<' ? ReadHtml() : ReadPlain().ToString();
+        }
 
+        /// <summary>A numeral or a name.</summary>
+        private ReadOnlySpan<char> ReadPlain()
+        {
+            var next = Peek();
             var start = _position;
             if (next is '-' or '.' || char.IsAsciiDigit(next))
             {
@@ -491,7 +530,7 @@ internal sealed class TerraformGraph
                     _position++;
                 }
 
-                return text[start.._position];
+                return text.AsSpan(start, _position - start);
             }
 
             while (_position < text.Length && IsIdCharacter(text[_position]))
@@ -504,7 +543,7 @@ internal sealed class TerraformGraph
                 throw Error(next == '\0' ? "unexpected end of text" : $"unexpected character '{next}'");
             }
 
-            return text[start.._position];
+            return text.AsSpan(start, _position - start);
         }
 
         private string ReadQuoted()

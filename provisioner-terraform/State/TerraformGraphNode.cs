@@ -10,7 +10,15 @@ internal sealed class TerraformGraphNode(string name)
     public string Name { get; } = name;
 
     /// <summary>The <c>label</c> attribute, if the node was declared with one.</summary>
-    public string? Label { get; internal set; }
+    public string? Label
+    {
+        get;
+        internal set
+        {
+            field = value;
+            Address = value is null ? null : Name.StartsWith(RootPrefix, StringComparison.Ordinal) ? value : Name;
+        }
+    }
 
     public override string ToString() => Name;
 
@@ -18,9 +26,9 @@ internal sealed class TerraformGraphNode(string name)
     /// The Terraform address (without instance keys) this node stands for, or null for nodes that are not
     /// declared resources. In the older style (<c>[root] x (expand)</c>) the label is the full address; in
     /// the newer style (Terraform 1.7+) the node id is the address and labels inside module clusters are
-    /// shortened, so the id is the reliable source.
+    /// shortened, so the id is the reliable source. Set with the label: conversions read it for every node.
     /// </summary>
-    public string? Address => Label is null ? null : Name.StartsWith(RootPrefix, StringComparison.Ordinal) ? Label : Name;
+    public string? Address { get; private set; }
 
     /// <summary>
     /// The address spelled by the node id: the part between <c>[root] </c> and <c> (expand)</c> in the older

@@ -127,6 +127,33 @@ public sealed class TerraformGraphTests
         Assert.Equal("first", graph.FindByName("n1")!.Label);
     }
 
+    [Fact]
+    public void Parse_IdsMentionedBeforeTheirDeclaration_AreOneNodeWithTheDeclaredLabel()
+    {
+        // Arrange: node ids are looked up by their characters in the text (no string per mention), so the same id
+        // written quoted, unquoted, concatenated across a comment or with an escape must still be one node.
+        const string dot = """
+            digraph {
+              "[root] a (expand)" -> b
+              "[root] " /* split */ + "a (expand)" -> "c\"d"
+              b [label = "b" + "-label", shape = "box"]
+              "[root] a (expand)" [shape = box, label = "data.a"]
+              "c\"d" -> "b"
+            }
+            """;
+
+        // Act
+        var graph = TerraformGraph.Parse(dot);
+
+        // Assert
+        Assert.Equal(["[root] a (expand)", "b", "c\"d"], graph.Nodes.Select(node => node.Name));
+        Assert.Equal(["b", "c\"d"], graph.DependenciesOf(graph.FindByName("[root] a (expand)")!).Select(node => node.Name));
+        Assert.Equal(["b"], graph.DependenciesOf(graph.FindByName("c\"d")!).Select(node => node.Name));
+        Assert.Equal("b-label", graph.FindByName("b")!.Label);
+        Assert.Equal("data.a", graph.FindByAddress("data.a")!.Label);
+        Assert.Equal("b", graph.FindByAddress("b")!.Name);
+    }
+
     [Theory]
     [InlineData("", 0)]
     [InlineData("   \n", 0)]
