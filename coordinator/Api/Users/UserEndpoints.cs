@@ -44,7 +44,7 @@ internal static class UserEndpoints
     private static async Task<IResult> LoginAsync(LoginRequest request, HttpContext http, UserStore users, CancellationToken cancellationToken)
     {
         var (user, session, expiresAt) = await users.LoginAsync(request.Token, cancellationToken).ConfigureAwait(false);
-        http.Response.Cookies.Append(ApiTokens.SessionCookie, session, CookieOptions(http, expiresAt));
+        SessionCookie.Append(http, session, expiresAt);
         return TypedResults.Ok(user);
     }
 
@@ -55,18 +55,7 @@ internal static class UserEndpoints
             await users.LogoutAsync(session, cancellationToken).ConfigureAwait(false);
         }
 
-        http.Response.Cookies.Delete(ApiTokens.SessionCookie, CookieOptions(http, expiresAt: null));
+        SessionCookie.Delete(http);
         return TypedResults.Ok();
     }
-
-    /// <summary>HttpOnly (no script reads it), SameSite=Strict (no other site sends it), Secure on https, for the whole origin (the API and /hangfire).</summary>
-    private static CookieOptions CookieOptions(HttpContext http, DateTime? expiresAt) => new()
-    {
-        HttpOnly = true,
-        SameSite = SameSiteMode.Strict,
-        Secure = http.Request.IsHttps,
-        Path = "/",
-        Expires = expiresAt,
-        IsEssential = true,
-    };
 }
