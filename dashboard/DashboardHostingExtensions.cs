@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 using Provisioning.Dashboard.Components;
+using Provisioning.Dashboard.Session;
 
 namespace Provisioning.Dashboard;
 
@@ -32,6 +33,7 @@ public static class DashboardHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.UseAntiforgery();
+        endpoints.UseDashboardStatus();
         endpoints.MapGet(DashboardAssets.BasePath + "/{name}", (string name, HttpContext http, DashboardAssets assets) => assets.Serve(name, http))
             .ExcludeFromDescription();
         endpoints.MapRazorComponents<App>();

@@ -97,6 +97,8 @@
   document.addEventListener("job-ended", e => {
     const then = document.getElementById("then-start");
     if (then && e.detail.status === "succeeded") { then.requestSubmit(); return; }
+    const after = document.getElementById("after-success");
+    if (after && after.dataset.href && e.detail.status === "succeeded") { location.assign(after.dataset.href); return; }
     if (e.detail.before !== e.detail.status) setTimeout(() => location.reload(), 500);
   });
   const thenNow = document.getElementById("then-start");

@@ -47,14 +47,9 @@ public abstract class DashboardPage : ComponentBase
         {
             await LoadAsync().ConfigureAwait(true);
         }
-        catch (ApiProblemException problem) when (problem.Status == StatusCodes.Status404NotFound)
+        catch (ApiProblemException problem) when (problem.Status is StatusCodes.Status404NotFound or StatusCodes.Status403Forbidden)
         {
-            HttpContext!.Response.StatusCode = StatusCodes.Status404NotFound;
-            NotFoundMessage = problem.Message;
-        }
-        catch (ApiProblemException problem) when (problem.Status == StatusCodes.Status403Forbidden)
-        {
-            HttpContext!.Response.StatusCode = StatusCodes.Status403Forbidden;
+            SetStatus(problem.Status);
             NotFoundMessage = problem.Message;
         }
     }
@@ -76,7 +71,7 @@ public abstract class DashboardPage : ComponentBase
         }
         catch (ApiProblemException problem)
         {
-            HttpContext!.Response.StatusCode = problem.Status;
+            SetStatus(problem.Status);
             ActionError = problem.Message;
             ActionErrorField = problem.Field;
             return;
@@ -84,6 +79,9 @@ public abstract class DashboardPage : ComponentBase
 
         Navigation.NavigateTo(then ?? Navigation.Uri);
     }
+
+    /// <summary>Answers with <paramref name="status"/> and this page as its body.</summary>
+    protected void SetStatus(int status) => DashboardStatus.Set(HttpContext!, status);
 
     /// <summary>A value of the posted form, or null.</summary>
     protected string? Form(string name) =>
