@@ -69,9 +69,18 @@ pids+=($!)
 say "Pushing templates/local as template 'local' (workspaces under $dev/workspaces)"
 "$cli" templates push local -d "$repo/templates/local" --variable "workspaces_root=$dev/workspaces" -m "develop.sh" -y
 
+# A one-time link that signs this browser in as the admin (15 minutes, once); the token itself stays in the session file.
+link="$(curl -fsS -X POST -H "Authorization: Bearer $(cat "$PROVISIONING_HOME/session")" "$url/api/v1/users/me/sign-in-links" \
+  | sed -n 's/.*"path":"\([^"]*\)".*/\1/p')" || link=""
+
 cat <<TRY
 
   The fleet is running: coordinator $url, one daemon ("develop"), template "local".
+
+  Dashboard: $url
+    Sign in once with this link (valid 15 minutes, single use):  $url$link
+    or at $url/login with the admin token in $PROVISIONING_HOME/session (cat it).
+
   In another terminal, from $repo:
 
     ./scripts/provisioning-dev.sh list
@@ -82,8 +91,7 @@ cat <<TRY
     ./scripts/provisioning-dev.sh delete my-workspace -y
     ./scripts/provisioning-dev.sh provisioner list
 
-  Hangfire dashboard: $url/hangfire (send the token in $PROVISIONING_HOME/session as a bearer header,
-  or POST it to $url/api/v1/users/login from the browser to get the session cookie)
+  Hangfire (admins): $url/hangfire, linked from the dashboard once you are signed in.
   Press Ctrl+C to stop everything.
 
 TRY

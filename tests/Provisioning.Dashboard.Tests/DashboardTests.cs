@@ -49,6 +49,30 @@ public sealed class DashboardTests(DashboardFixture fleet) : IClassFixture<Dashb
     }
 
     [Fact]
+    public async Task SignInLink_SignsInOnce_ThenIsRefused()
+    {
+        fleet.RequireBrowser();
+        using var client = new HttpClient { BaseAddress = new Uri(fleet.Url) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fleet.AdminToken);
+        using var created = await client.PostAsync("/api/v1/users/me/sign-in-links", null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var path = JsonDocument.Parse(await created.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("path").GetString()!;
+
+        var context = await fleet.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fleet.Url });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(path);
+        await page.WaitForURLAsync("**/workspaces");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
+
+        var other = await fleet.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fleet.Url });
+        var second = await other.NewPageAsync();
+        Assert.Equal(401, (await second.GotoAsync(path))!.Status);
+        await Expect(second.GetByRole(AriaRole.Alert)).ToContainTextAsync("used already");
+        await context.CloseAsync();
+        await other.CloseAsync();
+    }
+
+    [Fact]
     public async Task Workspace_CreatedThroughTheForm_StreamsItsLogUntilSucceeded_ThenStopsAndDeletes()
     {
         fleet.RequireBrowser();
@@ -117,6 +141,11 @@ public sealed class DashboardTests(DashboardFixture fleet) : IClassFixture<Dashb
         await Expect(page.Locator("tr", new() { HasText = "cli-tests" })).ToContainTextAsync("online");
         await Expect(page.Locator(".chart svg")).ToBeVisibleAsync();
         await DashboardFixture.CheckPageAsync(page, "fleet");
+
+        // Hangfire, for admins, names the job by what it is rather than by its marker method.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Hangfire" }).ClickAsync();
+        await page.GotoAsync("/hangfire/queues");
+        await Expect(page.GetByText($"template_version_import: {template} ").First).ToBeVisibleAsync();
 
         await page.GotoAsync("/jobs?status=pending");
         await DashboardFixture.CheckPageAsync(page, "jobs");
