@@ -111,8 +111,8 @@ public static class AccessPolicy
     }
 
     /// <summary>
-    /// Whether <paramref name="caller"/> may cancel a job. A build job belongs to its workspace's owner (null
-    /// <paramref name="workspaceOwnerId"/>: not a build job); other jobs (template imports, dry runs) to template admins.
+    /// Whether <paramref name="caller"/> may cancel a job. A build job belongs to its workspace's owner, a dry run to its
+    /// initiator (<paramref name="workspaceOwnerId"/>; null: neither); template imports to template admins.
     /// </summary>
     public static bool CanCancelJob(ApiUser caller, Guid? workspaceOwnerId)
     {

@@ -15,7 +15,7 @@ namespace Provisioning.Coordinator.Access;
 /// <summary>
 /// Jobs and their logs, for a caller: a job one may not see answers 404 (<see cref="AccessPolicy.JobVisibleSql"/>);
 /// cancelling needs more than seeing (<see cref="AccessPolicy.CanCancelJob"/>): a build job is its workspace
-/// owner's (and admins'), an import or dry run template admins'. Cancelling itself is the ledger's (through the queue).
+/// owner's (and admins'), a dry run its initiator's (and admins'), an import template admins'. Cancelling itself is the ledger's (through the queue).
 /// </summary>
 internal sealed class JobStore(NpgsqlDataSource dataSource, ProvisionerJobQueue queue, IOptions<CoordinatorOptions> options)
 {
@@ -51,14 +51,20 @@ internal sealed class JobStore(NpgsqlDataSource dataSource, ProvisionerJobQueue 
             "SELECT w.owner_id, u.username, w.name FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id JOIN users u ON u.id = w.owner_id WHERE b.job_id = @JobId",
             new { JobId = jobId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var isBuild = job.Type == ProvisionerJobType.WorkspaceBuild.ToText();
+        var isDryRun = job.Type == ProvisionerJobType.TemplateVersionDryRun.ToText();
 
-        // A build job whose build row is missing belongs to nobody: only admins may cancel it.
-        Guid? owner = isBuild ? (build.Workspace is null ? Guid.Empty : build.OwnerId) : null;
+        // A build job whose build row is missing belongs to nobody: only admins may cancel it. A dry run is its initiator's, like a workspace is its owner's.
+        Guid? owner = isBuild ? (build.Workspace is null ? Guid.Empty : build.OwnerId)
+            : isDryRun ? await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+                "SELECT initiator_id FROM provisioner_jobs WHERE id = @JobId", new { JobId = jobId }, cancellationToken: cancellationToken)).ConfigureAwait(false) ?? Guid.Empty
+            : null;
         if (!AccessPolicy.CanCancelJob(caller, owner))
         {
             throw ApiProblemException.Forbidden(isBuild
                 ? $"Only '{build.OwnerName}' (the owner of workspace '{build.Workspace}') or an admin can cancel job {jobId}; user '{caller.Username}' ({caller.Role}) may only read it."
-                : $"Only template admins and admins can cancel job {jobId} ({job.Type}).");
+                : isDryRun
+                    ? $"Only the user who started dry run {jobId}, or an admin, can cancel it; user '{caller.Username}' ({caller.Role}) may only read it."
+                    : $"Only template admins and admins can cancel job {jobId} ({job.Type}).");
         }
 
         if (job.Status is "succeeded" or "failed" or "canceled")

@@ -15,6 +15,7 @@ using Prometheus;
 
 using Provisioning.Coordinator.Access;
 using Provisioning.Coordinator.Api.Auth;
+using Provisioning.Coordinator.Api.DryRuns;
 using Provisioning.Coordinator.Api.Files;
 using Provisioning.Coordinator.Api.Health;
 using Provisioning.Coordinator.Api.Jobs;
@@ -79,6 +80,7 @@ public static class ApiHostingExtensions
         services.AddSingleton<WorkspaceBuilder>();
         services.AddSingleton<WorkspaceStore>();
         services.AddSingleton<JobStore>();
+        services.AddSingleton<DryRunStore>();
         services.AddSingleton<TemplateStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<ProvisionerStore>();
@@ -111,6 +113,7 @@ public static class ApiHostingExtensions
         UserEndpoints.Map(api);
         FileEndpoints.Map(api);
         TemplateEndpoints.Map(api);
+        DryRunEndpoints.Map(api);
         WorkspaceEndpoints.Map(api);
         OrphanedStateEndpoints.Map(api);
         JobEndpoints.Map(api);

@@ -34,13 +34,15 @@ public static class ProvisionerJobInputs
         return Formatter.Format(payload);
     }
 
+    /// <summary>The AcquiredJob an input text holds (empty for the empty input of a job born ended).</summary>
+    public static AcquiredJob FromInput(string? input) =>
+        string.IsNullOrWhiteSpace(input) || input.Trim() == "{}" ? new AcquiredJob() : Parser.Parse<AcquiredJob>(input);
+
     /// <summary>The message to send the daemon that acquired <paramref name="job"/>.</summary>
     public static AcquiredJob ToAcquiredJob(ProvisionerJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var acquired = string.IsNullOrWhiteSpace(job.Input) || job.Input.Trim() == "{}"
-            ? new AcquiredJob()
-            : Parser.Parse<AcquiredJob>(job.Input);
+        var acquired = FromInput(job.Input);
         acquired.JobId = job.Id.ToString();
         acquired.CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt);
         acquired.Provisioner = job.Provisioner;

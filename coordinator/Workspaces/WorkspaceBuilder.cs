@@ -81,9 +81,9 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
             throw ApiProblemException.Invalid("template", $"Template '{template.Name}' has no version whose import succeeded yet: push one and wait for its import.");
         }
 
-        var chosen = await LoadPresetAsync(connection, transaction, versionId, preset, cancellationToken).ConfigureAwait(false);
+        var chosen = await TemplateVersionInputs.LoadPresetAsync(connection, transaction, versionId, preset, cancellationToken).ConfigureAwait(false);
         var values = WorkspaceParameters.Resolve(
-            await LoadParametersAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false), parameters, previous: null, chosen?.Values);
+            await TemplateVersionInputs.LoadParametersAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false), parameters, previous: null, chosen?.Values);
         var taken = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM workspaces WHERE owner_id = @OwnerId AND lower(name) = lower(@Name) AND NOT deleted)",
             new { OwnerId = caller.Id, Name = workspaceName }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -139,7 +139,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
                 "SELECT id FROM template_versions WHERE template_id = @TemplateId AND lower(name) = lower(@Name)",
                 new { workspace.TemplateId, Name = templateVersion.Trim() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)
                 ?? throw ApiProblemException.Invalid("template_version", $"Template '{workspace.TemplateName}' has no version '{templateVersion}'.");
-            var source = await LoadVersionAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false);
+            var source = await TemplateVersionInputs.LoadVersionAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false);
             if (source.JobStatus != "succeeded")
             {
                 throw ApiProblemException.Invalid("template_version", $"Version '{source.Name}' cannot be built: its import is {source.JobStatus}.");
@@ -147,8 +147,8 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         }
 
         var previousValues = await LoadValuesAsync(connection, transaction, latest.Id, cancellationToken).ConfigureAwait(false);
-        var definitions = await LoadParametersAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false);
-        var chosen = await LoadPresetAsync(connection, transaction, versionId, preset, cancellationToken).ConfigureAwait(false);
+        var definitions = await TemplateVersionInputs.LoadParametersAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false);
+        var chosen = await TemplateVersionInputs.LoadPresetAsync(connection, transaction, versionId, preset, cancellationToken).ConfigureAwait(false);
         var values = WorkspaceParameters.Resolve(definitions, parameters, previousValues, chosen?.Values);
         await InsertBuildAsync(
             connection, transaction, workspace, caller, versionId, transition, values, previousValues, chosen?.Id, latest.Number + 1, latest.State, cancellationToken).ConfigureAwait(false);
@@ -172,7 +172,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var latest = await LockAsync(connection, transaction, workspace, cancellationToken).ConfigureAwait(false);
         var values = await LoadValuesAsync(connection, transaction, latest.Id, cancellationToken).ConfigureAwait(false);
-        var version = await LoadVersionAsync(connection, transaction, latest.VersionId, cancellationToken).ConfigureAwait(false);
+        var version = await TemplateVersionInputs.LoadVersionAsync(connection, transaction, latest.VersionId, cancellationToken).ConfigureAwait(false);
         var job = await ProvisionerJobLedger.InsertEndedAsync(
             connection, transaction,
             new NewProvisionerJob(ProvisionerJobType.WorkspaceBuild, version.Provisioner, ProvisionerTags.FromJson(version.Tags), "{}", version.FileHash, caller.Id),
@@ -230,7 +230,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
     {
         var latest = await LockAsync(connection, transaction, workspace, cancellationToken).ConfigureAwait(false);
         var values = await LoadValuesAsync(connection, transaction, latest.Id, cancellationToken).ConfigureAwait(false);
-        var version = await LoadVersionAsync(connection, transaction, latest.VersionId, cancellationToken).ConfigureAwait(false);
+        var version = await TemplateVersionInputs.LoadVersionAsync(connection, transaction, latest.VersionId, cancellationToken).ConfigureAwait(false);
 
         // Nothing runs, so nothing is published: the ledger records a job that is born succeeded.
         var job = await ProvisionerJobLedger.InsertEndedAsync(
@@ -287,7 +287,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         byte[]? previousState,
         CancellationToken cancellationToken)
     {
-        var version = await LoadVersionAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false);
+        var version = await TemplateVersionInputs.LoadVersionAsync(connection, transaction, versionId, cancellationToken).ConfigureAwait(false);
         var buildId = Guid.CreateVersion7();
         var build = new AcquiredJob.Types.WorkspaceBuild
         {
@@ -316,10 +316,7 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
         };
         build.RichParameterValues.AddRange(values.Select(pair => new RichParameterValue { Name = pair.Key, Value = pair.Value }));
         build.PreviousParameterValues.AddRange(previousValues.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => new RichParameterValue { Name = pair.Key, Value = pair.Value }));
-        var variables = await connection.QueryAsync<(string Name, string Value, bool Sensitive)>(new CommandDefinition(
-            "SELECT name, value, sensitive FROM template_version_variables WHERE template_version_id = @Id AND value IS NOT NULL ORDER BY name",
-            new { version.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        build.VariableValues.AddRange(variables.Select(variable => new VariableValue { Name = variable.Name, Value = variable.Value, Sensitive = variable.Sensitive }));
+        build.VariableValues.AddRange(await TemplateVersionInputs.LoadVariablesAsync(connection, transaction, version.Id, cancellationToken).ConfigureAwait(false));
         if (previousState is { Length: > 0 })
         {
             // Content-addressed, so the daemon downloads it in chunks whatever its size.
@@ -386,61 +383,6 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
             cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
-    private static async Task<VersionSource> LoadVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid versionId, CancellationToken cancellationToken)
-    {
-        var row = await connection.QuerySingleAsync<(Guid Id, string Name, string Provisioner, string Tags, string Queue, string? FileHash, string Status)>(new CommandDefinition(
-            """
-            SELECT v.id, v.name, j.provisioner, j.tags::text, j.queue, j.file_hash, j.status
-            FROM template_versions v JOIN provisioner_jobs j ON j.id = v.job_id WHERE v.id = @Id
-            """,
-            new { Id = versionId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return new VersionSource(row.Id, row.Name, row.Provisioner, row.Tags, row.Queue, row.FileHash, row.Status);
-    }
-
-    private static async Task<IReadOnlyList<WorkspaceParameter>> LoadParametersAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid versionId, CancellationToken cancellationToken)
-    {
-        var rows = await connection.QueryAsync<ParameterRow>(new CommandDefinition(
-            """
-            SELECT name, display_name AS DisplayName, type, form_type AS FormType, mutable, default_value AS DefaultValue, required, ephemeral,
-                   options::text AS options, validation_regex AS ValidationRegex, validation_error AS ValidationError,
-                   validation_min AS ValidationMin, validation_max AS ValidationMax, validation_monotonic AS ValidationMonotonic
-            FROM template_version_parameters WHERE template_version_id = @Id ORDER BY display_order, name
-            """,
-            new { Id = versionId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return [.. rows.Select(row => new WorkspaceParameter(
-            row.Name, row.DisplayName, row.Type, row.FormType, row.Mutable, row.DefaultValue, row.Required, row.Ephemeral,
-            ParameterOptions.Values(row.Options), row.ValidationRegex, row.ValidationError, row.ValidationMin, row.ValidationMax, row.ValidationMonotonic))];
-    }
-
-    /// <summary>The preset named <paramref name="name"/> of the version with its values, null when none is named; 400 naming the version's presets otherwise.</summary>
-    private static async Task<(Guid Id, Dictionary<string, string> Values)?> LoadPresetAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid versionId, string? name, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            return null;
-        }
-
-        var rows = (await connection.QueryAsync<(Guid Id, string Name, string? Parameter, string? Value)>(new CommandDefinition(
-            """
-            SELECT p.id, p.name, pp.name, pp.value
-            FROM template_version_presets p LEFT JOIN template_version_preset_parameters pp ON pp.preset_id = p.id
-            WHERE p.template_version_id = @Id ORDER BY p.name
-            """,
-            new { Id = versionId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();
-        var matching = rows.Where(row => string.Equals(row.Name, name.Trim(), StringComparison.Ordinal)).ToList();
-        if (matching.Count == 0)
-        {
-            var names = rows.Select(row => row.Name).Distinct(StringComparer.Ordinal).ToList();
-            throw ApiProblemException.Invalid("template_version_preset", names.Count == 0
-                ? $"The template version has no presets, so there is no preset '{name}'."
-                : $"The template version has no preset '{name}'; it has: {string.Join(", ", names)}.");
-        }
-
-        return (matching[0].Id, matching.Where(row => row.Parameter is not null).ToDictionary(row => row.Parameter!, row => row.Value ?? string.Empty, StringComparer.Ordinal));
-    }
-
     private static async Task<IReadOnlyDictionary<string, string>> LoadValuesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid buildId, CancellationToken cancellationToken) =>
         (await connection.QueryAsync<(string Name, string Value)>(new CommandDefinition(
             "SELECT name, value FROM workspace_build_parameters WHERE workspace_build_id = @Id",
@@ -449,12 +391,4 @@ internal sealed class WorkspaceBuilder(NpgsqlDataSource dataSource, ProvisionerJ
     // The file store (the lead's item 8) will own `files`; until then the builder stores the state it hands over.
     /// <summary>The latest build of a workspace, as the next build needs it.</summary>
     private sealed record LatestBuild(Guid Id, int Number, Guid VersionId, string Transition, byte[]? State);
-
-    /// <summary>A row of template_version_parameters, as <see cref="LoadParametersAsync"/> selects it.</summary>
-    private sealed record ParameterRow(
-        string Name, string DisplayName, string Type, string FormType, bool Mutable, string DefaultValue, bool Required, bool Ephemeral, string Options,
-        string ValidationRegex, string ValidationError, int? ValidationMin, int? ValidationMax, string ValidationMonotonic);
-
-    /// <summary>A version's import job (whose archive, provisioner and tags a build reuses) and its name.</summary>
-    private sealed record VersionSource(Guid Id, string Name, string Provisioner, string Tags, string Queue, string? FileHash, string JobStatus);
 }

@@ -55,7 +55,8 @@ internal static class JobEndpoints
     private static async Task<IResult> CancelAsync(Guid id, ApiUser caller, JobStore jobs, CancellationToken cancellationToken) =>
         TypedResults.Ok(await jobs.CancelAsync(caller, id, cancellationToken).ConfigureAwait(false));
 
-    private static async Task<IResult> LogsAsync(
+    /// <summary>A job's logs, a page after the cursor or followed as Server-Sent Events; the dry-run endpoints serve theirs through here after checking the job is theirs.</summary>
+    internal static async Task<IResult> LogsAsync(
         Guid id,
         long? after,
         bool? follow,
