@@ -140,7 +140,9 @@ public static class ApiHostingExtensions
                 DisplayStorageConnectionString = false,
                 // Back to the web dashboard, where an admin came from.
                 AppPath = "/workspaces",
-                DisplayNameFunc = (_, job) => job.Args is [Guid provisionerJobId, ..] ? descriptions.Describe(provisionerJobId) : job.ToString(),
+                DisplayNameFunc = (_, job) => job.Args is [var first, ..] && Guid.TryParse(first?.ToString(), out var provisionerJobId)
+                    ? descriptions.Describe(provisionerJobId)
+                    : job.ToString(),
             };
             var storage = endpoints.ServiceProvider.GetRequiredService<JobStorage>();
             var app = endpoints.CreateApplicationBuilder();

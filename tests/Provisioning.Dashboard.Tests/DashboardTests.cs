@@ -86,7 +86,14 @@ public sealed class DashboardTests(DashboardFixture fleet) : IClassFixture<Dashb
         await page.GetByRole(AriaRole.Button, new() { Name = "Create workspace" }).ClickAsync();
         await Expect(page.Locator(".field-error")).ToContainTextAsync("not a valid");
 
+        // A preview plans the template with the form's values (a dry run) and lists the resources, creating nothing.
         await page.GetByLabel("Workspace name").FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Preview resources" }).ClickAsync();
+        await Expect(page.Locator("#preview-title .status")).ToHaveTextAsync("succeeded", BuildWait);
+        await Expect(page.Locator("ul.preview")).ToContainTextAsync("terraform_data.home");
+        await Expect(page.GetByLabel("Workspace name")).ToHaveValueAsync(name);
+        await DashboardFixture.CheckPageAsync(page, "workspace-preview");
+
         await page.GetByRole(AriaRole.Button, new() { Name = "Create workspace" }).ClickAsync();
         await page.WaitForURLAsync($"**/workspaces/admin/{name}/builds/1");
         // The log streams while the build runs; the page shows the outcome once the stream says the job ended.
@@ -144,7 +151,7 @@ public sealed class DashboardTests(DashboardFixture fleet) : IClassFixture<Dashb
 
         // Hangfire, for admins, names the job by what it is rather than by its marker method.
         await page.GetByRole(AriaRole.Link, new() { Name = "Hangfire" }).ClickAsync();
-        await page.GotoAsync("/hangfire/queues");
+        await page.GotoAsync("/hangfire/jobs/enqueued");
         await Expect(page.GetByText($"template_version_import: {template} ").First).ToBeVisibleAsync();
 
         await page.GotoAsync("/jobs?status=pending");
