@@ -2,7 +2,8 @@
 # One command, a working local fleet: builds the CLI (Release), starts `provisioning server` on
 # http://localhost:3000 with the built-in PostgreSQL and no built-in daemon, creates a provisioner key,
 # starts one standalone `provisioning provisioner start` daemon with it, pushes templates/local as the
-# activated template `local`, and prints what to try next. Ctrl+C stops everything.
+# activated template `local`, and prints the web dashboard's address with a one-time sign-in link and what to
+# try next. Ctrl+C stops everything.
 #
 # State lives in a dev home (PROVISIONING_HOME, default .dev/home in the repository, gitignored), so it
 # never touches ~/.config/provisioning; ./scripts/provisioning-dev.sh runs the CLI against it.
