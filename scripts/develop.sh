@@ -2,7 +2,8 @@
 # One command, a working local fleet: builds the CLI (Release), starts `provisioning server` on
 # http://localhost:3000 with the built-in PostgreSQL and no built-in daemon, creates a provisioner key,
 # starts one standalone `provisioning provisioner start` daemon with it, pushes templates/local as the
-# activated template `local` (and templates/docker as `docker` when a Docker engine answers), and prints what to
+# activated template `local` (and templates/docker as `docker` when a Docker engine answers), prints the web
+# dashboard's address with a one-time sign-in link and what to
 # try next. Ctrl+C stops everything.
 #
 # State lives in a dev home (PROVISIONING_HOME, default .dev/home in the repository, gitignored), so it
@@ -81,9 +82,18 @@ else
   echo "develop.sh: no Docker engine answers, so template 'docker' is not pushed (./scripts/docker-engine.sh starts one)"
 fi
 
+# A one-time link that signs this browser in as the admin (15 minutes, once); the token itself stays in the session file.
+link="$(curl -fsS -X POST -H "Authorization: Bearer $(cat "$PROVISIONING_HOME/session")" "$url/api/v1/users/me/sign-in-links" \
+  | sed -n 's/.*"path":"\([^"]*\)".*/\1/p')" || link=""
+
 cat <<TRY
 
   The fleet is running: coordinator $url, one daemon ("develop"), template "local"${docker_template:+ and "docker"}.
+
+  Dashboard: $url
+    Sign in once with this link (valid 15 minutes, single use):  $url$link
+    or at $url/login with the admin token in $PROVISIONING_HOME/session (cat it).
+
   In another terminal, from $repo:
 
     ./scripts/provisioning-dev.sh list
@@ -94,8 +104,7 @@ cat <<TRY
     ./scripts/provisioning-dev.sh delete my-workspace -y
     ./scripts/provisioning-dev.sh provisioner list
 
-  Hangfire dashboard: $url/hangfire (send the token in $PROVISIONING_HOME/session as a bearer header,
-  or POST it to $url/api/v1/users/login from the browser to get the session cookie)
+  Hangfire (admins): $url/hangfire, linked from the dashboard once you are signed in.
   Press Ctrl+C to stop everything.
 
 TRY

@@ -15,6 +15,7 @@ using Provisioning.Coordinator.Api;
 using Provisioning.Coordinator.Api.Health;
 using Provisioning.Cli.Config;
 using Provisioning.Cli.Hosting;
+using Provisioning.Dashboard;
 using Provisioning.Daemon;
 using Provisioning.Daemon.Hosting;
 using Provisioning.Terraform;
@@ -190,6 +191,7 @@ internal static class ServerCommand
         builder.Services.AddSingleton(readinessWarnings);
         builder.Services.AddProvisioningSystemd();
         builder.AddCoordinator();
+        builder.AddDashboard();
         builder.AddTraceExport("provisioning-coordinator", restRequests: true);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenOnCoordinatorAddresses(options));
         if (daemonSlots > 0)
@@ -226,6 +228,7 @@ internal static class ServerCommand
 
         await using var app = builder.Build();
         app.MapCoordinator();
+        app.MapDashboard();
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

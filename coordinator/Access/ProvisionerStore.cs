@@ -49,6 +49,36 @@ internal sealed class ProvisionerStore(NpgsqlDataSource dataSource, ProvisionerK
             row.LastSeenAt))];
     }
 
+    /// <summary>
+    /// The last hour, minute by minute: how many jobs were pending at the end of each minute and how many ended in it
+    /// (the fleet page's chart; template admins, as the daemons). Read from the ledger's timestamps, so every replica
+    /// answers the same and nothing is sampled.
+    /// </summary>
+    public async Task<IReadOnlyList<QueueHistoryPoint>> GetQueueHistoryAsync(ApiUser caller, CancellationToken cancellationToken = default)
+    {
+        AccessPolicy.RequireRole(caller, ApiRoles.TemplateAdmin);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(DateTime Minute, int Depth, int Completed)>(new CommandDefinition(
+            """
+            WITH hour AS (SELECT date_trunc('minute', now()) - interval '59 minutes' AS since),
+            touched AS (
+                -- Jobs pending at some moment of the hour or ended in it: still pending, or created, started or ended since.
+                SELECT j.created_at, j.started_at, j.canceled_at, j.completed_at FROM provisioner_jobs j, hour
+                WHERE j.created_at >= hour.since OR j.started_at >= hour.since OR j.completed_at >= hour.since OR j.canceled_at >= hour.since
+                   OR (j.started_at IS NULL AND j.completed_at IS NULL AND j.canceled_at IS NULL))
+            SELECT m.minute,
+                   count(t.created_at) FILTER (WHERE t.created_at <= m.edge AND (t.started_at IS NULL OR t.started_at > m.edge)
+                       AND (t.completed_at IS NULL OR t.completed_at > m.edge) AND (t.canceled_at IS NULL OR t.canceled_at > m.edge))::int AS depth,
+                   count(t.created_at) FILTER (WHERE t.completed_at >= m.minute AND t.completed_at < m.minute + interval '1 minute')::int AS completed
+            FROM hour, generate_series(hour.since, date_trunc('minute', now()), interval '1 minute') AS g(minute)
+            CROSS JOIN LATERAL (SELECT g.minute AS minute, least(g.minute + interval '1 minute', now()) AS edge) m
+            LEFT JOIN touched t ON true
+            GROUP BY m.minute ORDER BY m.minute
+            """,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows.Select(row => new QueueHistoryPoint(row.Minute, row.Depth, row.Completed))];
+    }
+
     public async Task<CreatedProvisionerKeyResponse> CreateKeyAsync(ApiUser caller, CreateProvisionerKeyRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

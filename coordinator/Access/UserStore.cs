@@ -103,6 +103,53 @@ internal sealed partial class UserStore(NpgsqlDataSource dataSource, ApiTokens t
         return (await ReadUserAsync(connection, user.Id, cancellationToken).ConfigureAwait(false), session, DateTime.UtcNow + DashboardSessionLifetime);
     }
 
+    /// <summary>A one-time sign-in link's token: redeemed once, by <see cref="RedeemSignInLinkAsync"/>, within <see cref="SignInLinkLifetime"/>.</summary>
+    public const string SignInLinkName = "sign-in link";
+
+    public static readonly TimeSpan SignInLinkLifetime = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// A token for a one-time sign-in link to the dashboard for the caller (e.g. what develop.sh prints): it signs in
+    /// only through <see cref="RedeemSignInLinkAsync"/>, once, within <see cref="SignInLinkLifetime"/>.
+    /// </summary>
+    public async Task<(string Token, DateTime ExpiresAt)> CreateSignInLinkAsync(ApiUser caller, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (!caller.IsAuthenticated)
+        {
+            throw new ApiProblemException(StatusCodes.Status401Unauthorized, "Unauthorized", "Sign-in links are created with an API token.");
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var token = await ApiTokens.CreateAsync(connection, null, caller.Id, SignInLinkName, SignInLinkLifetime, cancellationToken).ConfigureAwait(false);
+        return (token, DateTime.UtcNow + SignInLinkLifetime);
+    }
+
+    /// <summary>
+    /// Starts a dashboard session (as <see cref="LoginAsync"/>) from a sign-in link's token and deletes that token in the
+    /// same statement that proves it unused, so a link signs in once; 401 for any other token, a used or an expired link.
+    /// </summary>
+    public async Task<(UserResponse User, string Session, DateTime ExpiresAt)> RedeemSignInLinkAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        var user = string.IsNullOrWhiteSpace(token) ? null : await tokens.AuthenticateAsync(token.Trim(), cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var redeemed = user is not null && await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM api_keys WHERE id = @Id AND user_id = @UserId AND name = @Name",
+            new { Id = token!.Trim()[..token.Trim().IndexOf('-', StringComparison.Ordinal)], UserId = user.Id, Name = SignInLinkName },
+            cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
+        if (!redeemed)
+        {
+            throw new ApiProblemException(
+                StatusCodes.Status401Unauthorized,
+                "Unauthorized",
+                "This sign-in link is not valid: it was used already, it expired (links last 15 minutes), or it was copied incompletely. Sign in with an API token instead.",
+                "token");
+        }
+
+        var session = await ApiTokens.CreateAsync(connection, null, user!.Id, DashboardSessionName, DashboardSessionLifetime, cancellationToken).ConfigureAwait(false);
+        return (await ReadUserAsync(connection, user.Id, cancellationToken).ConfigureAwait(false), session, DateTime.UtcNow + DashboardSessionLifetime);
+    }
+
     /// <summary>Ends the dashboard session <paramref name="session"/> (a cookie's token): deletes it when it is a valid session token; any other token is left alone.</summary>
     public async Task LogoutAsync(string? session, CancellationToken cancellationToken = default)
     {

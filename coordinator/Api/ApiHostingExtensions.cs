@@ -25,6 +25,7 @@ using Provisioning.Coordinator.Api.Templates;
 using Provisioning.Coordinator.Api.Users;
 using Provisioning.Coordinator.Api.Workspaces;
 using Provisioning.Coordinator.Listeners;
+using Provisioning.Coordinator.Queueing;
 using Provisioning.Coordinator.Workspaces;
 
 namespace Provisioning.Coordinator.Api;
@@ -84,6 +85,7 @@ public static class ApiHostingExtensions
         services.AddSingleton<UserStore>();
         services.AddSingleton<ProvisionerStore>();
         services.AddSingleton<CoordinatorMetrics>();
+        services.AddSingleton<ProvisionerJobDescriptions>();
         services.AddSingleton<JobLogNotifications>();
         services.AddHostedService(provider => provider.GetRequiredService<JobLogNotifications>());
         services.AddHostedService<AdminBootstrapper>();
@@ -130,12 +132,17 @@ public static class ApiHostingExtensions
         // provider) bound to one host's logger factory, which breaks the next host in the same process.
         var pipeline = new Lazy<RequestDelegate>(() =>
         {
+            var descriptions = endpoints.ServiceProvider.GetRequiredService<ProvisionerJobDescriptions>();
             var options = new DashboardOptions
             {
                 Authorization = [],
                 AsyncAuthorization = [endpoints.ServiceProvider.GetRequiredService<HangfireDashboardAuthorization>()],
                 DisplayStorageConnectionString = false,
-                AppPath = null,
+                // Back to the web dashboard, where an admin came from.
+                AppPath = "/workspaces",
+                DisplayNameFunc = (_, job) => job.Args is [var first, ..] && Guid.TryParse(first?.ToString(), out var provisionerJobId)
+                    ? descriptions.Describe(provisionerJobId)
+                    : job.ToString(),
             };
             var storage = endpoints.ServiceProvider.GetRequiredService<JobStorage>();
             var app = endpoints.CreateApplicationBuilder();

@@ -11,3 +11,6 @@ internal sealed record CreateProvisionerKeyRequest(string? Name, IReadOnlyDictio
 internal sealed record ProvisionerKeyResponse(Guid Id, string Name, IReadOnlyDictionary<string, string> Tags, DateTime CreatedAt);
 
 internal sealed record CreatedProvisionerKeyResponse(ProvisionerKeyResponse ProvisionerKey, string Key);
+
+/// <summary>One minute of the fleet's last hour: jobs waiting at its end (<c>depth</c>) and jobs that ended in it (<c>completed</c>).</summary>
+internal sealed record QueueHistoryPoint(DateTime Minute, int Depth, int Completed);

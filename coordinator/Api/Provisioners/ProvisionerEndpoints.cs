@@ -13,6 +13,7 @@ internal static class ProvisionerEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet("/provisioners", ListDaemonsAsync).WithTags("Provisioners").WithName("ListProvisioners").Produces<List<ProvisionerDaemonResponse>>();
+        api.MapGet("/provisioners/queue-history", GetQueueHistoryAsync).WithTags("Provisioners").WithName("GetQueueHistory").Produces<List<QueueHistoryPoint>>();
         var keys = api.MapGroup("/provisioner-keys").WithTags("Provisioners").ProducesProblem(StatusCodes.Status403Forbidden);
         keys.MapPost("/", CreateKeyAsync).WithName("CreateProvisionerKey").Produces<CreatedProvisionerKeyResponse>(StatusCodes.Status201Created);
         keys.MapGet("/", ListKeysAsync).WithName("ListProvisionerKeys").Produces<List<ProvisionerKeyResponse>>();
@@ -21,6 +22,9 @@ internal static class ProvisionerEndpoints
 
     private static async Task<IResult> ListDaemonsAsync(ApiUser caller, ProvisionerStore provisioners, CancellationToken cancellationToken) =>
         TypedResults.Ok(await provisioners.ListDaemonsAsync(caller, cancellationToken).ConfigureAwait(false));
+
+    private static async Task<IResult> GetQueueHistoryAsync(ApiUser caller, ProvisionerStore provisioners, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await provisioners.GetQueueHistoryAsync(caller, cancellationToken).ConfigureAwait(false));
 
     private static async Task<IResult> CreateKeyAsync(CreateProvisionerKeyRequest request, ApiUser caller, ProvisionerStore provisioners, CancellationToken cancellationToken)
     {

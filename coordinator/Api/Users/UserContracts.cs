@@ -13,3 +13,6 @@ internal sealed record CreateTokenRequest(string? Name, long? LifetimeSeconds);
 internal sealed record CreatedTokenResponse(string Key, string Name, DateTime ExpiresAt);
 
 internal sealed record LoginRequest(string? Token);
+
+/// <summary>A one-time sign-in link: open <c>path</c> on the server's address in a browser before <c>expires_at</c>.</summary>
+internal sealed record SignInLinkResponse(string Path, DateTime ExpiresAt);

@@ -19,6 +19,7 @@ internal static class UserEndpoints
         users.MapPost("/", CreateAsync).WithName("CreateUser").Produces<CreatedUserResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status403Forbidden);
         users.MapGet("/me", GetMeAsync).WithName("GetCurrentUser").Produces<UserResponse>();
         users.MapPost("/me/tokens", CreateTokenAsync).WithName("CreateToken").Produces<CreatedTokenResponse>(StatusCodes.Status201Created);
+        users.MapPost("/me/sign-in-links", CreateSignInLinkAsync).WithName("CreateSignInLink").Produces<SignInLinkResponse>(StatusCodes.Status201Created);
     }
 
     /// <summary>Login and logout need no token: login proves one in its body, logout only ends the session its cookie names.</summary>
@@ -41,10 +42,19 @@ internal static class UserEndpoints
     private static async Task<IResult> CreateTokenAsync(CreateTokenRequest? request, ApiUser caller, UserStore users, CancellationToken cancellationToken) =>
         TypedResults.Created("/api/v1/users/me", await users.CreateTokenAsync(caller, request, cancellationToken).ConfigureAwait(false));
 
+    /// <summary>The dashboard page that redeems a link (dashboard/Components/Pages/SignInLink.razor).</summary>
+    public const string SignInLinkPath = "/login/link";
+
+    private static async Task<IResult> CreateSignInLinkAsync(ApiUser caller, UserStore users, CancellationToken cancellationToken)
+    {
+        var (token, expiresAt) = await users.CreateSignInLinkAsync(caller, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Created(SignInLinkPath, new SignInLinkResponse($"{SignInLinkPath}?token={token}", expiresAt));
+    }
+
     private static async Task<IResult> LoginAsync(LoginRequest request, HttpContext http, UserStore users, CancellationToken cancellationToken)
     {
         var (user, session, expiresAt) = await users.LoginAsync(request.Token, cancellationToken).ConfigureAwait(false);
-        http.Response.Cookies.Append(ApiTokens.SessionCookie, session, CookieOptions(http, expiresAt));
+        SessionCookie.Append(http, session, expiresAt);
         return TypedResults.Ok(user);
     }
 
@@ -55,18 +65,7 @@ internal static class UserEndpoints
             await users.LogoutAsync(session, cancellationToken).ConfigureAwait(false);
         }
 
-        http.Response.Cookies.Delete(ApiTokens.SessionCookie, CookieOptions(http, expiresAt: null));
+        SessionCookie.Delete(http);
         return TypedResults.Ok();
     }
-
-    /// <summary>HttpOnly (no script reads it), SameSite=Strict (no other site sends it), Secure on https, for the whole origin (the API and /hangfire).</summary>
-    private static CookieOptions CookieOptions(HttpContext http, DateTime? expiresAt) => new()
-    {
-        HttpOnly = true,
-        SameSite = SameSiteMode.Strict,
-        Secure = http.Request.IsHttps,
-        Path = "/",
-        Expires = expiresAt,
-        IsEssential = true,
-    };
 }
