@@ -63,6 +63,7 @@ public static class ApiHostingExtensions
                 _ => null,
             };
         });
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, ApiStartupFilter>();
         services.AddOpenApi();
         services.AddSingleton<ApiTokens>();

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 
 using Provisioning.Daemon.Tests.Support;
+using Provisioning.Testing;
 
 namespace Provisioning.Daemon.Tests.WithCoordinator;
 

@@ -1,14 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Provisioning.Daemon.Tests.WithCoordinator;
+namespace Provisioning.Testing;
 
 /// <summary>
-/// A TCP relay on 127.0.0.1 between a daemon and the coordinator. <see cref="Cut"/> simulates a daemon
-/// that goes silent: every relayed connection is reset and new ones are refused, so the daemon can
-/// no longer report anything, exactly as if its machine had vanished from the network.
+/// A TCP relay on 127.0.0.1 between two real peers (a daemon and the coordinator, the coordinator and PostgreSQL).
+/// <see cref="Cut"/> simulates a peer that vanishes from the network: every relayed connection is reset and new ones
+/// are refused.
 /// </summary>
-internal sealed class TcpRelay : IDisposable
+public sealed class TcpRelay : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly IPEndPoint _target;
@@ -17,14 +17,24 @@ internal sealed class TcpRelay : IDisposable
     private readonly Task _accepting;
 
     public TcpRelay(Uri target)
+        : this(new IPEndPoint(IPAddress.Parse(target.Host), target.Port))
     {
-        _target = new IPEndPoint(IPAddress.Parse(target.Host), target.Port);
+    }
+
+    public TcpRelay(IPEndPoint target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        _target = target;
         _listener.Start();
-        Address = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        Address = new Uri($"http://127.0.0.1:{Port}");
         _accepting = Task.Run(AcceptAsync);
     }
 
     public Uri Address { get; }
+
+    /// <summary>The relay's port on 127.0.0.1.</summary>
+    public int Port { get; }
 
     /// <summary>Resets every relayed connection and refuses new ones.</summary>
     public void Cut()
