@@ -72,11 +72,13 @@ say "Pushing templates/local as template 'local' (workspaces under $dev/workspac
 "$cli" templates push local -d "$repo/templates/local" --variable "workspaces_root=$dev/workspaces" -m "develop.sh" -y
 
 docker_template=""
+templates_pushed='template "local"'
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   say "Pushing templates/docker as template 'docker' (a Docker engine answers; workspaces are containers)"
   docker image inspect provisioning/debian-base:bookworm >/dev/null 2>&1 \
     || echo "develop.sh: its default image provisioning/debian-base:bookworm is missing: make it with ./scripts/docker-base-image.sh" >&2
   "$cli" templates push docker -d "$repo/templates/docker" -m "develop.sh" -y
+  templates_pushed='templates "local" and "docker"'
   docker_template=$'\n    ./scripts/provisioning-dev.sh create my-container -t docker     # a container: docker ps --filter label=provisioning.workspace_id'
 else
   echo "develop.sh: no Docker engine answers, so template 'docker' is not pushed (./scripts/docker-engine.sh starts one)"
@@ -88,7 +90,7 @@ link="$(curl -fsS -X POST -H "Authorization: Bearer $(cat "$PROVISIONING_HOME/se
 
 cat <<TRY
 
-  The fleet is running: coordinator $url, one daemon ("develop"), template "local"${docker_template:+ and "docker"}.
+  The fleet is running: coordinator $url, one daemon ("develop"), $templates_pushed.
 
   Dashboard: $url
     Sign in once with this link (valid 15 minutes, single use):  $url$link
