@@ -9,9 +9,7 @@ namespace Provisioning.ContainerFaultTests;
 /// </summary>
 public sealed class DaemonContainerPauseTests(ContainerFleetFixture fixture, ITestOutputHelper output) : IClassFixture<ContainerFleetFixture>
 {
-    // Skipped, not deleted: its one CI failure (2026-12-07) looks like a limit of the fault template's markers, not lost
-    // state, but that is a hypothesis until the checker can tell. See the project's README, "Open: the paused daemon's late state".
-    [Fact(Skip = "Open: once in CI the delete after a paused-then-reaped build left the marker of a resource that the recorded state did name (probably tainted by the interrupt, and Terraform runs no destroy-time provisioner for a tainted resource); the checker must learn tainted resources first: tests/Provisioning.ContainerFaultTests/README.md, 'Open: the paused daemon's late state'")]
+    [Fact]
     public async Task DaemonContainerPaused_UntilReaped_LateStateKeptDeleteSucceeds()
     {
         var report = await ContainerRounds.RunAsync(fixture, output, ContainerFaults.Pending(FaultKind.DaemonStop, "daemon-container-pause"), faults => faults.PauseDaemon(3, TimeSpan.FromSeconds(1.5)), faultBuild: 3);

@@ -97,9 +97,47 @@ internal sealed class InvariantChecker(CoordinatorApi api)
         return violations;
     }
 
-    /// <summary>After the `delete` run with a healthy fleet: it succeeded, the workspace is gone, no marker is left.</summary>
-    public async Task<CheckResult> CheckDeleteAsync(int round, FaultRecord fault, WorkspaceDisk disk, BuildOutcome delete, CancellationToken cancellationToken)
+    /// <summary>
+    /// The resources the workspace's latest state holds as tainted, read before the delete. Terraform runs no destroy-time
+    /// provisioner for a tainted resource, and the template's markers are removed only by destroy-time provisioners, so a
+    /// tainted resource's marker outlives a correct delete (seen when an interrupt hit a create-time provisioner: the
+    /// container fault tests' README, "the paused daemon's late state", and the Terraform run recorded there).
+    /// </summary>
+    public async Task<IReadOnlySet<string>> TaintedInLatestStateAsync(string workspace, CancellationToken cancellationToken)
     {
+        var latest = (await RetryAsync(() => api.FindWorkspaceAsync(workspace, cancellationToken), cancellationToken).ConfigureAwait(false))?.LatestBuild;
+        if (latest is null)
+        {
+            return new HashSet<string>();
+        }
+
+        return await RetryAsync(async () =>
+        {
+            using var state = await api.GetStateAsync(workspace, latest.BuildNumber, cancellationToken).ConfigureAwait(false);
+            var tainted = new HashSet<string>(StringComparer.Ordinal);
+            if (state is not null && state.RootElement.TryGetProperty("resources", out var resources) && resources.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var resource in resources.EnumerateArray())
+                {
+                    if (resource.TryGetProperty("instances", out var instances) && instances.ValueKind == JsonValueKind.Array
+                        && instances.EnumerateArray().Any(instance => instance.TryGetProperty("status", out var status) && status.GetString() == "tainted"))
+                    {
+                        tainted.Add(resource.GetProperty("name").GetString() ?? string.Empty);
+                    }
+                }
+            }
+
+            return (IReadOnlySet<string>)tainted;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After the `delete` run with a healthy fleet: it succeeded, the workspace is gone, no marker is left, but for the
+    /// markers of resources that were tainted in the state it destroyed (<paramref name="taintedBeforeDelete"/>): notes.
+    /// </summary>
+    public async Task<CheckResult> CheckDeleteAsync(int round, FaultRecord fault, WorkspaceDisk disk, BuildOutcome delete, IReadOnlySet<string> taintedBeforeDelete, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taintedBeforeDelete);
         var violations = new List<Violation>();
         void Add(string evidence) => violations.Add(new Violation(round, fault.Name, Invariants.DeleteLeavesNothing, evidence));
         if (delete.Status != "succeeded")
@@ -107,7 +145,9 @@ internal sealed class InvariantChecker(CoordinatorApi api)
             Add($"the delete with a healthy fleet did not succeed: {delete}");
         }
 
-        var (diedWithDaemon, left) = Split(fault, disk.Markers());
+        var (diedWithDaemon, others) = Split(fault, disk.Markers());
+        var taintedLeft = others.Where(marker => taintedBeforeDelete.Contains(marker.Name)).ToList();
+        var left = others.Except(taintedLeft).ToList();
         if (left.Count > 0)
         {
             Add($"markers {{{string.Join(", ", left)}}} are left after the delete (build #{delete.BuildNumber} {delete.Status}): resources the workspace's state had forgotten");
@@ -118,7 +158,10 @@ internal sealed class InvariantChecker(CoordinatorApi api)
             Add("the delete succeeded but the workspace is still listed");
         }
 
-        return new CheckResult(violations, [.. diedWithDaemon.Select(marker => $"after the delete: {marker} is left behind: its job's daemon was SIGKILLed mid-build")]);
+        return new CheckResult(violations, [
+            .. diedWithDaemon.Select(marker => $"after the delete: {marker} is left behind: its job's daemon was SIGKILLed mid-build"),
+            .. taintedLeft.Select(marker => $"after the delete: {marker} is left behind: the state held its resource as tainted (an interrupt hit its create-time provisioner), and Terraform runs no destroy-time provisioner for a tainted resource"),
+        ]);
     }
 
     /// <summary>Which daemon ran each job's provisioners (from runs.log), for the printed record.</summary>

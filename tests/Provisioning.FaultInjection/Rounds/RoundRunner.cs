@@ -96,9 +96,10 @@ internal sealed class RoundRunner(IFaultFleet fleet, InvariantChecker checker, F
             log.Write($"  ran: {line}");
         }
 
+        var taintedBeforeDelete = await checker.TaintedInLatestStateAsync(disk.Workspace, cancellationToken).ConfigureAwait(false);
         var delete = await driver.BuildAsync("delete", cancellationToken).ConfigureAwait(false);
         log.Write($"  {delete}");
-        Take(await checker.CheckDeleteAsync(round, record, disk, delete, cancellationToken).ConfigureAwait(false));
+        Take(await checker.CheckDeleteAsync(round, record, disk, delete, taintedBeforeDelete, cancellationToken).ConfigureAwait(false));
 
         foreach (var note in notes)
         {

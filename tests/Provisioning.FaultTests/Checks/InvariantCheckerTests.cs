@@ -61,12 +61,32 @@ public sealed class InvariantCheckerTests
         var fault = new FaultRecord(FaultKind.DaemonKill, "test") { JobAtInjection = KilledJob, KilledDaemons = ["fault-d1"] };
         var delete = new BuildOutcome("delete", 4, Guid.NewGuid(), new JobView(Guid.NewGuid(), "failed", null, "boom", "x", null, null), Ended: true, TimeSpan.FromSeconds(1));
 
-        var result = await new InvariantChecker(api).CheckDeleteAsync(1, fault, fixture.Disk, delete, TestContext.Current.CancellationToken);
+        var result = await new InvariantChecker(api).CheckDeleteAsync(1, fault, fixture.Disk, delete, new HashSet<string>(), TestContext.Current.CancellationToken);
 
         Assert.All(result.Violations, violation => Assert.Equal(Invariants.DeleteLeavesNothing, violation.Invariant));
         Assert.Equal(2, result.Violations.Count); // The failed delete, and `home` left behind.
         Assert.Contains(result.Violations, violation => violation.Evidence.Contains("home", StringComparison.Ordinal) && !violation.Evidence.Contains("compute", StringComparison.Ordinal));
         Assert.Contains("compute", Assert.Single(result.Notes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckDelete_MarkerOfAResourceTaintedBeforeTheDelete_IsANoteOthersStayViolations()
+    {
+        using var fixture = new WorkspaceDiskFixture();
+        using var api = new CoordinatorApi(new Uri("http://127.0.0.1:9"), "unused");
+        fixture.Marker("home", 1, WorkspaceDiskFixture.JobDirectory("fault-d2", EarlierJob));
+        fixture.Marker("compute", 3, WorkspaceDiskFixture.JobDirectory("fault-d1", KilledJob));
+        var fault = new FaultRecord(FaultKind.DaemonStop, "test") { JobAtInjection = KilledJob };
+        // A failed delete: the checker then asks the coordinator nothing (this test has none).
+        var delete = new BuildOutcome("delete", 4, Guid.NewGuid(), new JobView(Guid.NewGuid(), "failed", null, "boom", "x", null, null), Ended: true, TimeSpan.FromSeconds(1));
+
+        var result = await new InvariantChecker(api).CheckDeleteAsync(1, fault, fixture.Disk, delete, new HashSet<string> { "compute" }, TestContext.Current.CancellationToken);
+
+        // `compute` was tainted in the state the delete destroyed: Terraform ran no destroy-time provisioner for it.
+        Assert.Equal(2, result.Violations.Count); // The failed delete, and `home` left behind.
+        Assert.Contains(result.Violations, violation => violation.Evidence.Contains("home", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Violations, violation => violation.Evidence.Contains("compute", StringComparison.Ordinal));
+        Assert.Contains("tainted", Assert.Single(result.Notes), StringComparison.Ordinal);
     }
 
     [Fact]
