@@ -42,6 +42,9 @@ internal sealed record BenchOptions
 
     public string? PostgresUrl { get; init; }
 
+    /// <summary>The `provisioning` executable of the fleet scenarios; null: the one built beside the bench.</summary>
+    public string? CliPath { get; init; }
+
     public bool Json { get; init; }
 
     public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "throughput", "latency", "raw", "build", "logs", "rss", "fleet" };
@@ -70,6 +73,8 @@ internal sealed record BenchOptions
           --fleet-samples K   jobs enqueued one at a time on the idle fleet (default 50)
           --fleet-idle S      seconds the server's idle CPU is read over (default 10)
           --daemon-env K=V    an environment variable of the fleet's daemon (repeatable), e.g. Terraform__SkipInitWhenCached=false
+          --cli PATH          the `provisioning` executable of the fleet scenarios (default: the one built beside the bench),
+                              e.g. the release's ReadyToRun single file: artifacts/publish/linux-x64/provisioning
           --scenario LIST     comma-separated: throughput,latency,raw,build,logs,rss,fleet (default all)
           --postgres-url URL  an existing PostgreSQL (a database of its own is created and dropped);
                               default: the built-in PostgreSQL in a temporary directory
@@ -103,6 +108,9 @@ internal sealed record BenchOptions
                 "--idle-daemons" => options with { IdleDaemons = Positive(name, value) },
                 "--raw-workers" => options with { RawWorkers = Positive(name, value) },
                 "--postgres-url" => options with { PostgresUrl = value },
+                "--cli" => File.Exists(value)
+                    ? options with { CliPath = Path.GetFullPath(value) }
+                    : throw new BenchUsageException($"--cli names no file: `{value}`."),
                 "--build-resources" => options with { BuildResources = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item => Positive(name, item))] },
                 "--build-pairs" => options with { BuildPairs = Positive(name, value) },
                 "--log-lines" => options with { LogLines = Positive(name, value) },

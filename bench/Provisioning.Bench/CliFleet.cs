@@ -33,7 +33,12 @@ internal sealed class CliFleet : IAsyncDisposable
     /// <summary>Where daemons connect (cleartext HTTP/2).</summary>
     public Uri GrpcUrl { get; }
 
-    public static string CliPath => Path.Combine(AppContext.BaseDirectory, "provisioning");
+    /// <summary>
+    /// The `provisioning` executable the fleet runs (server, daemon and CLI): by default the one built beside the bench
+    /// (framework-dependent, compiled at run time); `--cli` names another, e.g. the release's ReadyToRun single file,
+    /// which is what users run and starts faster. Set once, before the first fleet starts.
+    /// </summary>
+    public static string CliPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "provisioning");
 
     /// <summary>The server's process id (for /proc).</summary>
     public int ServerPid => _processes[0].Id;
@@ -51,8 +56,10 @@ internal sealed class CliFleet : IAsyncDisposable
     {
         if (!File.Exists(CliPath))
         {
-            throw new InvalidOperationException($"The `provisioning` executable is not beside the bench ({CliPath}): build bench/Provisioning.Bench, which builds the CLI.");
+            throw new InvalidOperationException($"The `provisioning` executable {CliPath} does not exist: build bench/Provisioning.Bench, which builds the CLI beside it, or give --cli an executable that exists.");
         }
+
+        await Console.Error.WriteLineAsync($"fleet: {CliPath}").ConfigureAwait(false);
 
         var root = Directory.CreateTempSubdirectory("provisioning-bench-fleet-").FullName;
         // The built-in cluster runs as the postgres user when we are root: it must be able to traverse the directory.

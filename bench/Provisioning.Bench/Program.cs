@@ -25,6 +25,11 @@ catch (BenchUsageException exception)
     return exception.HasMessage ? 2 : 0;
 }
 
+if (options.CliPath is { } cliPath)
+{
+    CliFleet.CliPath = cliPath;
+}
+
 using var interrupted = new CancellationTokenSource();
 Console.CancelKeyPress += (_, eventArgs) =>
 {

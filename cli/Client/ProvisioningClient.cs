@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 using Provisioning.Daemon.Coordinator;
 
@@ -16,6 +17,9 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
+        // Compile-time metadata first (CliJsonContext says why); reflection for any other type (--output json of a
+        // shape not listed there, the prompter's arrays).
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(CliJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public Uri BaseAddress => http.BaseAddress!;

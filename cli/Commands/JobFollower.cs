@@ -15,7 +15,10 @@ internal sealed class JobFollower(ProvisioningClient client)
     private static readonly TimeSpan QueuePollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
-    public async Task<Job> FollowAsync(Guid jobId, CancellationToken cancellationToken)
+    /// <param name="jobId">The job to follow.</param>
+    /// <param name="atEnd">Work that needs the job ended (e.g. reading its build's timings), run beside the final read of the job rather than after it: one round trip less for every build a user waits on.</param>
+    /// <param name="cancellationToken">Stops following.</param>
+    public async Task<Job> FollowAsync(Guid jobId, CancellationToken cancellationToken, Func<CancellationToken, Task>? atEnd = null)
     {
         using var detached = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var cancelRequested = 0;
@@ -64,7 +67,7 @@ internal sealed class JobFollower(ProvisioningClient client)
         Console.CancelKeyPress += OnCancelKeyPress;
         try
         {
-            return await FollowCoreAsync(jobId, detached.Token).ConfigureAwait(false);
+            return await FollowCoreAsync(jobId, atEnd, detached.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (detached.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -76,7 +79,7 @@ internal sealed class JobFollower(ProvisioningClient client)
         }
     }
 
-    private async Task<Job> FollowCoreAsync(Guid jobId, CancellationToken cancellationToken)
+    private async Task<Job> FollowCoreAsync(Guid jobId, Func<CancellationToken, Task>? atEnd, CancellationToken cancellationToken)
     {
         using var stopQueue = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var queue = ShowQueueAsync(jobId, stopQueue.Token);
@@ -127,7 +130,13 @@ internal sealed class JobFollower(ProvisioningClient client)
             await queue.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        return await client.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+        var final = client.GetJobAsync(jobId, cancellationToken);
+        if (atEnd is not null)
+        {
+            await Task.WhenAll(final, atEnd(cancellationToken)).ConfigureAwait(false);
+        }
+
+        return await final.ConfigureAwait(false);
     }
 
     /// <summary>While the job is pending, prints its queue position and waiting reason whenever they change.</summary>

@@ -274,9 +274,13 @@ internal static class WorkspaceCommands
     private static async Task<int> FollowBuildAsync(ProvisioningClient client, Build build, CancellationToken cancellationToken)
     {
         Console.WriteLine($"Build #{build.BuildNumber} ({build.Transition}) of '{build.WorkspaceName}', job {build.Job.Id}.");
-        var job = await new JobFollower(client).FollowAsync(build.Job.Id, cancellationToken).ConfigureAwait(false);
+        BuildTimings? timings = null;
+        var job = await new JobFollower(client).FollowAsync(
+            build.Job.Id,
+            cancellationToken,
+            async token => timings = await ReadTimingsAsync(client, build, token).ConfigureAwait(false)).ConfigureAwait(false);
         var what = $"Build #{build.BuildNumber} ({build.Transition}) of workspace '{build.WorkspaceName}'";
-        await ShowStageDurationsAsync(client, build, cancellationToken).ConfigureAwait(false);
+        ShowStageDurations(timings);
         if (job.Status != "succeeded")
         {
             throw new CliException($"{what} {job.Status}: {(job.Error ?? "no error reported").TrimEnd('.')}. See `provisioning logs {build.WorkspaceName} --build {build.BuildNumber}`.");
@@ -286,21 +290,24 @@ internal static class WorkspaceCommands
         return 0;
     }
 
-    /// <summary>One line with how long each Terraform stage took (the build's timings, per stage); nothing when the daemon reported none.</summary>
-    private static async Task ShowStageDurationsAsync(ProvisioningClient client, Build build, CancellationToken cancellationToken)
+    /// <summary>The build's timings once its job ended; null when they can't be read.</summary>
+    private static async Task<BuildTimings?> ReadTimingsAsync(ProvisioningClient client, Build build, CancellationToken cancellationToken)
     {
-        BuildTimings timings;
         try
         {
-            // A delete build's workspace is gone once it succeeded: its timings are no longer reachable by name.
-            timings = await client.GetBuildTimingsAsync(build.WorkspaceName, build.BuildNumber, cancellationToken).ConfigureAwait(false);
+            return await client.GetBuildTimingsAsync(build.WorkspaceName, build.BuildNumber, cancellationToken).ConfigureAwait(false);
         }
         catch (ProvisioningApiException)
         {
-            return;
+            // A delete build's workspace is gone once it succeeded: its timings are no longer reachable by name.
+            return null;
         }
+    }
 
-        if (timings.Stages.Count > 0)
+    /// <summary>One line with how long each Terraform stage took (the build's timings, per stage); nothing when the daemon reported none.</summary>
+    private static void ShowStageDurations(BuildTimings? timings)
+    {
+        if (timings is { Stages.Count: > 0 })
         {
             // One entry per stage in the order they began; a stage that ran several commands (plan: plan and show) adds them up.
             var stages = timings.Stages.GroupBy(stage => stage.Stage).Select(group => $"{group.Key} {Seconds(group.Sum(stage => stage.DurationSeconds))}");
