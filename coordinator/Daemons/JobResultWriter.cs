@@ -115,8 +115,8 @@ internal static class JobResultWriter
                         agent.TroubleshootingUrl,
                         agent.MotdFile,
                         DisplayApps = agent.DisplayApps is null ? "{}" : Formatter.Format(agent.DisplayApps),
-                        Scripts = "[" + string.Join(',', agent.Scripts.Select(message => Formatter.Format(message))) + "]",
-                        Metadata = "[" + string.Join(',', agent.Metadata.Select(message => Formatter.Format(message))) + "]",
+                        Scripts = FormatArray(agent.Scripts),
+                        Metadata = FormatArray(agent.Metadata),
                         Order = (int)agent.Order,
                     },
                     transaction,
@@ -153,9 +153,39 @@ internal static class JobResultWriter
                         transaction,
                         cancellationToken: cancellationToken)).ConfigureAwait(false);
                 }
+
+                for (var index = 0; index < agent.Devcontainers.Count; index++)
+                {
+                    var devcontainer = agent.Devcontainers[index];
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        """
+                        INSERT INTO workspace_agent_devcontainers (agent_id, name, workspace_folder, config_path, terraform_resource_id, subagent_id,
+                            apps, scripts, envs, display_order)
+                        VALUES (@AgentId, @Name, @WorkspaceFolder, @ConfigPath, @Id, @SubagentId, @Apps::jsonb, @Scripts::jsonb, @Envs::jsonb, @Order)
+                        """,
+                        new
+                        {
+                            AgentId = agentId,
+                            devcontainer.Name,
+                            devcontainer.WorkspaceFolder,
+                            devcontainer.ConfigPath,
+                            devcontainer.Id,
+                            devcontainer.SubagentId,
+                            Apps = FormatArray(devcontainer.Apps),
+                            Scripts = FormatArray(devcontainer.Scripts),
+                            Envs = FormatArray(devcontainer.Envs),
+                            Order = index,
+                        },
+                        transaction,
+                        cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
             }
         }
     }
+
+    /// <summary>Messages as one JSON array in the protocol's JSON form (what the jsonb columns of agents hold).</summary>
+    private static string FormatArray<T>(IEnumerable<T> messages)
+        where T : IMessage => "[" + string.Join(',', messages.Select(message => Formatter.Format(message))) + "]";
 
     private static async Task InsertParametersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, IEnumerable<RichParameter> parameters, CancellationToken cancellationToken)
     {

@@ -108,6 +108,33 @@ internal readonly struct ResourceAttributes(JsonElement values)
         return blocks;
     }
 
+    /// <summary>A list of strings (null elements read as ""); missing or null is empty.</summary>
+    public IReadOnlyList<string> StringList(string name, string what)
+    {
+        if (!TryGet(name, out var value))
+        {
+            return [];
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongKind(name, "list", value, what);
+        }
+
+        var items = new List<string>(value.GetArrayLength());
+        foreach (var item in value.EnumerateArray())
+        {
+            items.Add(item.ValueKind switch
+            {
+                JsonValueKind.String => item.GetString()!,
+                JsonValueKind.Null => "",
+                _ => throw WrongKind($"{name}[{items.Count}]", "string", item, what),
+            });
+        }
+
+        return items;
+    }
+
     /// <summary>A map of strings, in the order the JSON lists it; missing or null is null.</summary>
     public IReadOnlyList<KeyValuePair<string, string>>? StringMap(string name, string what)
     {

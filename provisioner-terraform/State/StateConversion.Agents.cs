@@ -19,6 +19,9 @@ internal sealed partial class StateConversion
         ["azurerm_windows_virtual_machine"] = "virtual_machine_id",
     };
 
+    /// <summary>A devcontainer as attached to its agent, with the <c>coder_devcontainer</c> it came from.</summary>
+    private sealed record AttachedDevcontainer(TerraformResource Resource, Devcontainer Devcontainer);
+
     // \z rather than $: .NET's $ also matches before a final newline, Go's does not.
     [GeneratedRegex(@"^[a-zA-Z0-9](-?[a-zA-Z0-9])*\z", RegexOptions.CultureInvariant)]
     private static partial Regex AgentNameRegex();
@@ -51,6 +54,7 @@ internal sealed partial class StateConversion
 
             agents.Add(agent);
             _agents.Add(agent);
+            _agentAddresses.Add(agent, resource.Address);
         }
     }
 
@@ -231,6 +235,10 @@ internal sealed partial class StateConversion
         return monitoring;
     }
 
+    /// <summary>
+    /// Each <c>coder_devcontainer</c> joins the agent it names. Its sub-agent then takes the apps, scripts and
+    /// environment variables whose <c>agent_id</c> is its <c>subagent_id</c> (see <see cref="FindDevcontainer"/>).
+    /// </summary>
     private void AttachDevcontainers()
     {
         const string what = "devcontainer attributes";
@@ -238,17 +246,44 @@ internal sealed partial class StateConversion
         {
             var attributes = resource.Attributes;
             var agentId = attributes.String("agent_id", what);
+            var subagentId = attributes.String("subagent_id", what);
             var devcontainer = new Devcontainer
             {
                 Name = resource.Name,
                 WorkspaceFolder = attributes.String("workspace_folder", what),
                 ConfigPath = attributes.String("config_path", what),
+                Id = attributes.String("id", what),
+                SubagentId = subagentId,
             };
             foreach (var agent in _agents.Where(agent => DependsOnAgent(agent, agentId, resource)))
             {
-                agent.Devcontainers.Add(devcontainer.Clone());
+                var copy = devcontainer.Clone();
+                agent.Devcontainers.Add(copy);
+                _devcontainers.Add(new AttachedDevcontainer(resource, copy));
             }
         }
+    }
+
+    /// <summary>
+    /// The devcontainer whose sub-agent a resource with an <c>agent_id</c> belongs to, or null when it belongs to
+    /// an agent. As <see cref="DependsOnAgent"/> does for agents: after apply the ids are compared; in a plan both
+    /// are unknown and a direct graph edge from the resource to the <c>coder_devcontainer</c> decides.
+    /// </summary>
+    private AttachedDevcontainer? FindDevcontainer(string resourceAgentId, TerraformResource resource)
+    {
+        foreach (var attached in _devcontainers)
+        {
+            var subagentId = attached.Devcontainer.SubagentId;
+            var belongs = subagentId.Length == 0 && resourceAgentId.Length == 0
+                ? _graph.HasDirectEdge($"{resource.Type}.{resource.Name}", $"coder_devcontainer.{attached.Resource.Name}")
+                : subagentId == resourceAgentId;
+            if (belongs)
+            {
+                return attached;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -334,7 +369,14 @@ internal sealed partial class StateConversion
             }
 
             var agentId = attributes.String("agent_id", what);
-            _agents.FirstOrDefault(agent => DependsOnAgent(agent, agentId, resource))?.Apps.Add(app);
+            if (FindDevcontainer(agentId, resource) is { } devcontainer)
+            {
+                devcontainer.Devcontainer.Apps.Add(app);
+            }
+            else
+            {
+                _agents.FirstOrDefault(agent => DependsOnAgent(agent, agentId, resource))?.Apps.Add(app);
+            }
         }
     }
 
@@ -351,7 +393,14 @@ internal sealed partial class StateConversion
                 MergeStrategy = attributes.String("merge_strategy", what),
             };
             var agentId = attributes.String("agent_id", what);
-            _agents.FirstOrDefault(agent => DependsOnAgent(agent, agentId, resource))?.ExtraEnvs.Add(env);
+            if (FindDevcontainer(agentId, resource) is { } devcontainer)
+            {
+                devcontainer.Devcontainer.Envs.Add(env);
+            }
+            else
+            {
+                _agents.FirstOrDefault(agent => DependsOnAgent(agent, agentId, resource))?.ExtraEnvs.Add(env);
+            }
         }
     }
 
@@ -374,8 +423,22 @@ internal sealed partial class StateConversion
                 TimeoutSeconds = attributes.Int32("timeout", what),
                 ResourceAddress = resource.Address,
             };
+            // Where the script runs decides which other scripts it may be ordered with (StateConversion.ScriptOrder.cs):
+            // the address of its agent or devcontainer, "" when it joined neither.
             var agentId = attributes.String("agent_id", what);
-            _agents.FirstOrDefault(agent => DependsOnAgent(agent, agentId, resource))?.Scripts.Add(script);
+            var runtimeAddress = "";
+            if (FindDevcontainer(agentId, resource) is { } devcontainer)
+            {
+                devcontainer.Devcontainer.Scripts.Add(script);
+                runtimeAddress = devcontainer.Resource.Address;
+            }
+            else if (_agents.FirstOrDefault(agent => DependsOnAgent(agent, agentId, resource)) is { } agent)
+            {
+                agent.Scripts.Add(script);
+                runtimeAddress = _agentAddresses[agent];
+            }
+
+            _scriptsByAddress[resource.Address] = new OrderableScript(script, runtimeAddress, script.RunOnStart, script.RunOnStop, script.Cron);
         }
     }
 

@@ -32,6 +32,12 @@ internal sealed partial class StateConversion
     private readonly Dictionary<string, List<Agent>> _agentsByResourceLabel = new(StringComparer.Ordinal);
     private readonly List<Agent> _agents = [];
 
+    // Each agent's Terraform address (agents are compared by reference: two agents can be equal messages), the
+    // devcontainers attached to agents, and every coder_script by address with where it runs, for script ordering.
+    private readonly Dictionary<Agent, string> _agentAddresses = new(ReferenceEqualityComparer.Instance);
+    private readonly List<AttachedDevcontainer> _devcontainers = [];
+    private readonly Dictionary<string, OrderableScript> _scriptsByAddress = new(StringComparer.Ordinal);
+
     // One delegate instance, so the graph's per-start cache of nearest matches is shared by all lookups.
     private readonly Func<TerraformGraphNode, bool> _isAttachableNode;
 
@@ -86,6 +92,7 @@ internal sealed partial class StateConversion
         AttachApps();
         AttachEnvs();
         AttachScripts();
+        ApplyScriptOrder();
         var decorations = CollectMetadata();
         var resources = BuildResources(decorations);
         var parameters = ConvertParameters();

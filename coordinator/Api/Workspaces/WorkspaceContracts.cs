@@ -70,7 +70,46 @@ internal sealed record ResourceResponse(
 
 internal sealed record ResourceMetadataResponse(string Key, string? Value, bool Sensitive);
 
-internal sealed record AgentResponse(Guid Id, string Name, string OperatingSystem, string Architecture, string Directory, IReadOnlyList<AppResponse> Apps);
+internal sealed record AgentResponse(
+    Guid Id,
+    string Name,
+    string OperatingSystem,
+    string Architecture,
+    string Directory,
+    IReadOnlyList<AppResponse> Apps,
+    IReadOnlyList<ScriptResponse> Scripts,
+    IReadOnlyList<DevcontainerResponse> Devcontainers);
+
+/// <summary>
+/// A script an agent (or a devcontainer's sub-agent) runs, without its body; <c>dependencies</c> are the scripts it
+/// waits for (<c>coder_script_order</c>), each with the outcome it needs: <c>success</c> or <c>completion</c>.
+/// </summary>
+internal sealed record ScriptResponse(
+    string DisplayName,
+    string ResourceAddress,
+    bool RunOnStart,
+    bool RunOnStop,
+    string Cron,
+    bool StartBlocksLogin,
+    int TimeoutSeconds,
+    IReadOnlyList<ScriptDependencyResponse> Dependencies);
+
+internal sealed record ScriptDependencyResponse(string PrerequisiteResourceAddress, string Requirement);
+
+/// <summary>
+/// A <c>coder_devcontainer</c> of an agent and what its sub-agent gets. Environment variables are listed by name only:
+/// like the agent's own, their values are for the agent, not for the API.
+/// </summary>
+internal sealed record DevcontainerResponse(
+    string Name,
+    string WorkspaceFolder,
+    string ConfigPath,
+    string SubagentId,
+    IReadOnlyList<AppResponse> Apps,
+    IReadOnlyList<ScriptResponse> Scripts,
+    IReadOnlyList<DevcontainerEnvResponse> Envs);
+
+internal sealed record DevcontainerEnvResponse(string Name, string MergeStrategy);
 
 internal sealed record AppResponse(string Slug, string DisplayName, string Icon, string? Command, string? Url, bool External, bool Subdomain, string SharingLevel, bool Hidden);
 

@@ -76,6 +76,78 @@ public sealed class WorkspaceApiTests(ApiFixture fixture) : IClassFixture<ApiFix
     }
 
     [Fact]
+    public async Task CompletedBuild_WithScriptOrderAndADevcontainer_ShowsDependenciesAndTheSubagentsResources()
+    {
+        // Arrange: a build whose agent has ordered scripts and a devcontainer with its own app, scripts and variable.
+        using var admin = await fixture.Server.AdminAsync();
+        var (template, daemon) = await TemplateAsync(admin);
+        var name = ApiFixture.UniqueName("w");
+        using var created = await CreateWorkspaceAsync(admin, name, template, ("region", "eu"));
+        var job = await fixture.Server.AcquireAsync(daemon, Token);
+        var agent = new Agent { Name = "main", OperatingSystem = "linux", Architecture = "amd64" };
+        agent.Scripts.Add(new Script { DisplayName = "Clone", Script_ = "git clone", RunOnStart = true, ResourceAddress = "coder_script.clone" });
+        agent.Scripts.Add(new Script
+        {
+            DisplayName = "Install", Script_ = "make", RunOnStart = true, StartBlocksLogin = true, TimeoutSeconds = 60, ResourceAddress = "coder_script.install",
+            Dependencies = { new ScriptDependency { PrerequisiteResourceAddress = "coder_script.clone", Requirement = ScriptDependencyRequirement.Success } },
+        });
+        agent.Devcontainers.Add(new Devcontainer
+        {
+            Name = "dev", WorkspaceFolder = "/workspace", ConfigPath = "/workspace/.devcontainer/devcontainer.json",
+            Id = "eb9b7f18-c277-48af-af7c-2a8e5fb42bab", SubagentId = "4caa8ad6-8f8d-4c0f-9a8c-64f28bfc6cf0",
+            Apps = { new App { Slug = "dc-app", DisplayName = "Devcontainer app", Url = "http://localhost:3000", SharingLevel = AppSharingLevel.Authenticated } },
+            Scripts =
+            {
+                new Script { DisplayName = "Setup", Script_ = "echo setup", RunOnStart = true, ResourceAddress = "coder_script.dc_setup" },
+                new Script
+                {
+                    DisplayName = "Run", Script_ = "echo run", RunOnStart = true, ResourceAddress = "coder_script.dc_run",
+                    Dependencies = { new ScriptDependency { PrerequisiteResourceAddress = "coder_script.dc_setup", Requirement = ScriptDependencyRequirement.Completion } },
+                },
+            },
+            Envs = { new Env { Name = "IN_DEVCONTAINER", Value = "secret-ish", MergeStrategy = "append" } },
+        });
+        var resource = new Resource { Name = "dev", Type = "terraform_data", Agents = { agent } };
+
+        // Act
+        await fixture.Server.Daemons.CompleteJobAsync(
+            new CompletedJob
+            {
+                JobId = job.JobId,
+                WorkspaceBuild = new CompletedJob.Types.WorkspaceBuild { State = new Blob { Inline = ByteString.CopyFromUtf8("{\"version\":4}") }, Resources = { resource } },
+            },
+            daemon,
+            cancellationToken: Token);
+        var workspace = await ApiFixture.GetJsonAsync(admin, $"/api/v1/workspaces/{name}", Token);
+
+        // Assert
+        var shown = Assert.Single(Assert.Single(workspace.GetProperty("resources").EnumerateArray()).GetProperty("agents").EnumerateArray());
+        var scripts = shown.GetProperty("scripts").EnumerateArray().ToDictionary(script => script.GetProperty("resource_address").GetString()!);
+        Assert.Empty(scripts["coder_script.clone"].GetProperty("dependencies").EnumerateArray());
+        var install = scripts["coder_script.install"];
+        Assert.True(install.GetProperty("start_blocks_login").GetBoolean());
+        Assert.Equal(60, install.GetProperty("timeout_seconds").GetInt32());
+        Assert.False(install.TryGetProperty("script", out _), "a script's body is not shown");
+        var dependency = Assert.Single(install.GetProperty("dependencies").EnumerateArray());
+        Assert.Equal("coder_script.clone", dependency.GetProperty("prerequisite_resource_address").GetString());
+        Assert.Equal("success", dependency.GetProperty("requirement").GetString());
+
+        var devcontainer = Assert.Single(shown.GetProperty("devcontainers").EnumerateArray());
+        Assert.Equal("dev", devcontainer.GetProperty("name").GetString());
+        Assert.Equal("/workspace", devcontainer.GetProperty("workspace_folder").GetString());
+        Assert.Equal("/workspace/.devcontainer/devcontainer.json", devcontainer.GetProperty("config_path").GetString());
+        Assert.Equal("4caa8ad6-8f8d-4c0f-9a8c-64f28bfc6cf0", devcontainer.GetProperty("subagent_id").GetString());
+        var app = Assert.Single(devcontainer.GetProperty("apps").EnumerateArray());
+        Assert.Equal(("dc-app", "authenticated", "http://localhost:3000"), (app.GetProperty("slug").GetString(), app.GetProperty("sharing_level").GetString(), app.GetProperty("url").GetString()));
+        var run = devcontainer.GetProperty("scripts").EnumerateArray().Single(script => script.GetProperty("resource_address").GetString() == "coder_script.dc_run");
+        var runDependency = Assert.Single(run.GetProperty("dependencies").EnumerateArray());
+        Assert.Equal(("coder_script.dc_setup", "completion"), (runDependency.GetProperty("prerequisite_resource_address").GetString(), runDependency.GetProperty("requirement").GetString()));
+        var env = Assert.Single(devcontainer.GetProperty("envs").EnumerateArray());
+        Assert.Equal(("IN_DEVCONTAINER", "append"), (env.GetProperty("name").GetString(), env.GetProperty("merge_strategy").GetString()));
+        Assert.DoesNotContain("secret-ish", workspace.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CreateBuild_CarriesPreviousStateAndParameters_AndSecondActiveBuildIs409()
     {
         using var admin = await fixture.Server.AdminAsync();

@@ -14,7 +14,7 @@ public sealed class DatabaseMigratorTests(PostgresServerFixture server)
     [
         "api_keys", "coordinator_liveness", "file_chunks", "files", "provisioner_daemons", "provisioner_job_files", "provisioner_job_logs",
         "provisioner_job_timings", "provisioner_jobs", "provisioner_keys", "provisioner_queues", "template_version_dry_runs", "template_version_parameters",
-        "template_version_preset_parameters", "template_version_presets", "template_version_variables", "template_version_workspace_tags", "template_versions", "templates", "users", "workspace_agents", "workspace_apps",
+        "template_version_preset_parameters", "template_version_presets", "template_version_variables", "template_version_workspace_tags", "template_versions", "templates", "users", "workspace_agent_devcontainers", "workspace_agents", "workspace_apps",
         "workspace_build_parameters", "workspace_builds", "workspace_orphaned_states", "workspace_resource_metadata", "workspace_resources",
         "workspaces",
     ];

@@ -275,6 +275,113 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task ScriptOrderAndDevcontainer_ImportedByARealDaemon_CarryDependenciesAndTheSubagentsResources()
+    {
+        // Arrange: ordered scripts on an agent, and a devcontainer whose sub-agent has ordered scripts, an app and a variable.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var archive = new Blob
+        {
+            File = coordinator.AddFile(await Templates.PackAsync(
+                """
+                terraform {
+                  required_providers {
+                    coder = {
+                      source = "coder/coder"
+                    }
+                  }
+                }
+
+                resource "coder_agent" "main" {
+                  os   = "linux"
+                  arch = "amd64"
+                }
+
+                resource "terraform_data" "box" {
+                  input = coder_agent.main.id
+                }
+
+                resource "coder_script" "clone" {
+                  agent_id     = coder_agent.main.id
+                  display_name = "Clone"
+                  script       = "echo clone"
+                  run_on_start = true
+                }
+
+                resource "coder_script" "install" {
+                  agent_id     = coder_agent.main.id
+                  display_name = "Install"
+                  script       = "echo install"
+                  run_on_start = true
+                }
+
+                resource "coder_devcontainer" "dev" {
+                  agent_id         = coder_agent.main.id
+                  workspace_folder = "/workspace"
+                }
+
+                resource "coder_script" "dc_setup" {
+                  agent_id     = coder_devcontainer.dev.subagent_id
+                  display_name = "Setup"
+                  script       = "echo setup"
+                  run_on_start = true
+                }
+
+                resource "coder_script" "dc_run" {
+                  agent_id     = coder_devcontainer.dev.subagent_id
+                  display_name = "Run"
+                  script       = "echo run"
+                  run_on_start = true
+                }
+
+                resource "coder_app" "dc_app" {
+                  agent_id = coder_devcontainer.dev.subagent_id
+                  slug     = "dc-app"
+                }
+
+                resource "coder_env" "dc_env" {
+                  agent_id = coder_devcontainer.dev.subagent_id
+                  name     = "IN_DEVCONTAINER"
+                  value    = "1"
+                }
+
+                data "coder_script_order" "startup" {
+                  rule {
+                    run   = ["coder_script.install"]
+                    after = ["coder_script.clone"]
+                  }
+
+                  rule {
+                    run      = ["coder_script.dc_run"]
+                    after    = ["coder_script.dc_setup"]
+                    requires = "completion"
+                  }
+                }
+                """,
+                cancellationToken)),
+        };
+        await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, configureTerraform: UseCoderMirror);
+
+        // Act
+        var import = coordinator.Enqueue(Templates.Import(archive));
+        var imported = (await import.WaitAsync(cancellationToken)).RequireCompleted(import.LogText).TemplateImport;
+
+        // Assert
+        var agent = Assert.Single(imported.StartResources.SelectMany(resource => resource.Agents));
+        var install = agent.Scripts.Single(script => script.ResourceAddress == "coder_script.install");
+        var dependency = Assert.Single(install.Dependencies);
+        Assert.Equal(("coder_script.clone", ScriptDependencyRequirement.Success), (dependency.PrerequisiteResourceAddress, dependency.Requirement));
+        var devcontainer = Assert.Single(agent.Devcontainers);
+        Assert.Equal(("dev", "/workspace"), (devcontainer.Name, devcontainer.WorkspaceFolder));
+        Assert.Equal("dc-app", Assert.Single(devcontainer.Apps).Slug);
+        Assert.Equal("IN_DEVCONTAINER", Assert.Single(devcontainer.Envs).Name);
+        var run = devcontainer.Scripts.Single(script => script.ResourceAddress == "coder_script.dc_run");
+        var runDependency = Assert.Single(run.Dependencies);
+        Assert.Equal(("coder_script.dc_setup", ScriptDependencyRequirement.Completion), (runDependency.PrerequisiteResourceAddress, runDependency.Requirement));
+        Assert.Equal(["coder_script.clone", "coder_script.install"], agent.Scripts.Select(script => script.ResourceAddress).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task CoderTemplate_PushedCreatedAndDeleted_ThroughTheRealCoordinator_ShowsItsAgentAppsAndMetadata()
     {
         // Arrange: a daemon (tagged as the template's workspace tags would route) and the template pushed with its tags.

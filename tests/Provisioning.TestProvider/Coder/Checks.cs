@@ -21,6 +21,23 @@ internal static class Checks
     public static Func<object, string?> NotEmpty(string key) =>
         value => ((string)value).Length > 0 ? null : $"expected {GoFormat.Quote(key)} to not be an empty string, got ";
 
+    /// <summary>
+    /// A list attribute with SDKv2's MinItems (checked by the provider, not by Terraform) whose elements are checked
+    /// with StringIsNotEmpty; the key is the attribute's own name, where SDKv2 prints the whole path (rule.0.run).
+    /// </summary>
+    public static Func<object, string?> NonEmptyStrings(string key, int minimum) =>
+        value =>
+        {
+            var items = (List<object?>)value;
+            if (items.Count < minimum)
+            {
+                return $"{key}: attribute supports {minimum} item minimum, config has {items.Count} declared";
+            }
+
+            var empty = items.FindIndex(item => item is string { Length: 0 });
+            return empty < 0 ? null : NotEmpty($"{key}.{empty}")("");
+        };
+
     public static Func<object, string?> LengthBetween(string key, int minimum, int maximum) =>
         value => ((string)value).Length >= minimum && ((string)value).Length <= maximum ? null
             : $"expected length of {key} to be in the range ({minimum} - {maximum}), got {value}";

@@ -156,6 +156,14 @@ internal sealed class CoderProvider(IReadOnlyDictionary<string, string> environm
                 }
 
                 break;
+            case "coder_devcontainer":
+                // CreateContext sets the sub-agent's id beside the resource's own.
+                if (state.GetValueOrDefault("subagent_id") is null || CtyValue.IsUnknown(state["subagent_id"]))
+                {
+                    state["subagent_id"] = Guid.NewGuid().ToString();
+                }
+
+                break;
             case "coder_app" when state.GetValueOrDefault("hidden") is true:
                 foreach (var attribute in new[] { "display_name", "icon", "order" })
                 {
@@ -216,6 +224,7 @@ internal sealed class CoderProvider(IReadOnlyDictionary<string, string> environm
                 };
                 break;
             case "coder_workspace_tags":
+            case "coder_script_order":
                 state["id"] = Guid.NewGuid().ToString();
                 break;
             case "coder_workspace_preset":

@@ -9,6 +9,7 @@ namespace Provisioning.TestProvider.Coder;
 /// The schemas of coder/terraform-provider-coder v2.17.0 (provider/*.go) for what this product uses, as its SDKv2
 /// schemas appear on the wire: every resource and data source has an optional+computed <c>id</c> unless it declares
 /// one; defaults are the provider's to apply, so they are not in the schema. Descriptions are left out.
+/// One later addition: the <c>coder_script_order</c> data source of v2.20.0 (docs/decisions/0018-script-order-and-devcontainers.md).
 /// </summary>
 internal static partial class CoderSchemas
 {
@@ -24,6 +25,15 @@ internal static partial class CoderSchemas
         ["coder_external_agent"] = new([Id(), Required("agent_id", CtyType.String)]),
         ["coder_app"] = App(),
         ["coder_script"] = Script(),
+        // A dev container the agent starts (provider/devcontainer.go); its sub-agent's id is a new UUID at create.
+        ["coder_devcontainer"] = new(
+        [
+            Id(),
+            Required("agent_id", CtyType.String),
+            Required("workspace_folder", CtyType.String) with { Check = Checks.NotEmpty("workspace_folder") },
+            Optional("config_path", CtyType.String),
+            Computed("subagent_id", CtyType.String),
+        ]),
         ["coder_env"] = new(
         [
             Id(),
@@ -92,6 +102,7 @@ internal static partial class CoderSchemas
             Computed("access_token", CtyType.String) with { Sensitive = true },
             Optional("optional", CtyType.Bool),
         ]),
+        ["coder_script_order"] = ScriptOrder(),
     };
 
     /// <summary>SDKv2's ConflictsWith at the top level of a resource: attribute → attributes it cannot be set with.</summary>
@@ -212,6 +223,22 @@ internal static partial class CoderSchemas
         Optional("run_on_stop", CtyType.Bool, false),
         Optional("timeout", CtyType.Number, 0m) with { Check = Checks.AtLeast("timeout", 1) },
     ]);
+
+    /// <summary>
+    /// provider/script_order.go as released in v2.20.0: rules of Terraform address selectors, which the provider does
+    /// not check beyond being non-empty strings (Coder resolves them at import).
+    /// </summary>
+    private static SchemaBlock ScriptOrder() => new(
+        [Id()],
+        [
+            new NestedBlock("rule", new SchemaBlock(
+            [
+                Required("run", CtyType.ListOf(CtyType.String)) with { Check = Checks.NonEmptyStrings("run", minimum: 1) },
+                Required("after", CtyType.ListOf(CtyType.String)) with { Check = Checks.NonEmptyStrings("after", minimum: 1) },
+                Optional("requires", CtyType.String, "success") with { Check = Checks.OneOf("requires", "success", "completion") },
+                Optional("phase", CtyType.String) with { Check = Checks.OneOf("phase", "start", "stop") },
+            ]), BlockNesting.List) { MinItems = 1 },
+        ]);
 
     private static SchemaBlock Parameter() => new(
         [
