@@ -131,8 +131,10 @@ public sealed partial class CliEndToEndTests
             }
 
             // Push: the import runs on a pool=coder daemon (the template's own tag).
+            // Its workspace tags, evaluated with the defaults (region eu), route it too: it runs on the eu daemon.
             await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), CoderTemplate.Replace("STARTUP", "echo v1", StringComparison.Ordinal), TestContext.Current.CancellationToken);
-            await fleet.RunCheckedAsync("templates", "push", "coder", "-d", directory.FullName, "--provisioner-tag", "pool=coder", "-y");
+            var pushed = await fleet.RunCheckedAsync("templates", "push", "coder", "-d", directory.FullName, "--provisioner-tag", "pool=coder", "-y");
+            var import = JsonDocument.Parse((await fleet.RunCheckedAsync("templates", "versions", "list", "coder", "-o", "json")).Stdout).RootElement[0].GetProperty("job");
 
             // A value the template's validation refuses: one line with the template's message, nothing created.
             var refused = await fleet.RunAsync("create", "coderws", "-t", "coder", "--parameter", "project=Bad1", "-y");
@@ -158,6 +160,8 @@ public sealed partial class CliEndToEndTests
             var provisioners = JsonDocument.Parse((await fleet.RunCheckedAsync("provisioner", "list", "-o", "json")).Stdout).RootElement.EnumerateArray()
                 .ToDictionary(daemon => daemon.GetProperty("id").GetString()!, daemon => daemon.GetProperty("name").GetString());
 
+            Assert.Contains("The template's workspace tags route its import too: tags pool=coder,region=eu", pushed.Stdout, StringComparison.Ordinal);
+            Assert.Equal("coder-eu", provisioners[import.GetProperty("worker_id").GetString()!]);
             Assert.NotEqual(0, refused.ExitCode);
             Assert.Contains("Lowercase letters only.", refused.Stderr, StringComparison.Ordinal);
             Assert.Contains("Dry run of template 'coder'", preview.Stdout, StringComparison.Ordinal);
