@@ -241,8 +241,9 @@ internal static partial class TemplatesCommand
             }
 
             CliConsole.Table(
-                ["name", "import", "active", "created", "message"],
-                versions.Select(version => (IReadOnlyList<string>)[version.Name, version.Job.Status, version.Active ? "yes" : "", TextTable.Time(version.CreatedAt), version.Message]));
+                ["name", "import", "active", "external agents", "created", "message"],
+                versions.Select(version => (IReadOnlyList<string>)[
+                    version.Name, version.Job.Status, version.Active ? "yes" : "", version.HasExternalAgents ? "yes" : "", TextTable.Time(version.CreatedAt), version.Message]));
             return 0;
         });
         return command;
