@@ -22,7 +22,9 @@ namespace Provisioning.Daemon;
 /// <see cref="RestartWindow"/>, or when it does not come back, <see cref="Failure"/> faults and the daemon stops
 /// with exit code 4 rather than take jobs it cannot run. Disposing stops it: SIGTERM, then a kill after
 /// <see cref="StopTimeout"/>. SIGTERM rather than SIGINT: a process started in the background by a non-interactive
-/// shell ignores SIGINT, and its children inherit that.
+/// shell ignores SIGINT, and its children inherit that. However the daemon ends — killed included — the binary's
+/// standard input, a pipe only the daemon holds, closes: a binary that watches it (<see cref="DaemonLifeline"/>, as the
+/// SDK's example does) stops too (decision 0019).
 /// </remarks>
 public sealed partial class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyncDisposable
 {
@@ -39,6 +41,13 @@ public sealed partial class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyn
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     private const int OutputTailLines = 20;
+
+    /// <summary>
+    /// The binary's standard input: a pipe this process holds open and never writes to, until the binary exits (CliWrap
+    /// cancels the token then). When this process ends — a SIGKILL included — the kernel closes it, the binary reads end of
+    /// file and stops (<see cref="DaemonLifeline"/>, decision 0019).
+    /// </summary>
+    private static readonly PipeSource Lifeline = PipeSource.Create((_, cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken));
 
     private readonly ILogger _logger;
     private readonly string _directory;
@@ -151,6 +160,8 @@ public sealed partial class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyn
         var forceful = new CancellationTokenSource();
         var command = Cli.Wrap(ExecutablePath)
             .WithArguments(["--socket", SocketPath])
+            .WithEnvironmentVariables(ChildEnvironment)
+            .WithStandardInputPipe(Lifeline)
             .WithValidation(CommandResultValidation.None)
             .WithStandardOutputPipe(PipeTarget.ToDelegate(Output, Encoding.UTF8))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(Output, Encoding.UTF8));
@@ -199,6 +210,23 @@ public sealed partial class ProcessDaemonProvisioner : IDaemonProvisioner, IAsyn
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The daemon's environment without its own settings (<c>PROVISIONING_*</c>: keys, the server's database URL when the
+    /// daemon is the server's built-in one), which the binary has no use for, plus the lifeline's variable.
+    /// </summary>
+    private static void ChildEnvironment(CliWrap.Builders.EnvironmentVariablesBuilder environment)
+    {
+        foreach (var name in Environment.GetEnvironmentVariables().Keys.OfType<string>())
+        {
+            if (name.StartsWith("PROVISIONING_", StringComparison.Ordinal))
+            {
+                environment.Set(name, null);
+            }
+        }
+
+        environment.Set(DaemonLifeline.EnvironmentVariable, "1");
     }
 
     private async Task SuperviseAsync()

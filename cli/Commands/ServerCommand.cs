@@ -51,6 +51,7 @@ internal static class ServerCommand
         var provisionerDaemons = Flag("--provisioner-daemons", "PROVISIONING_PROVISIONER_DAEMONS", "Job slots of the provisioner daemon run inside the server (0 to 64; 0: none, jobs need external daemons).", "3");
         var provisionerSandbox = Flag("--provisioner-sandbox", "PROVISIONING_PROVISIONER_SANDBOX", "How the built-in daemon isolates templates from the server: auto (a job container when a Docker engine has the job image, else bubblewrap, else a warning), docker or bubblewrap (required), none.", "auto");
         var provisionerJobImage = Flag("--provisioner-job-image", "PROVISIONING_PROVISIONER_JOB_IMAGE", "The image of the built-in daemon's job containers (scripts/docker-job-image.sh builds it).", TerraformOptions.DefaultJobImage);
+        var provisionerBinaries = CliCommon.KeyValueOption("--provisioner", "The built-in daemon also offers the provisioner NAME served by the binary PATH (NAME=PATH, repeatable), as `provisioner start --provisioner` does: templates pushed with --provisioner NAME run on it. The binary runs as this server's user, outside the sandbox of --provisioner-sandbox (which isolates Terraform).");
         var bwrapPath = Flag("--bwrap-path", "PROVISIONING_BWRAP_PATH", "The bubblewrap executable for the built-in daemon's sandbox (default: bwrap on PATH).", null);
         var tlsCertFile = Flag("--tls-cert-file", "PROVISIONING_TLS_CERT_FILE", "PEM certificate (chain) to serve the API over https; daemons' gRPC then shares the port (ALPN). An --http-address without a scheme becomes https.", null);
         var tlsKeyFile = Flag("--tls-key-file", "PROVISIONING_TLS_KEY_FILE", "PEM private key of --tls-cert-file (default: in the certificate file).", null);
@@ -62,7 +63,7 @@ internal static class ServerCommand
         var command = new Command("server", "Run the coordinator: REST API, daemon gRPC service and job queue.")
         {
             httpAddress, grpcAddress, postgresUrl.Value, postgresUrl.File, maxUploadSize, maxJobLogSize, jobHangTimeout, jobPendingTimeout, jobLogRetention,
-            provisionerPsk.Value, provisionerPsk.File, provisionerDaemons, provisionerSandbox, provisionerJobImage, bwrapPath,
+            provisionerPsk.Value, provisionerPsk.File, provisionerDaemons, provisionerSandbox, provisionerJobImage, provisionerBinaries, bwrapPath,
             tlsCertFile, tlsKeyFile, grpcTlsCertFile, grpcTlsKeyFile, tlsClientCaFile, metricsAddress,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -70,6 +71,7 @@ internal static class ServerCommand
             CoordinatorOptions options;
             int daemonSlots;
             TerraformOptions sandbox;
+            Dictionary<string, string> binaries;
             try
             {
                 // With a certificate, an address without a scheme means https: the certificate is what the user asked for.
@@ -105,6 +107,14 @@ internal static class ServerCommand
                 {
                     throw new FormatException($"--provisioner-daemons '{parse.GetValue(provisionerDaemons)}' is not a number of slots from 0 to {ProvisionerDaemonOptions.MaxSlots}.");
                 }
+
+                binaries = CliCommon.ParsePairs(parse.GetValue(provisionerBinaries), "--provisioner")
+                    .ToDictionary(pair => pair.Key, pair => Path.GetFullPath(pair.Value), StringComparer.Ordinal);
+                if (binaries.Count > 0 && daemonSlots == 0)
+                {
+                    throw new FormatException("--provisioner adds a provisioner to the built-in daemon, and --provisioner-daemons 0 turns that daemon off: "
+                        + "give it slots (--provisioner-daemons 1 or more), or pass --provisioner to `provisioning provisioner start` instead.");
+                }
             }
             catch (Exception exception) when (exception is FormatException or OverflowException or CliException)
             {
@@ -133,12 +143,13 @@ internal static class ServerCommand
                 return 2;
             }
 
-            return await RunAsync(options, daemonSlots, sandbox, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(options, daemonSlots, sandbox, binaries, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(CoordinatorOptions options, int daemonSlots, TerraformOptions sandbox, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(
+        CoordinatorOptions options, int daemonSlots, TerraformOptions sandbox, IReadOnlyDictionary<string, string> binaries, CancellationToken cancellationToken)
     {
         // Templates are code run by the built-in daemon inside this process's account: unless they run sandboxed, they can
         // read this server's admin token, database password and data. Said before anything starts, and kept in /readyz.
@@ -218,6 +229,10 @@ internal static class ServerCommand
                 daemon.Sandbox = sandbox.Sandbox;
                 daemon.BubblewrapPath = sandbox.BubblewrapPath;
                 daemon.JobImage = sandbox.JobImage;
+                foreach (var (type, path) in binaries)
+                {
+                    daemon.ProvisionerBinaries[type] = path;
+                }
 
                 // The server stops as a whole: its daemon gets a short drain (reports it cannot deliver stay
                 // spooled under the cache and are sent at the next start), so a server stop stays within a minute or two.
@@ -240,7 +255,7 @@ internal static class ServerCommand
         }
 
         var settings = app.Services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
-        PrintBanner(settings, userPsk, daemonSlots, isolation);
+        PrintBanner(settings, userPsk, daemonSlots, binaries, isolation);
 
         // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop.
         await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
@@ -252,7 +267,7 @@ internal static class ServerCommand
             : 0;
     }
 
-    private static void PrintBanner(CoordinatorOptions settings, string? userPsk, int daemonSlots, TerraformSandboxStatus? isolation)
+    private static void PrintBanner(CoordinatorOptions settings, string? userPsk, int daemonSlots, IReadOnlyDictionary<string, string> binaries, TerraformSandboxStatus? isolation)
     {
         var grpc = settings.AdvertisedGrpcAddress;
         var session = Path.Combine(settings.HomeDirectory, "session");
@@ -263,7 +278,10 @@ internal static class ServerCommand
         var pskHint = string.IsNullOrEmpty(userPsk)
             ? "(or start the server with --provisioner-psk and pass --psk instead of --key)"
             : "(or pass --psk with the pre-shared key this server was given)";
-        var builtIn = daemonSlots > 0 ? $"built-in daemon with {daemonSlots} slot(s), untagged" : "none built in (--provisioner-daemons 0): start one below";
+        var offered = binaries.ContainsKey("terraform") ? new List<string>() : ["terraform"];
+        offered.AddRange(binaries.Select(binary => $"{binary.Key} ({binary.Value}, outside the sandbox)"));
+        var builtIn = daemonSlots == 0 ? "none built in (--provisioner-daemons 0): start one below"
+            : $"built-in daemon with {daemonSlots} slot(s), untagged: {string.Join(", ", offered)}";
         var sandboxed = isolation is null ? "no built-in daemon" : isolation.Isolated ? (isolation.InEffect == "docker" ? "templates run in job containers (Docker)" : "templates run in a bubblewrap sandbox") : "NONE: templates can read this server's secrets (see the warning above)";
         Console.WriteLine($"""
 

@@ -90,7 +90,13 @@ internal static partial class TemplatesCommand
                 new CreateTemplateVersionRequest(uploaded.Hash, null, parse.GetValue(message), [.. values.Select(pair => new NameValue(pair.Key, pair.Value))], provisionerTags, parse.GetValue(activate), Provisioner: parse.GetValue(provisioner)),
                 cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"Importing version {version.Name} of template '{template}' (job {version.Job.Id}).");
-            await WarnWithoutMatchingDaemonAsync(client, parse.GetValue(provisioner) ?? "terraform", provisionerTags, cancellationToken).ConfigureAwait(false);
+            if (version.Job.Tags.Keys.Any(key => !provisionerTags.ContainsKey(key)))
+            {
+                // The coordinator routes the import by the template's workspace tags too, evaluated with their defaults.
+                Console.WriteLine($"The template's workspace tags route its import too: tags {TextTable.Tags(version.Job.Tags)}.");
+            }
+
+            await WarnWithoutMatchingDaemonAsync(client, parse.GetValue(provisioner) ?? "terraform", version.Job.Tags, cancellationToken).ConfigureAwait(false);
 
             var job = await new JobFollower(client).FollowAsync(version.Job.Id, cancellationToken).ConfigureAwait(false);
             if (job.Status != "succeeded")
@@ -235,8 +241,9 @@ internal static partial class TemplatesCommand
             }
 
             CliConsole.Table(
-                ["name", "import", "active", "created", "message"],
-                versions.Select(version => (IReadOnlyList<string>)[version.Name, version.Job.Status, version.Active ? "yes" : "", TextTable.Time(version.CreatedAt), version.Message]));
+                ["name", "import", "active", "external agents", "created", "message"],
+                versions.Select(version => (IReadOnlyList<string>)[
+                    version.Name, version.Job.Status, version.Active ? "yes" : "", version.HasExternalAgents ? "yes" : "", TextTable.Time(version.CreatedAt), version.Message]));
             return 0;
         });
         return command;

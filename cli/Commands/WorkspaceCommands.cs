@@ -381,6 +381,11 @@ internal static class WorkspaceCommands
             var build = workspace.LatestBuild;
             Console.WriteLine($"Workspace {workspace.Name} (owner {workspace.OwnerName}, template {workspace.TemplateName} version {build.TemplateVersionName})");
             Console.WriteLine($"Latest build #{build.BuildNumber} {build.Transition}: {build.Job.Status}{(build.Job.Error is { } error ? " — " + error : string.Empty)}");
+            if (build.HasExternalAgents)
+            {
+                Console.WriteLine("  external agents: yes (coder_external_agent: an agent runs on a machine the template does not build; start it there)");
+            }
+
             if (build.Job.Tags.Count > 0)
             {
                 // The tags the build was routed by: the template's, and its coder_workspace_tags evaluated with this build's values.

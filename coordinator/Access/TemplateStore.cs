@@ -111,7 +111,10 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
             throw ApiProblemException.Invalid("file_hash", $"No file {fileHash} is stored: upload the template with POST /api/v1/files first.");
         }
 
-        await queue.Ledger.EnsureQueueAsync(provisioner, tags, cancellationToken).ConfigureAwait(false);
+        // The import runs where the workspaces of the template's defaults can: the pushed tags over its workspace tags
+        // evaluated statically, as Coder routes an import (decision 0016). Refused (400) before anything is written.
+        var importTags = await ImportTags.ResolveAsync(connection, provisioner, fileHash, tags, variables, cancellationToken).ConfigureAwait(false);
+        await queue.Ledger.EnsureQueueAsync(provisioner, importTags, cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var template = await connection.QuerySingleOrDefaultAsync<(Guid Id, string Provisioner)>(new CommandDefinition(
             "SELECT id, provisioner FROM templates WHERE NOT deleted AND lower(name) = lower(@Name) FOR UPDATE",
@@ -164,7 +167,7 @@ internal sealed class TemplateStore(NpgsqlDataSource dataSource, ProvisionerJobQ
         var job = await queue.Ledger.InsertAsync(
             connection,
             transaction,
-            new NewProvisionerJob(ProvisionerJobType.TemplateVersionImport, provisioner, tags, ProvisionerJobInputs.ToInput(payload), fileHash, caller.Id),
+            new NewProvisionerJob(ProvisionerJobType.TemplateVersionImport, provisioner, importTags, ProvisionerJobInputs.ToInput(payload), fileHash, caller.Id),
             cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(
             """

@@ -212,10 +212,10 @@ internal sealed class WorkspaceStore(NpgsqlDataSource dataSource, WorkspaceBuild
     private async Task<IReadOnlyList<BuildResponse>> LoadBuildsAsync(
         NpgsqlConnection connection, WorkspaceRecord workspace, int? number, CancellationToken cancellationToken, int limit = 1000)
     {
-        var rows = (await connection.QueryAsync<(Guid Id, int Number, string Transition, Guid VersionId, string VersionName, Guid? InitiatorId, string Reason, bool HasState, DateTime CreatedAt, Guid JobId)>(new CommandDefinition(
+        var rows = (await connection.QueryAsync<(Guid Id, int Number, string Transition, Guid VersionId, string VersionName, Guid? InitiatorId, string Reason, bool HasState, DateTime CreatedAt, Guid JobId, bool HasExternalAgents)>(new CommandDefinition(
             """
             SELECT b.id, b.build_number, b.transition, b.template_version_id, v.name, b.initiator_id, b.reason,
-                   coalesce(octet_length(b.provisioner_state), 0) > 0, b.created_at, b.job_id
+                   coalesce(octet_length(b.provisioner_state), 0) > 0, b.created_at, b.job_id, v.has_external_agents
             FROM workspace_builds b JOIN template_versions v ON v.id = b.template_version_id
             WHERE b.workspace_id = @Id AND (@Number::int IS NULL OR b.build_number = @Number)
             ORDER BY b.build_number DESC LIMIT @Limit
@@ -227,7 +227,7 @@ internal sealed class WorkspaceStore(NpgsqlDataSource dataSource, WorkspaceBuild
             new { Ids = rows.Select(row => row.Id).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToLookup(row => row.BuildId);
         return [.. rows.Select(row => new BuildResponse(
             row.Id, workspace.Id, workspace.Name, row.Number, row.Transition, row.VersionId, row.VersionName, row.InitiatorId, row.Reason, row.HasState, row.CreatedAt,
-            jobs[row.JobId], [.. parameters[row.Id].Select(parameter => new ParameterValueResponse(parameter.Name, parameter.Value))]))];
+            jobs[row.JobId], [.. parameters[row.Id].Select(parameter => new ParameterValueResponse(parameter.Name, parameter.Value))], row.HasExternalAgents))];
     }
 
     private static WorkspaceRecord ToRecord((Guid Id, string Name, Guid OwnerId, string OwnerName, string OwnerEmail, Guid TemplateId, string TemplateName, DateTime CreatedAt) row) =>

@@ -173,6 +173,16 @@ public sealed class FileStore(NpgsqlDataSource dataSource)
         }
     }
 
+    /// <summary>
+    /// A stored file as a forward-only stream read one chunk at a time on the caller's connection (free between chunks),
+    /// for what reads a file through once without holding it whole (a template archive scanned at push).
+    /// </summary>
+    public static Stream OpenRead(NpgsqlConnection connection, NpgsqlTransaction? transaction, string hash, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return new ChunkReadStream(ReadAsync(connection, transaction, hash, cancellationToken));
+    }
+
     /// <summary>A stored file's whole content, for what must be in memory anyway (a build's state, bounded by the upload limit).</summary>
     public static async Task<byte[]> ReadAllAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string hash, CancellationToken cancellationToken = default)
     {

@@ -81,7 +81,8 @@ internal static class TemplateVersionInputs
     }
 
     /// <summary>
-    /// The tags a run of the version is routed by: the tags the version was pushed with, and over them its
+    /// The tags a run of the version is routed by: the tags its import ran with (those pushed, and the workspace tags'
+    /// defaults, <see cref="ImportTags"/>), and over them its
     /// <c>coder_workspace_tags</c> evaluated with the run's parameter values and the version's variables (value, else default)
     /// (<see cref="WorkspaceTagEvaluator"/>; a workspace tag wins over a pushed tag of the same key, as in Coder). 400
     /// naming <c>workspace_tags.&lt;key&gt;</c> when a tag cannot be evaluated or is not a valid tag.

@@ -26,32 +26,13 @@ internal static class WorkspaceTagEvaluator
         IReadOnlyDictionary<string, string> variables)
     {
         ArgumentNullException.ThrowIfNull(expressions);
-        var scope = new Dictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["var"] = variables.ToDictionary(pair => pair.Key, pair => (object?)pair.Value, StringComparer.Ordinal),
-            ["data"] = new Dictionary<string, object?>(StringComparer.Ordinal)
-            {
-                ["coder_parameter"] = parameters.ToDictionary(
-                    pair => pair.Key,
-                    pair => (object?)new Dictionary<string, object?>(StringComparer.Ordinal) { ["value"] = pair.Value },
-                    StringComparer.Ordinal),
-            },
-        };
-
+        var scope = Scope(parameters, variables);
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, text) in expressions.OrderBy(pair => pair.Key, StringComparer.Ordinal))
         {
             try
             {
-                var value = Eval(HclParser.ParseSingleExpression(text, "workspace tag"), scope);
-                tags[key] = value switch
-                {
-                    string s => s,
-                    bool b => b ? "true" : "false",
-                    decimal d => FormatNumber(d),
-                    null => throw new WorkspaceTagException("it is null; a tag needs a string, number or bool"),
-                    _ => throw new WorkspaceTagException($"it is {Describe(value)}; a tag needs a string, number or bool"),
-                };
+                tags[key] = TagText(Eval(HclParser.ParseSingleExpression(text, "workspace tag"), scope));
             }
             catch (Exception exception) when (exception is WorkspaceTagException or HclSyntaxException)
             {
@@ -63,6 +44,35 @@ internal static class WorkspaceTagEvaluator
 
         return tags;
     }
+
+    /// <summary>
+    /// One parsed expression's value as a tag's text, with these values in scope (the same rules as <see cref="Evaluate"/>);
+    /// <see cref="WorkspaceTagException"/> when it cannot be evaluated. For callers that report failures their own way.
+    /// </summary>
+    public static string EvaluateText(HclExpression expression, IReadOnlyDictionary<string, string> parameters, IReadOnlyDictionary<string, string> variables) =>
+        TagText(Eval(expression, Scope(parameters, variables)));
+
+    private static Dictionary<string, object?> Scope(IReadOnlyDictionary<string, string> parameters, IReadOnlyDictionary<string, string> variables) =>
+        new(StringComparer.Ordinal)
+        {
+            ["var"] = variables.ToDictionary(pair => pair.Key, pair => (object?)pair.Value, StringComparer.Ordinal),
+            ["data"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["coder_parameter"] = parameters.ToDictionary(
+                    pair => pair.Key,
+                    pair => (object?)new Dictionary<string, object?>(StringComparer.Ordinal) { ["value"] = pair.Value },
+                    StringComparer.Ordinal),
+            },
+        };
+
+    private static string TagText(object? value) => value switch
+    {
+        string s => s,
+        bool b => b ? "true" : "false",
+        decimal d => FormatNumber(d),
+        null => throw new WorkspaceTagException("it is null; a tag needs a string, number or bool"),
+        _ => throw new WorkspaceTagException($"it is {Describe(value)}; a tag needs a string, number or bool"),
+    };
 
     private static object? Eval(HclExpression expression, IReadOnlyDictionary<string, object?> scope) => expression switch
     {

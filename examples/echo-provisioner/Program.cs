@@ -9,13 +9,16 @@ using Provisioning.Sdk.Provisioners;
 var socketPath = args.Length == 2 && args[0] == "--socket" && args[1].Length > 0 ? args[1] : null;
 if (socketPath is null)
 {
-    await Console.Error.WriteLineAsync("usage: Provisioning.Examples.EchoProvisioner --socket PATH\n  serves provisioner.proto over gRPC on the Unix socket PATH until SIGINT or SIGTERM.");
+    await Console.Error.WriteLineAsync("usage: Provisioning.Examples.EchoProvisioner --socket PATH\n  serves provisioner.proto over gRPC on the Unix socket PATH until SIGINT or SIGTERM (or, started by a daemon, until the daemon ends).");
     return 2;
 }
 
 using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
 var logger = loggerFactory.CreateLogger("Provisioning.Examples.EchoProvisioner");
-using var shutdown = new CancellationTokenSource();
+
+// Started by a daemon (`provisioner start --provisioner echo=PATH`): stop when it ends, even when it is killed, rather
+// than live on holding a socket nobody uses. Run by hand, this token never fires.
+using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(DaemonLifeline.WatchDaemon(logger));
 
 // Both signals end the server gracefully; without these handlers SIGTERM would kill it without removing its socket.
 void Stop(PosixSignalContext context)
@@ -38,7 +41,7 @@ await using (var server = new ProvisionerGrpcServer(socketPath, provisioner, log
     }
     catch (OperationCanceledException)
     {
-        // A signal asked us to stop.
+        // A signal asked us to stop, or the daemon that started us is gone.
     }
 }
 

@@ -4,7 +4,7 @@ using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
 namespace Provisioning.Sdk.Provisioners;
 
-/// <summary>Log messages of provisioner hosting (event ids 100-199).</summary>
+/// <summary>Log messages of provisioner hosting (event ids 100-199; the daemon lifeline 7200-7209).</summary>
 internal static partial class ProvisionerLog
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "Provisioner session ended with a protocol error: {Reason}")]
@@ -27,4 +27,13 @@ internal static partial class ProvisionerLog
 
     [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "Removed stale socket file {SocketPath}")]
     public static partial void StaleSocketRemoved(ILogger logger, string socketPath);
+
+    [LoggerMessage(EventId = 7200, Level = LogLevel.Information, Message = "Started by a daemon: this provisioner stops when the daemon ends (its end of standard input closes)")]
+    public static partial void LifelineWatching(ILogger logger);
+
+    [LoggerMessage(EventId = 7201, Level = LogLevel.Warning, Message = "{Variable} is set but standard input is {Input}, not the daemon's pipe: this provisioner will not notice when its daemon ends")]
+    public static partial void LifelineUnavailable(ILogger logger, string variable, string input);
+
+    [LoggerMessage(EventId = 7202, Level = LogLevel.Warning, Message = "Standard input closed: the daemon that started this provisioner is gone, so it stops")]
+    public static partial void LifelineClosed(ILogger logger);
 }

@@ -131,8 +131,10 @@ public sealed partial class CliEndToEndTests
             }
 
             // Push: the import runs on a pool=coder daemon (the template's own tag).
+            // Its workspace tags, evaluated with the defaults (region eu), route it too: it runs on the eu daemon.
             await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), CoderTemplate.Replace("STARTUP", "echo v1", StringComparison.Ordinal), TestContext.Current.CancellationToken);
-            await fleet.RunCheckedAsync("templates", "push", "coder", "-d", directory.FullName, "--provisioner-tag", "pool=coder", "-y");
+            var pushed = await fleet.RunCheckedAsync("templates", "push", "coder", "-d", directory.FullName, "--provisioner-tag", "pool=coder", "-y");
+            var import = JsonDocument.Parse((await fleet.RunCheckedAsync("templates", "versions", "list", "coder", "-o", "json")).Stdout).RootElement[0].GetProperty("job");
 
             // A value the template's validation refuses: one line with the template's message, nothing created.
             var refused = await fleet.RunAsync("create", "coderws", "-t", "coder", "--parameter", "project=Bad1", "-y");
@@ -158,6 +160,8 @@ public sealed partial class CliEndToEndTests
             var provisioners = JsonDocument.Parse((await fleet.RunCheckedAsync("provisioner", "list", "-o", "json")).Stdout).RootElement.EnumerateArray()
                 .ToDictionary(daemon => daemon.GetProperty("id").GetString()!, daemon => daemon.GetProperty("name").GetString());
 
+            Assert.Contains("The template's workspace tags route its import too: tags pool=coder,region=eu", pushed.Stdout, StringComparison.Ordinal);
+            Assert.Equal("coder-eu", provisioners[import.GetProperty("worker_id").GetString()!]);
             Assert.NotEqual(0, refused.ExitCode);
             Assert.Contains("Lowercase letters only.", refused.Stderr, StringComparison.Ordinal);
             Assert.Contains("Dry run of template 'coder'", preview.Stdout, StringComparison.Ordinal);
@@ -246,6 +250,77 @@ public sealed partial class CliEndToEndTests
 
             directory.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task ExternalAgentTemplate_VersionsListAndShow_SayItHasExternalAgents_InTablesAndJson()
+    {
+        SkipUnlessLinux();
+        var directory = Directory.CreateTempSubdirectory("provisioning-external-agent-");
+        var daemon = default(Process);
+        try
+        {
+            var key = (await fleet.RunCheckedAsync("provisioner", "keys", "create", "coder-external", "--tag", "pool=external")).Stdout.Trim();
+            daemon = fleet.StartLongRunning(
+                ["provisioner", "start", "--url", fleet.Url, "--name", "coder-external", "--cache-dir", Path.Combine(fleet.Home, "cache-external"), "--provider-mirror", CoderProviderMirror.Shared.Directory],
+                new Dictionary<string, string> { ["PROVISIONING_PROVISIONER_KEY"] = key },
+                new StringBuilder());
+            await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), """
+                terraform {
+                  required_providers {
+                    coder = {
+                      source = "coder/coder"
+                    }
+                  }
+                }
+
+                resource "coder_agent" "outside" {
+                  os   = "linux"
+                  arch = "amd64"
+                }
+
+                resource "coder_external_agent" "outside" {
+                  agent_id = coder_agent.outside.id
+                }
+                """, TestContext.Current.CancellationToken);
+            await fleet.RunCheckedAsync("templates", "push", "external", "-d", directory.FullName, "--provisioner-tag", "pool=external", "-y");
+            await fleet.RunCheckedAsync("create", "outside", "-t", "external", "-y");
+
+            var table = await fleet.RunCheckedAsync("templates", "versions", "list", "external");
+            var versions = JsonDocument.Parse((await fleet.RunCheckedAsync("templates", "versions", "list", "external", "-o", "json")).Stdout).RootElement;
+            var show = await fleet.RunCheckedAsync("show", "outside");
+            var shown = await ShowAsync("outside");
+            var local = await fleet.RunCheckedAsync("templates", "versions", "list", "local");
+            await fleet.RunCheckedAsync("delete", "outside", "-y");
+
+            Assert.Equal("yes", FirstRowCell(table.Stdout, "EXTERNAL AGENTS"));
+            Assert.True(versions[0].GetProperty("has_external_agents").GetBoolean(), versions.ToString());
+            Assert.Contains("external agents: yes", show.Stdout, StringComparison.Ordinal);
+            Assert.True(shown.GetProperty("latest_build").GetProperty("has_external_agents").GetBoolean(), shown.ToString());
+
+            // A template without one leaves the column empty, and its builds say false.
+            Assert.Equal("", FirstRowCell(local.Stdout, "EXTERNAL AGENTS"));
+        }
+        finally
+        {
+            if (daemon is not null)
+            {
+                await CliFleetFixture.SignalAndWaitAsync(daemon, "TERM");
+                daemon.Dispose();
+            }
+
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The text under <paramref name="header"/> in the first row of a plain (unstyled) table.</summary>
+    private static string FirstRowCell(string table, string header)
+    {
+        var lines = table.Split('\n');
+        var start = lines[0].IndexOf(header, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"No column {header} in:\n{table}");
+        var row = lines[1].PadRight(start + header.Length);
+        return row.Substring(start, header.Length).Trim();
     }
 
     private async Task<JsonElement> ShowAsync(string workspace) =>

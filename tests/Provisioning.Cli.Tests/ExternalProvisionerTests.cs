@@ -75,6 +75,59 @@ public sealed partial class ExternalProvisionerTests(CliFleetFixture fleet) : IC
         }
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task ProvisionerStart_KilledWithSigkill_TheBinaryItStartedStopsByItself()
+    {
+        SkipUnlessLinux();
+        var name = "lifeline" + Guid.NewGuid().ToString("N")[..8];
+        var output = new StringBuilder();
+        var key = (await fleet.RunCheckedAsync("provisioner", "keys", "create", name, "--tag", $"test={name}")).Stdout.Trim();
+        using var daemon = fleet.StartLongRunning(
+            ["provisioner", "start", "--url", fleet.Url, "--name", name, "--cache-dir", Path.Combine(fleet.Home, name), "--provisioner", $"echo={EchoExecutable}"],
+            new Dictionary<string, string> { ["PROVISIONING_PROVISIONER_KEY"] = key },
+            output);
+        var pid = 0;
+        string? socket = null;
+        try
+        {
+            pid = await WaitForStartedPidAsync(output, 1, daemon);
+            socket = StartedLine().Matches(Output(output))[0].Groups["socket"].Value;
+            Assert.True(IsRunning(pid), $"The echo provisioner {pid} is not running after its start:\n{Output(output)}");
+
+            // Act: SIGKILL the daemon alone (not its process tree): none of its code runs to stop the binary.
+            daemon.Kill(entireProcessTree: false);
+            await daemon.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+            // Assert: the binary ends by itself (its end of the daemon's pipe closed), gracefully: it removed its socket.
+            var deadline = DateTimeOffset.UtcNow + StepTimeout;
+            while (IsRunning(pid) && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            Assert.False(IsRunning(pid), $"The echo provisioner {pid} still runs {StepTimeout} after its daemon was killed:\n{Output(output)}");
+            Assert.False(File.Exists(socket), $"The echo provisioner did not stop gracefully: its socket {socket} is left.");
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+            {
+                daemon.Kill(entireProcessTree: true);
+            }
+
+            if (pid != 0 && IsRunning(pid))
+            {
+                Process.GetProcessById(pid).Kill();
+            }
+
+            // The killed daemon could not remove the binary's private socket directory.
+            if (Path.GetDirectoryName(socket) is { Length: > 0 } socketDirectory && Directory.Exists(socketDirectory))
+            {
+                Directory.Delete(socketDirectory, recursive: true);
+            }
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task ProvisionerStart_WithABinaryThatKeepsDying_StopsWithExitCode4AndSaysWhy()
     {
@@ -174,6 +227,22 @@ public sealed partial class ExternalProvisionerTests(CliFleetFixture fleet) : IC
         }
     }
 
+    /// <summary>Whether the process runs: it exists and is not a zombie (one whose parent died is reaped by whoever adopted it, maybe late).</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+
+            // "pid (comm) state ...": the state follows the last ')' (a command name may hold one).
+            return stat[(stat.LastIndexOf(')') + 2)..] is var rest && !rest.StartsWith('Z') && !rest.StartsWith('X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     private static void MakeExecutable(string path)
     {
         if (!OperatingSystem.IsWindows())
@@ -190,6 +259,6 @@ public sealed partial class ExternalProvisionerTests(CliFleetFixture fleet) : IC
         }
     }
 
-    [GeneratedRegex(@"Started the \S+ provisioner \S+ \(pid (?<pid>\d+)\)")]
+    [GeneratedRegex(@"Started the \S+ provisioner \S+ \(pid (?<pid>\d+)\) on (?<socket>\S+)")]
     private static partial Regex StartedLine();
 }

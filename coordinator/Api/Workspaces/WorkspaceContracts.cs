@@ -38,6 +38,7 @@ internal sealed record OrphanedStateResponse(
     DateTime? RestoredAt,
     int? RestoredBuildNumber);
 
+/// <summary>A build; <c>has_external_agents</c>: its template version has a <c>coder_external_agent</c>, an agent on a machine the template does not build.</summary>
 internal sealed record BuildResponse(
     Guid Id,
     Guid WorkspaceId,
@@ -51,7 +52,8 @@ internal sealed record BuildResponse(
     bool HasState,
     DateTime CreatedAt,
     JobResponse Job,
-    IReadOnlyList<ParameterValueResponse> RichParameterValues);
+    IReadOnlyList<ParameterValueResponse> RichParameterValues,
+    bool HasExternalAgents = false);
 
 internal sealed record ParameterValueResponse(string Name, string Value);
 

@@ -142,6 +142,54 @@ public sealed class DryRunAndTagRoutingTests(TerraformCacheFixture terraform, Fl
         Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task Push_WithWorkspaceTags_RoutesTheImportByTheirDefaultsUnderThePushedTags_AndRefusesATagWithoutValue()
+    {
+        // Arrange: two daemons of this test, one per region, each offering the pool the template's tags name for it.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var test = FleetCoordinator.UniqueName("import");
+        var template = FleetCoordinator.UniqueName("routed");
+        await using var europe = Coordinator.StartDaemon(
+            terraform.Directory, new Dictionary<string, string> { ["test"] = test, ["region"] = "eu", ["pool"] = "europe-a" },
+            options => options.Name = test + "-eu", configureTerraform: UseCoderMirror);
+        await using var world = Coordinator.StartDaemon(
+            terraform.Directory, new Dictionary<string, string> { ["test"] = test, ["region"] = "us", ["pool"] = "world-a" },
+            options => options.Name = test + "-us", configureTerraform: UseCoderMirror);
+
+        // Act: a push with the test's tag only (the workspace tags' defaults route it: region eu, pool europe-a), one giving
+        // the us daemon's tags (the pushed tags win), and one whose tag uses a parameter without a default.
+        var byDefaults = await Coordinator.WaitForEndAsync(await Coordinator.PushTemplateAsync(template, RegionTemplate, new Dictionary<string, string> { ["test"] = test }, cancellationToken), cancellationToken);
+        var byPushedTags = await Coordinator.WaitForEndAsync(await Coordinator.PushTemplateAsync(
+            template, RegionTemplate, new Dictionary<string, string> { ["test"] = test, ["region"] = "us", ["pool"] = "world-a" }, cancellationToken), cancellationToken);
+        var withoutDefault = RegionTemplate.Replace("\"region\" = data.coder_parameter.region.value", "\"owner\" = data.coder_parameter.who.value", StringComparison.Ordinal)
+            + "\ndata \"coder_parameter\" \"who\" {\n  name = \"who\"\n}\n";
+        using var content = new ByteArrayContent(await Templates.PackAsync(withoutDefault, cancellationToken));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-tar");
+        using var upload = await Coordinator.Admin.PostAsync("/api/v1/files", content, cancellationToken);
+        var hash = (await upload.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("hash").GetString();
+        using var refused = await Coordinator.Admin.PostAsJsonAsync(
+            $"/api/v1/templates/{template}/versions", new { file_hash = hash, provisioner_tags = new Dictionary<string, string> { ["test"] = test } }, cancellationToken);
+        var problem = await refused.Content.ReadAsStringAsync(cancellationToken);
+        var daemons = (await Coordinator.GetAsync("/api/v1/provisioners", cancellationToken)).EnumerateArray()
+            .ToDictionary(daemon => daemon.GetProperty("id").GetString()!, daemon => daemon.GetProperty("name").GetString());
+        var versions = (await Coordinator.GetAsync($"/api/v1/templates/{template}/versions", cancellationToken)).EnumerateArray().ToList();
+
+        // Assert
+        FleetCoordinator.AssertSucceeded(byDefaults);
+        Assert.Equal(["pool=europe-a", "region=eu", $"test={test}"], Tags(byDefaults));
+        Assert.Equal(test + "-eu", daemons[byDefaults.GetProperty("worker_id").GetString()!]);
+        FleetCoordinator.AssertSucceeded(byPushedTags);
+        Assert.Equal(["pool=world-a", "region=us", $"test={test}"], Tags(byPushedTags));
+        Assert.Equal(test + "-us", daemons[byPushedTags.GetProperty("worker_id").GetString()!]);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("workspace_tags.owner", problem, StringComparison.Ordinal);
+        Assert.Contains("data.coder_parameter.who has no default", problem, StringComparison.Ordinal);
+        Assert.Equal(2, versions.Count);
+    }
+
+    private static List<string> Tags(JsonElement job) =>
+        [.. job.GetProperty("tags").EnumerateObject().Select(tag => $"{tag.Name}={tag.Value.GetString()}")];
+
     private static void UseCoderMirror(Provisioning.Terraform.TerraformOptions options) =>
         options.ProviderMirrorDirectory = CoderProviderMirror.Shared.Directory;
 }
