@@ -21,6 +21,7 @@ global using ProvisionerDaemon = Provisioning.Coordinator.Api.Provisioners.Provi
 global using ProvisionerKey = Provisioning.Coordinator.Api.Provisioners.ProvisionerKeyResponse;
 global using Resource = Provisioning.Coordinator.Api.Workspaces.ResourceResponse;
 global using ResourceMetadata = Provisioning.Coordinator.Api.Workspaces.ResourceMetadataResponse;
+global using Script = Provisioning.Coordinator.Api.Workspaces.ScriptResponse;
 global using Template = Provisioning.Coordinator.Api.Templates.TemplateResponse;
 global using TemplateParameter = Provisioning.Coordinator.Api.Templates.TemplateParameterResponse;
 global using TemplatePreset = Provisioning.Coordinator.Api.Templates.TemplatePresetResponse;

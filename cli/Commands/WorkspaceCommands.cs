@@ -354,7 +354,7 @@ internal static class WorkspaceCommands
         var output = CliCommon.OutputOption();
         var timings = new Option<bool>("--timings") { Description = "Show the latest build's stage and resource timings as a table (-o json: the timings object)." };
         var number = new Option<int?>("--build", "-b") { Description = "With --timings: the build number (default: the latest)." };
-        var command = new Command("show", "Show a workspace: its latest build, resources, agents and metadata.") { name, output, timings, number };
+        var command = new Command("show", "Show a workspace: its latest build, resources, agents (apps, scripts in their order, devcontainers) and metadata.") { name, output, timings, number };
         command.SetClientAction(async (parse, client, cancellationToken) =>
         {
             var json = CliCommon.IsJson(parse, output);
@@ -422,9 +422,18 @@ internal static class WorkspaceCommands
                 foreach (var agent in resource.Agents)
                 {
                     Console.WriteLine($"      agent {agent.Name} ({agent.OperatingSystem}/{agent.Architecture}){(agent.Directory.Length > 0 ? " in " + agent.Directory : string.Empty)}");
-                    foreach (var app in agent.Apps)
+                    WriteAgentParts("          ", agent.Apps, agent.Scripts);
+                    foreach (var devcontainer in agent.Devcontainers)
                     {
-                        Console.WriteLine($"          app {app.Slug}: {app.Url ?? app.Command ?? string.Empty}");
+                        Console.WriteLine($"          devcontainer {devcontainer.Name}: {devcontainer.WorkspaceFolder}"
+                            + (devcontainer.ConfigPath.Length > 0 ? $" (config {devcontainer.ConfigPath})" : string.Empty)
+                            + (devcontainer.SubagentId.Length > 0 ? $", sub-agent {devcontainer.SubagentId}" : string.Empty));
+                        WriteAgentParts("              ", devcontainer.Apps, devcontainer.Scripts);
+                        foreach (var env in devcontainer.Envs)
+                        {
+                            // By name only, as the API gives them: the values are for the sub-agent.
+                            Console.WriteLine($"              env {env.Name}{(env.MergeStrategy == "replace" ? string.Empty : $" ({env.MergeStrategy})")}");
+                        }
                     }
                 }
             }
@@ -432,6 +441,49 @@ internal static class WorkspaceCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The apps and scripts of an agent or of a devcontainer's sub-agent, one line each. A script names its own address
+    /// because its dependencies (<c>coder_script_order</c>) are addresses: "after" lists the scripts it waits for.
+    /// </summary>
+    private static void WriteAgentParts(string indent, IReadOnlyList<App> apps, IReadOnlyList<Script> scripts)
+    {
+        foreach (var app in apps)
+        {
+            Console.WriteLine($"{indent}app {app.Slug}: {app.Url ?? app.Command ?? string.Empty}");
+        }
+
+        foreach (var script in scripts)
+        {
+            var when = new List<string>();
+            if (script.RunOnStart)
+            {
+                when.Add("on start");
+            }
+
+            if (script.RunOnStop)
+            {
+                when.Add("on stop");
+            }
+
+            if (script.Cron.Length > 0)
+            {
+                when.Add($"cron {script.Cron}");
+            }
+
+            if (script.StartBlocksLogin)
+            {
+                when.Add("blocks login");
+            }
+
+            var after = script.Dependencies.Count == 0
+                ? string.Empty
+                : "; after: " + string.Join(", ", script.Dependencies.Select(dependency =>
+                    dependency.PrerequisiteResourceAddress + (dependency.Requirement == "completion" ? " (completion)" : string.Empty)));
+            var name = script.DisplayName.Length > 0 ? script.DisplayName : script.ResourceAddress;
+            Console.WriteLine($"{indent}script {name} ({script.ResourceAddress}): {(when.Count == 0 ? "never run" : string.Join(", ", when))}{after}");
+        }
     }
 
     private static void WriteTimings(BuildTimings timings)

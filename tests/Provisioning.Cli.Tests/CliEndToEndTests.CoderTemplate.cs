@@ -10,7 +10,10 @@ namespace Provisioning.Cli.Tests;
 // Terraform and the coder test provider (installed from a filesystem mirror with --provider-mirror).
 public sealed partial class CliEndToEndTests
 {
-    /// <summary>Parameters with validation, an agent with apps and scripts, workspace tags from a parameter, two presets; {0} is the startup script.</summary>
+    /// <summary>
+    /// Parameters with validation, an agent with apps and scripts, a devcontainer whose sub-agent has a script, an
+    /// app and a variable, workspace tags from a parameter, two presets; STARTUP is the startup script.
+    /// </summary>
     private const string CoderTemplate = """
         terraform {
           required_providers {
@@ -104,10 +107,60 @@ public sealed partial class CliEndToEndTests
           run_on_start = true
         }
 
+        resource "coder_script" "install" {
+          agent_id           = coder_agent.main.id
+          display_name       = "Install"
+          script             = "echo install"
+          run_on_start       = true
+          start_blocks_login = true
+        }
+
+        resource "coder_devcontainer" "dev" {
+          agent_id         = coder_agent.main.id
+          workspace_folder = "/workspace"
+        }
+
+        resource "coder_script" "dc_run" {
+          agent_id     = coder_devcontainer.dev.subagent_id
+          display_name = "Run"
+          script       = "echo run"
+          run_on_stop  = true
+        }
+
+        resource "coder_app" "dc_app" {
+          agent_id = coder_devcontainer.dev.subagent_id
+          slug     = "dc-app"
+          command  = "bash"
+        }
+
+        resource "coder_env" "dc_env" {
+          agent_id = coder_devcontainer.dev.subagent_id
+          name     = "IN_DEVCONTAINER"
+          value    = "1"
+        }
+
         resource "terraform_data" "box" {
           count            = data.coder_workspace.me.start_count
           input            = "${data.coder_parameter.region.value}-${data.coder_parameter.cpus.value}"
           triggers_replace = coder_agent.main.id
+        }
+        """;
+
+    /// <summary>
+    /// Added to <see cref="CoderTemplate"/>: Install runs after Setup. With it, the agent also belongs to a resource a
+    /// stop keeps, because the converter refuses a rule whose scripts have no agent, as in the stop-phase plan of the
+    /// import when the agent's only resource has <c>count = start_count</c>.
+    /// </summary>
+    private const string ScriptOrder = """
+        data "coder_script_order" "startup" {
+          rule {
+            run   = ["coder_script.install"]
+            after = ["coder_script.setup"]
+          }
+        }
+
+        resource "terraform_data" "home" {
+          input = coder_agent.main.id
         }
         """;
 
@@ -146,6 +199,19 @@ public sealed partial class CliEndToEndTests
             // Create with the Small preset (region eu): the build goes to the eu daemon.
             var created = await fleet.RunCheckedAsync("create", "coderws", "-t", "coder", "--preset", "Small", "-y");
             var first = await ShowAsync("coderws");
+            var shownText = await fleet.RunCheckedAsync("show", "coderws");
+
+            // Ordered scripts: show says what each waits for. The workspace is removed with --orphan: a delete build's
+            // plan refuses the rule too (its scripts have no agent any more), which is the converter's to fix.
+            var ordered = Directory.CreateTempSubdirectory("provisioning-coder-ordered-");
+            await File.WriteAllTextAsync(
+                Path.Combine(ordered.FullName, "main.tf"), CoderTemplate.Replace("STARTUP", "echo ordered", StringComparison.Ordinal) + "\n" + ScriptOrder, TestContext.Current.CancellationToken);
+            await fleet.RunCheckedAsync("templates", "push", "coder-ordered", "-d", ordered.FullName, "--provisioner-tag", "pool=coder", "-y");
+            ordered.Delete(recursive: true);
+            await fleet.RunCheckedAsync("create", "orderedws", "-t", "coder-ordered", "-y");
+            var orderedJson = await ShowAsync("orderedws");
+            var orderedText = await fleet.RunCheckedAsync("show", "orderedws");
+            await fleet.RunCheckedAsync("delete", "orderedws", "--orphan", "-y");
 
             // A new version (another startup script), then update with a changed parameter (cpus 2 → 4, monotonic increasing).
             await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), CoderTemplate.Replace("STARTUP", "echo v2", StringComparison.Ordinal), TestContext.Current.CancellationToken);
@@ -173,6 +239,26 @@ public sealed partial class CliEndToEndTests
             Assert.Contains("Using preset 'Small'", created.Stdout, StringComparison.Ordinal);
             Assert.Equal("coder-eu", provisioners[WorkerOf(first)]);
             Assert.Equal(["cpus=2", "project=demo", "region=eu"], Values(first));
+            var agent = first.GetProperty("resources").EnumerateArray().SelectMany(resource => resource.GetProperty("agents").EnumerateArray()).Single();
+            Assert.All(agent.GetProperty("scripts").EnumerateArray(), script => Assert.Empty(script.GetProperty("dependencies").EnumerateArray()));
+            var orderedAgent = orderedJson.GetProperty("resources").EnumerateArray().SelectMany(resource => resource.GetProperty("agents").EnumerateArray()).Single();
+            var install = orderedAgent.GetProperty("scripts").EnumerateArray().Single(script => script.GetProperty("display_name").GetString() == "Install");
+            var dependency = Assert.Single(install.GetProperty("dependencies").EnumerateArray());
+            Assert.Equal("coder_script.setup", dependency.GetProperty("prerequisite_resource_address").GetString());
+            Assert.Equal("success", dependency.GetProperty("requirement").GetString());
+            Assert.Contains("script Install (coder_script.install): on start, blocks login; after: coder_script.setup", orderedText.Stdout, StringComparison.Ordinal);
+            var devcontainer = Assert.Single(agent.GetProperty("devcontainers").EnumerateArray());
+            Assert.Equal("/workspace", devcontainer.GetProperty("workspace_folder").GetString());
+            Assert.Equal("dc-app", Assert.Single(devcontainer.GetProperty("apps").EnumerateArray()).GetProperty("slug").GetString());
+            Assert.Equal("IN_DEVCONTAINER", Assert.Single(devcontainer.GetProperty("envs").EnumerateArray()).GetProperty("name").GetString());
+            var subagentId = devcontainer.GetProperty("subagent_id").GetString();
+            Assert.Contains("script Setup (coder_script.setup): on start", shownText.Stdout, StringComparison.Ordinal);
+            Assert.Contains("script Install (coder_script.install): on start, blocks login\n", shownText.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+            Assert.Contains($"devcontainer {devcontainer.GetProperty("name").GetString()}: /workspace", shownText.Stdout, StringComparison.Ordinal);
+            Assert.Contains($"sub-agent {subagentId}", shownText.Stdout, StringComparison.Ordinal);
+            Assert.Contains("app dc-app: bash", shownText.Stdout, StringComparison.Ordinal);
+            Assert.Contains("script Run (coder_script.dc_run): on stop", shownText.Stdout, StringComparison.Ordinal);
+            Assert.Contains("env IN_DEVCONTAINER", shownText.Stdout, StringComparison.Ordinal);
             Assert.Contains("succeeded", updated.Stdout, StringComparison.Ordinal);
             Assert.Equal("v2", afterUpdate.GetProperty("latest_build").GetProperty("template_version_name").GetString());
             Assert.Equal(["cpus=4", "project=demo", "region=eu"], Values(afterUpdate));
