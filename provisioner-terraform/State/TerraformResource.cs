@@ -40,6 +40,7 @@ internal sealed record TerraformResource(string Address, string Mode, string Typ
 
         if (module.TryGetProperty("resources"u8, out var resources) && resources.ValueKind == JsonValueKind.Array)
         {
+            into.EnsureCapacity(into.Count + resources.GetArrayLength());
             foreach (var resource in resources.EnumerateArray())
             {
                 into.Add(Read(resource, shared));
