@@ -522,9 +522,10 @@ public sealed class ProvisionerDaemon : IDisposable
             if (_options.CompactMemoryWhenIdle && _running.IsEmpty)
             {
                 // An idle daemon otherwise keeps the heap a build grew to (states, plans, log batches) for as long as
-                // it waits: an aggressive collection returns it to the system. Once per build, when no job runs, so no
-                // build waits on it (docs/decisions/0008-performance-where-users-feel-it.md).
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                // it waits: an aggressive collection and a trim of the native heap return it to the system. Once per
+                // build, when no job runs, so no build waits on it (docs/decisions/0008-performance-where-users-feel-it.md,
+                // 0021-idle-daemon-memory-and-conversion-speed.md).
+                IdleMemory.Release();
             }
         }
     }

@@ -114,8 +114,8 @@ public sealed class ProvisionerDaemonOptions
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// When the last running job ends, collect garbage aggressively so that an idle daemon returns the memory its
-    /// builds grew to (a pause of a few milliseconds while no job runs). Default: true.
+    /// When the last running job ends, collect garbage aggressively and trim the C library's heap so that an idle
+    /// daemon returns the memory its builds grew to (a pause of a few milliseconds while no job runs). Default: true.
     /// </summary>
     public bool CompactMemoryWhenIdle { get; set; } = true;
 

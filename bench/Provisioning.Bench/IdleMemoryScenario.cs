@@ -37,6 +37,8 @@ internal static class IdleMemoryScenario
                 new Metric("daemon idle RSS: anonymous (heap, JIT code, stacks)", ReadStatus(fleet.DaemonPid, "RssAnon:"), "MB"),
                 new Metric("daemon idle RSS: file-backed (the runtime's and the app's mapped assemblies)", ReadStatus(fleet.DaemonPid, "RssFile:"), "MB"),
                 new Metric("daemon idle RSS: shared memory (JIT code double-mapped for W^X)", ReadStatus(fleet.DaemonPid, "RssShmem:"), "MB"),
+                new Metric("daemon idle USS (pages no other process maps: what one more daemon costs)", UssMegabytes(fleet.DaemonPid), "MB"),
+                new Metric("daemon idle PSS (shared pages split among the processes mapping them)", ReadField($"/proc/{fleet.DaemonPid}/smaps_rollup", "Pss:"), "MB"),
                 new Metric("server idle RSS (coordinator + its PostgreSQL excluded)", RssMegabytes(fleet.ServerPid), "MB"),
             ]);
     }
@@ -45,9 +47,18 @@ internal static class IdleMemoryScenario
 
     public static double PeakMegabytes(int pid) => ReadStatus(pid, "VmHWM:");
 
-    private static double ReadStatus(int pid, string field)
+    /// <summary>
+    /// Unique set size: the private pages, clean or dirty. Pages of files every .NET process maps (the runtime, the
+    /// framework) are shared with the server and the other daemons of a machine: they count in the RSS of each, not here.
+    /// </summary>
+    private static double UssMegabytes(int pid) =>
+        ReadField($"/proc/{pid}/smaps_rollup", "Private_Clean:") + ReadField($"/proc/{pid}/smaps_rollup", "Private_Dirty:");
+
+    private static double ReadStatus(int pid, string field) => ReadField($"/proc/{pid}/status", field);
+
+    private static double ReadField(string path, string field)
     {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        foreach (var line in File.ReadLines(path))
         {
             if (line.StartsWith(field, StringComparison.Ordinal))
             {

@@ -60,20 +60,15 @@ internal sealed partial class StateConversion
 
     private List<Resource> BuildResources(Dictionary<string, Decoration> decorations)
     {
-        var managed = new List<TerraformResource>(_byAddress.Count);
-        foreach (var (type, ofType) in _byType)
+        // In address order (_sortedByAddress; addresses are unique, so the order is total).
+        var resources = new List<Resource>(_sortedByAddress.Count);
+        foreach (var terraformResource in _sortedByAddress)
         {
-            if (!NonResourceTypes.Contains(type))
+            if (terraformResource.IsData || NonResourceTypes.Contains(terraformResource.Type))
             {
-                managed.AddRange(ofType.Where(resource => !resource.IsData));
+                continue;
             }
-        }
 
-        // Addresses are unique (_byAddress), so the order is total.
-        managed.Sort((a, b) => string.CompareOrdinal(a.Address, b.Address));
-        var resources = new List<Resource>(managed.Count);
-        foreach (var terraformResource in managed)
-        {
             var label = terraformResource.Label;
             var converted = new Resource
             {

@@ -25,6 +25,10 @@ internal sealed partial class StateConversion
     private readonly Dictionary<string, TerraformResource> _byAddress;
     private readonly HashSet<string> _attachableLabels;
     private readonly Dictionary<string, List<TerraformResource>> _byType = new(StringComparer.Ordinal);
+
+    // Every resource of _byAddress, sorted by address once: the lists by type are filled from it in that order, and the
+    // workspace resources are read from it, so a conversion sorts its resources once rather than twice.
+    private readonly List<TerraformResource> _sortedByAddress;
     private readonly List<TerraformResource> _parameterResources = [];
     private readonly List<TerraformResource> _presetResources = [];
 
@@ -61,7 +65,9 @@ internal sealed partial class StateConversion
             _byAddress[resource.Address] = resource;
         }
 
-        foreach (var resource in _byAddress.Values)
+        _sortedByAddress = new List<TerraformResource>(_byAddress.Values);
+        _sortedByAddress.Sort((a, b) => string.CompareOrdinal(a.Address, b.Address));
+        foreach (var resource in _sortedByAddress)
         {
             if (resource.IsManaged
                 && (!resource.Type.StartsWith("coder_", StringComparison.Ordinal) || resource.Type == "coder_external_agent"))
@@ -76,11 +82,6 @@ internal sealed partial class StateConversion
             }
 
             ofType.Add(resource);
-        }
-
-        foreach (var ofType in _byType.Values)
-        {
-            ofType.Sort((a, b) => string.CompareOrdinal(a.Address, b.Address));
         }
     }
 
@@ -109,11 +110,20 @@ internal sealed partial class StateConversion
     /// (towards dependents when <paramref name="upwards"/>, else towards dependencies); ties go to the
     /// smallest label. Null when there is none.
     /// </summary>
-    private string? FindNearestResource(TerraformGraphNode start, bool upwards) =>
-        _graph.Nearest(start, upwards, _isAttachableNode)
-            .Select(node => node.Address!)
-            .Order(StringComparer.Ordinal)
-            .FirstOrDefault();
+    private string? FindNearestResource(TerraformGraphNode start, bool upwards)
+    {
+        // The smallest by a loop rather than a sort: this runs once per agent and per metadata resource.
+        string? nearest = null;
+        foreach (var node in _graph.Nearest(start, upwards, _isAttachableNode))
+        {
+            if (nearest is null || string.CompareOrdinal(node.Address, nearest) < 0)
+            {
+                nearest = node.Address;
+            }
+        }
+
+        return nearest;
+    }
 
     /// <summary>
     /// Whether a resource with an <c>agent_id</c> belongs to <paramref name="agent"/>. After apply both ids
@@ -131,11 +141,11 @@ internal sealed partial class StateConversion
         return agent.Id == resourceAgentId;
     }
 
+    // Spans, so the labels of thousands of nodes are not copied into strings to be looked at once.
     private bool HasExternalAgents() =>
-        _graph.Nodes.Any(node => IsExternalAgentLabel(node.Label) || IsExternalAgentLabel(node.Address));
+        _graph.Nodes.Any(node => IsExternalAgentLabel(node.LabelSpan) || IsExternalAgentLabel(node.AddressSpan));
 
-    private static bool IsExternalAgentLabel(string? label) =>
-        label is not null
-        && (label.StartsWith("coder_external_agent.", StringComparison.Ordinal)
-            || label.Contains(".coder_external_agent.", StringComparison.Ordinal));
+    private static bool IsExternalAgentLabel(ReadOnlySpan<char> label) =>
+        label.StartsWith("coder_external_agent.", StringComparison.Ordinal)
+        || label.Contains(".coder_external_agent.", StringComparison.Ordinal);
 }

@@ -11,17 +11,21 @@ namespace Provisioning.Terraform.State;
 /// </summary>
 internal sealed class TerraformGraph
 {
-    private readonly List<TerraformGraphNode> _nodes = [];
-    private readonly Dictionary<string, TerraformGraphNode> _nodesByName = new(StringComparer.Ordinal);
-    private readonly Dictionary<TerraformGraphNode, List<TerraformGraphNode>> _dependencies = [];
-    private readonly Dictionary<TerraformGraphNode, List<TerraformGraphNode>> _dependents = [];
+    private readonly List<TerraformGraphNode> _nodes;
+
+    // Node ids are slices of the DOT text (TextSlice), looked up by their characters: an id is not copied into a string
+    // unless a caller asks for it.
+    private readonly Dictionary<TextSlice, TerraformGraphNode> _nodesByName;
     private readonly HashSet<(TerraformGraphNode From, TerraformGraphNode To)> _edges = [];
     private readonly Dictionary<(TerraformGraphNode Start, bool Upwards, Func<TerraformGraphNode, bool> Predicate), List<TerraformGraphNode>> _nearestCache = [];
-    private Dictionary<string, TerraformGraphNode>? _nodesByAddress;
+    private Dictionary<TextSlice, TerraformGraphNode>? _nodesByAddress;
     private HashSet<(string From, string To)>? _rootEdges;
+    private int _walks;
 
-    private TerraformGraph()
+    private TerraformGraph(int expectedNodes)
     {
+        _nodes = new List<TerraformGraphNode>(expectedNodes);
+        _nodesByName = new Dictionary<TextSlice, TerraformGraphNode>(expectedNodes, TextSlice.OrdinalComparer.Instance);
     }
 
     public IReadOnlyList<TerraformGraphNode> Nodes => _nodes;
@@ -33,7 +37,7 @@ internal sealed class TerraformGraph
     public static TerraformGraph Parse(string dot)
     {
         ArgumentNullException.ThrowIfNull(dot);
-        var graph = new TerraformGraph();
+        var graph = new TerraformGraph(ExpectedNodes(dot));
         if (!string.IsNullOrWhiteSpace(dot))
         {
             new DotParser(dot, graph).ParseGraph();
@@ -42,33 +46,48 @@ internal sealed class TerraformGraph
         return graph;
     }
 
-    public TerraformGraphNode? FindByName(string name) => _nodesByName.GetValueOrDefault(name);
+    /// <summary>
+    /// About how many nodes the text declares: Terraform declares each node once with a label, so the maps are sized
+    /// once instead of growing through a dozen copies of their arrays (large ones, for large graphs).
+    /// </summary>
+    private static int ExpectedNodes(string dot)
+    {
+        var count = 0;
+        var rest = dot.AsSpan();
+        for (var at = rest.IndexOf("label", StringComparison.Ordinal); at >= 0; at = rest.IndexOf("label", StringComparison.Ordinal))
+        {
+            count++;
+            rest = rest[(at + "label".Length)..];
+        }
+
+        return count;
+    }
+
+    public TerraformGraphNode? FindByName(string name) => _nodesByName.GetValueOrDefault(new TextSlice(name));
 
     /// <summary>The first declared node whose <see cref="TerraformGraphNode.Address"/> is <paramref name="address"/>.</summary>
     public TerraformGraphNode? FindByAddress(string address)
     {
         if (_nodesByAddress is null)
         {
-            _nodesByAddress = new Dictionary<string, TerraformGraphNode>(StringComparer.Ordinal);
+            _nodesByAddress = new Dictionary<TextSlice, TerraformGraphNode>(_nodes.Count, TextSlice.OrdinalComparer.Instance);
             foreach (var node in _nodes)
             {
-                if (node.Address is { } nodeAddress)
+                if (node.HasAddress)
                 {
-                    _nodesByAddress.TryAdd(nodeAddress, node);
+                    _nodesByAddress.TryAdd(node.AddressSlice, node);
                 }
             }
         }
 
-        return _nodesByAddress.GetValueOrDefault(address);
+        return _nodesByAddress.GetValueOrDefault(new TextSlice(address));
     }
 
     /// <summary>The nodes <paramref name="node"/> depends on (targets of its edges), in edge order.</summary>
-    public IReadOnlyList<TerraformGraphNode> DependenciesOf(TerraformGraphNode node) =>
-        _dependencies.TryGetValue(node, out var list) ? list : [];
+    public IReadOnlyList<TerraformGraphNode> DependenciesOf(TerraformGraphNode node) => node.Dependencies ?? [];
 
     /// <summary>The nodes that depend on <paramref name="node"/> (sources of edges into it), in edge order.</summary>
-    public IReadOnlyList<TerraformGraphNode> DependentsOf(TerraformGraphNode node) =>
-        _dependents.TryGetValue(node, out var list) ? list : [];
+    public IReadOnlyList<TerraformGraphNode> DependentsOf(TerraformGraphNode node) => node.Dependents ?? [];
 
     /// <summary>
     /// Whether the node whose id spells <paramref name="fromAddress"/> has a direct edge to the node whose id
@@ -106,8 +125,9 @@ internal sealed class TerraformGraph
             return cached;
         }
 
-        var adjacency = upwards ? _dependents : _dependencies;
-        var visited = new HashSet<TerraformGraphNode> { start };
+        // Visited nodes carry this walk's number instead of going into a set: one walk per agent and metadata resource.
+        var walk = ++_walks;
+        start.LastWalk = walk;
         List<TerraformGraphNode> level = [start];
         List<TerraformGraphNode> matches = [];
         while (level.Count > 0 && matches.Count == 0)
@@ -115,21 +135,25 @@ internal sealed class TerraformGraph
             var next = new List<TerraformGraphNode>();
             foreach (var node in level)
             {
-                if (!adjacency.TryGetValue(node, out var neighbours))
+                if ((upwards ? node.Dependents : node.Dependencies) is not { } neighbours)
                 {
                     continue;
                 }
 
                 foreach (var neighbour in neighbours)
                 {
-                    if (visited.Add(neighbour))
+                    if (neighbour.LastWalk != walk)
                     {
+                        neighbour.LastWalk = walk;
                         next.Add(neighbour);
+                        if (predicate(neighbour))
+                        {
+                            matches.Add(neighbour);
+                        }
                     }
                 }
             }
 
-            matches = next.Where(predicate).ToList();
             level = next;
         }
 
@@ -137,27 +161,25 @@ internal sealed class TerraformGraph
         return matches;
     }
 
-    // Looked up by the id's characters in the DOT text: a node id is read into a string once, not at every edge.
-    private TerraformGraphNode GetOrAddNode(ReadOnlySpan<char> name)
+    private TerraformGraphNode GetOrAddNode(TextSlice name)
     {
-        var byName = _nodesByName.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (byName.TryGetValue(name, out var existing))
+        if (_nodesByName.TryGetValue(name, out var existing))
         {
             return existing;
         }
 
-        var node = new TerraformGraphNode(name.ToString());
+        var node = new TerraformGraphNode(name);
         _nodes.Add(node);
-        _nodesByName.Add(node.Name, node);
+        _nodesByName.Add(name, node);
         return node;
     }
 
-    private TerraformGraphNode DeclareNode(ReadOnlySpan<char> name, string? label)
+    private TerraformGraphNode DeclareNode(TextSlice name, TextSlice? label)
     {
         var node = GetOrAddNode(name);
-        if (label is not null)
+        if (label is { } given)
         {
-            node.Label = label;
+            node.SetLabel(given);
         }
 
         return node;
@@ -170,20 +192,8 @@ internal sealed class TerraformGraph
             return;
         }
 
-        if (!_dependencies.TryGetValue(from, out var dependencies))
-        {
-            dependencies = [];
-            _dependencies.Add(from, dependencies);
-        }
-
-        dependencies.Add(to);
-        if (!_dependents.TryGetValue(to, out var dependents))
-        {
-            dependents = [];
-            _dependents.Add(to, dependents);
-        }
-
-        dependents.Add(from);
+        (from.Dependencies ??= []).Add(to);
+        (to.Dependents ??= []).Add(from);
     }
 
     /// <summary>
@@ -195,23 +205,38 @@ internal sealed class TerraformGraph
     {
         private static readonly SearchValues<char> QuoteOrBackslash = SearchValues.Create("\"\\");
 
-        // One set per open subgraph: the nodes it mentions, in order, for edges whose endpoint is a subgraph. The
-        // hash set keeps Use linear: Terraform puts every node of a plan graph in the "root" subgraph, and a list
-        // lookup per node made 10,000-resource graphs take a second (bench/Provisioning.Bench.Micro).
-        private readonly Stack<(List<TerraformGraphNode> Ordered, HashSet<TerraformGraphNode> Seen)> _subgraphMembers = new();
+        // Every node mentioned inside an open subgraph, in order: a subgraph is a range of it, and its members (for
+        // edges whose endpoint is a subgraph, which Terraform never writes) are deduplicated only when an edge asks.
+        // Terraform puts every node of a plan graph in the "root" subgraph: a set and a list per open subgraph cost a
+        // hash and two copies per node for nothing, a list lookup per node made it quadratic (bench/Provisioning.Bench.Micro).
+        private readonly List<TerraformGraphNode> _mentions = [];
+        private int _openSubgraphs;
         private int _position;
 
         private TerraformGraphNode Use(TerraformGraphNode node)
         {
-            foreach (var (ordered, seen) in _subgraphMembers)
+            if (_openSubgraphs > 0)
             {
-                if (seen.Add(node))
-                {
-                    ordered.Add(node);
-                }
+                _mentions.Add(node);
             }
 
             return node;
+        }
+
+        /// <summary>The distinct nodes of a range of <see cref="_mentions"/>, in first-mention order.</summary>
+        private List<TerraformGraphNode> Members((int Start, int End) range)
+        {
+            var seen = new HashSet<TerraformGraphNode>();
+            var members = new List<TerraformGraphNode>();
+            for (var i = range.Start; i < range.End; i++)
+            {
+                if (seen.Add(_mentions[i]))
+                {
+                    members.Add(_mentions[i]);
+                }
+            }
+
+            return members;
         }
 
         public void ParseGraph()
@@ -274,14 +299,21 @@ internal sealed class TerraformGraph
 
         private void ParseStatement()
         {
-            if (Peek() == '{' || PeekKeyword("subgraph"))
+            var first = Peek();
+            if (first == '{' || (char.IsAsciiLetter(first) && PeekKeyword("subgraph")))
             {
                 var members = ParseSubgraph();
-                ParseEdgeChainFrom(members);
+                SkipTrivia();
+                if (PeekEdgeOperator())
+                {
+                    ParseEdgeChainFrom(Members(members));
+                }
+
                 return;
             }
 
-            if (PeekKeyword("graph") || PeekKeyword("node") || PeekKeyword("edge"))
+            // A keyword starts with a letter; Terraform's statements start with a quoted id.
+            if (char.IsAsciiLetter(first) && (PeekKeyword("graph") || PeekKeyword("node") || PeekKeyword("edge")))
             {
                 ReadKeywordOrId();
                 SkipTrivia();
@@ -289,13 +321,13 @@ internal sealed class TerraformGraph
                 return;
             }
 
-            var id = ReadIdSpan();
+            var id = ReadIdSlice();
             SkipTrivia();
             if (Peek() == '=')
             {
                 _position++;
                 SkipTrivia();
-                ReadIdSpan();
+                ReadIdSlice();
                 return;
             }
 
@@ -303,15 +335,15 @@ internal sealed class TerraformGraph
             SkipTrivia();
             if (PeekEdgeOperator())
             {
-                ParseEdgeChainFrom([Use(graph.GetOrAddNode(id))]);
+                ParseEdgeChainFrom(Use(graph.GetOrAddNode(id)));
                 return;
             }
 
             Use(graph.DeclareNode(id, ParseAttributeLists()));
         }
 
-        /// <summary>Reads a subgraph and returns the nodes it declared or used (edge endpoints may be subgraphs).</summary>
-        private List<TerraformGraphNode> ParseSubgraph()
+        /// <summary>Reads a subgraph and returns the range of <see cref="_mentions"/> it declared or used (edge endpoints may be subgraphs).</summary>
+        private (int Start, int End) ParseSubgraph()
         {
             if (PeekKeyword("subgraph"))
             {
@@ -324,9 +356,44 @@ internal sealed class TerraformGraph
                 }
             }
 
-            _subgraphMembers.Push(([], []));
+            var start = _mentions.Count;
+            _openSubgraphs++;
             ParseBlock();
-            return _subgraphMembers.Pop().Ordered;
+            _openSubgraphs--;
+            return (start, _mentions.Count);
+        }
+
+        /// <summary>An edge statement from one node: "a -> b" (what Terraform writes) without a list per endpoint.</summary>
+        private void ParseEdgeChainFrom(TerraformGraphNode left)
+        {
+            SkipTrivia();
+            if (!PeekEdgeOperator())
+            {
+                return;
+            }
+
+            var save = _position;
+            _position += 2;
+            SkipTrivia();
+            if (Peek() != '{' && !PeekKeyword("subgraph"))
+            {
+                var id = ReadIdSlice();
+                SkipPort();
+                var right = Use(graph.GetOrAddNode(id));
+                SkipTrivia();
+                if (!PeekEdgeOperator())
+                {
+                    ParseAttributeLists();
+                    graph.AddEdge(left, right);
+                    return;
+                }
+
+                ParseEdgeChain([[left], [right]]);
+                return;
+            }
+
+            _position = save;
+            ParseEdgeChainFrom([left]);
         }
 
         private void ParseEdgeChainFrom(List<TerraformGraphNode> left)
@@ -337,18 +404,23 @@ internal sealed class TerraformGraph
                 return;
             }
 
-            var chain = new List<List<TerraformGraphNode>> { left };
+            ParseEdgeChain([left]);
+        }
+
+        /// <summary>The rest of an edge chain; edges are added once the whole statement is read, in chain order.</summary>
+        private void ParseEdgeChain(List<List<TerraformGraphNode>> chain)
+        {
             while (PeekEdgeOperator())
             {
                 _position += 2;
                 SkipTrivia();
                 if (Peek() == '{' || PeekKeyword("subgraph"))
                 {
-                    chain.Add(ParseSubgraph());
+                    chain.Add(Members(ParseSubgraph()));
                 }
                 else
                 {
-                    var id = ReadIdSpan();
+                    var id = ReadIdSlice();
                     SkipPort();
                     chain.Add([Use(graph.GetOrAddNode(id))]);
                 }
@@ -370,9 +442,9 @@ internal sealed class TerraformGraph
         }
 
         /// <summary>Reads attribute lists and returns the <c>label</c> attribute, the only one a dependency graph needs (null when absent).</summary>
-        private string? ParseAttributeLists()
+        private TextSlice? ParseAttributeLists()
         {
-            string? label = null;
+            TextSlice? label = null;
             SkipTrivia();
             while (Peek() == '[')
             {
@@ -398,17 +470,14 @@ internal sealed class TerraformGraph
                         throw Error("missing ']'");
                     }
 
-                    var isLabel = ReadIdSpan().SequenceEqual("label");
+                    var isLabel = ReadIdSlice().AsSpan().SequenceEqual("label");
                     SkipTrivia();
                     Expect('=');
                     SkipTrivia();
+                    var value = ReadIdSlice();
                     if (isLabel)
                     {
-                        label = ReadId();
-                    }
-                    else
-                    {
-                        ReadIdSpan();
+                        label = value;
                     }
                 }
 
@@ -425,7 +494,7 @@ internal sealed class TerraformGraph
             {
                 _position++;
                 SkipTrivia();
-                ReadIdSpan();
+                ReadIdSlice();
                 SkipTrivia();
             }
         }
@@ -451,10 +520,10 @@ internal sealed class TerraformGraph
         }
 
         /// <summary>
-        /// <see cref="ReadId"/> without a string where the id is a plain slice of the text (a name, a numeral, a quoted
-        /// string without escapes or "+"): the characters of node ids and attributes that are only compared or skipped.
+        /// <see cref="ReadId"/> without a copy where the id is a plain slice of the text (a name, a numeral, a quoted
+        /// string without escapes or "+"): node ids, labels and attributes that are only compared or skipped.
         /// </summary>
-        private ReadOnlySpan<char> ReadIdSpan()
+        private TextSlice ReadIdSlice()
         {
             var next = Peek();
             if (next == '"')
@@ -472,14 +541,20 @@ internal sealed class TerraformGraph
                     if (after >= text.Length || (text[after] != '+' && text[after] != '/' && text[after] != '#'))
                     {
                         _position = close + 1;
-                        return text.AsSpan(start, close - start);
+                        return new TextSlice(text, start, close - start);
                     }
                 }
 
-                return ReadId();
+                return new TextSlice(ReadId());
             }
 
-            return next == '<' ? ReadHtml().AsSpan() : ReadPlain();
+            if (next == '<')
+            {
+                return new TextSlice(ReadHtml());
+            }
+
+            var plain = ReadPlain();
+            return new TextSlice(text, plain.Start, plain.Length);
         }
 
         /// <summary>Reads an id: a quoted string (with "+" concatenation), an HTML string, a numeral or a name.</summary>
@@ -514,11 +589,17 @@ internal sealed class TerraformGraph
                 return builder?.ToString() ?? first;
             }
 
-            return next == '<' ? ReadHtml() : ReadPlain().ToString();
+            if (next == '<')
+            {
+                return ReadHtml();
+            }
+
+            var plain = ReadPlain();
+            return text.Substring(plain.Start, plain.Length);
         }
 
-        /// <summary>A numeral or a name.</summary>
-        private ReadOnlySpan<char> ReadPlain()
+        /// <summary>A numeral or a name: where it is in the text.</summary>
+        private (int Start, int Length) ReadPlain()
         {
             var next = Peek();
             var start = _position;
@@ -530,7 +611,7 @@ internal sealed class TerraformGraph
                     _position++;
                 }
 
-                return text.AsSpan(start, _position - start);
+                return (start, _position - start);
             }
 
             while (_position < text.Length && IsIdCharacter(text[_position]))
@@ -543,7 +624,7 @@ internal sealed class TerraformGraph
                 throw Error(next == '\0' ? "unexpected end of text" : $"unexpected character '{next}'");
             }
 
-            return text.AsSpan(start, _position - start);
+            return (start, _position - start);
         }
 
         private string ReadQuoted()

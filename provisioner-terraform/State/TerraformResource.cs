@@ -40,6 +40,7 @@ internal sealed record TerraformResource(string Address, string Mode, string Typ
 
         if (module.TryGetProperty("resources"u8, out var resources) && resources.ValueKind == JsonValueKind.Array)
         {
+            into.EnsureCapacity(into.Count + resources.GetArrayLength());
             foreach (var resource in resources.EnumerateArray())
             {
                 into.Add(Read(resource, shared));
@@ -94,7 +95,7 @@ internal sealed record TerraformResource(string Address, string Mode, string Typ
     private sealed class SharedStrings
     {
         private const int Capacity = 32;
-        private readonly List<string> _seen = ["managed", "data"];
+        private readonly List<(string Text, byte[] Utf8)> _seen = [("managed", "managed"u8.ToArray()), ("data", "data"u8.ToArray())];
 
         public string Get(JsonElement value)
         {
@@ -103,9 +104,10 @@ internal sealed record TerraformResource(string Address, string Mode, string Typ
                 return "";
             }
 
-            foreach (var text in _seen)
+            // Compared as UTF-8, the document's own encoding: comparing with a string transcodes it at every call.
+            foreach (var (text, utf8) in _seen)
             {
-                if (value.ValueEquals(text))
+                if (value.ValueEquals(utf8))
                 {
                     return text;
                 }
@@ -114,7 +116,7 @@ internal sealed record TerraformResource(string Address, string Mode, string Typ
             var read = value.GetString()!;
             if (_seen.Count < Capacity)
             {
-                _seen.Add(read);
+                _seen.Add((read, System.Text.Encoding.UTF8.GetBytes(read)));
             }
 
             return read;

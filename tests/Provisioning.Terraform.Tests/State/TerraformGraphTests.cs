@@ -154,6 +154,30 @@ public sealed class TerraformGraphTests
         Assert.Equal("b", graph.FindByAddress("b")!.Name);
     }
 
+    [Fact]
+    public void Parse_SubgraphEndpoints_AreEveryDistinctMemberOnceInFirstMentionOrder()
+    {
+        // Arrange: a subgraph's members include those of subgraphs inside it and nodes only used in its edges; the
+        // parser keeps one log of mentions and reads a subgraph's members from it only when an edge needs them.
+        const string dot = """
+            digraph {
+              subgraph outer { x; subgraph { y; x -> w } ; y } -> z
+              a -> { c; b; c }
+              subgraph unused { q }
+            }
+            """;
+
+        // Act
+        var graph = TerraformGraph.Parse(dot);
+
+        // Assert
+        Assert.Equal(["x", "y", "w"], graph.DependentsOf(graph.FindByName("z")!).Select(node => node.Name));
+        Assert.Equal(["w", "z"], graph.DependenciesOf(graph.FindByName("x")!).Select(node => node.Name));
+        Assert.Equal(["c", "b"], graph.DependenciesOf(graph.FindByName("a")!).Select(node => node.Name));
+        Assert.Empty(graph.DependenciesOf(graph.FindByName("q")!));
+        Assert.Equal(6, graph.EdgeCount);
+    }
+
     [Theory]
     [InlineData("", 0)]
     [InlineData("   \n", 0)]
