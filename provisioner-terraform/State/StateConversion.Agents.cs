@@ -43,6 +43,7 @@ internal sealed partial class StateConversion
             var target = FindNearestResource(node, upwards: true);
             if (target is null)
             {
+                _detachedAgentAddresses.Add(agent, resource.Address);
                 continue;
             }
 
@@ -436,6 +437,11 @@ internal sealed partial class StateConversion
             {
                 agent.Scripts.Add(script);
                 runtimeAddress = _agentAddresses[agent];
+            }
+            else if (_detachedAgentAddresses.FirstOrDefault(pair => DependsOnAgent(pair.Key, agentId, resource)) is { Key: not null } detached)
+            {
+                // Reported nowhere (its agent is not), but ordered with the other scripts of the same agent.
+                runtimeAddress = detached.Value;
             }
 
             _scriptsByAddress[resource.Address] = new OrderableScript(script, runtimeAddress, script.RunOnStart, script.RunOnStop, script.Cron);

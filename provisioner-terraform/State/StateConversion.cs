@@ -39,6 +39,11 @@ internal sealed partial class StateConversion
     // Each agent's Terraform address (agents are compared by reference: two agents can be equal messages), the
     // devcontainers attached to agents, and every coder_script by address with where it runs, for script ordering.
     private readonly Dictionary<Agent, string> _agentAddresses = new(ReferenceEqualityComparer.Instance);
+
+    // Agents no resource holds (a stop or delete plan of a template whose compute has `count = start_count`): not
+    // reported, but their scripts still run on them as far as script ordering is concerned (StateConversion.ScriptOrder.cs),
+    // so a rule that orders them stays valid instead of failing the stop or delete build.
+    private readonly Dictionary<Agent, string> _detachedAgentAddresses = new(ReferenceEqualityComparer.Instance);
     private readonly List<AttachedDevcontainer> _devcontainers = [];
     private readonly Dictionary<string, OrderableScript> _scriptsByAddress = new(StringComparer.Ordinal);
 

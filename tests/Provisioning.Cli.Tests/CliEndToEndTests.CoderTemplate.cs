@@ -147,9 +147,9 @@ public sealed partial class CliEndToEndTests
         """;
 
     /// <summary>
-    /// Added to <see cref="CoderTemplate"/>: Install runs after Setup. With it, the agent also belongs to a resource a
-    /// stop keeps, because the converter refuses a rule whose scripts have no agent, as in the stop-phase plan of the
-    /// import when the agent's only resource has <c>count = start_count</c>.
+    /// Added to <see cref="CoderTemplate"/>: Install runs after Setup. The agent's only resource has
+    /// <c>count = start_count</c>, so the import's stop-phase plan and the delete build's plan hold the agent on no
+    /// resource: the rule must still be accepted there (it once failed both).
     /// </summary>
     private const string ScriptOrder = """
         data "coder_script_order" "startup" {
@@ -157,10 +157,6 @@ public sealed partial class CliEndToEndTests
             run   = ["coder_script.install"]
             after = ["coder_script.setup"]
           }
-        }
-
-        resource "terraform_data" "home" {
-          input = coder_agent.main.id
         }
         """;
 
@@ -201,8 +197,7 @@ public sealed partial class CliEndToEndTests
             var first = await ShowAsync("coderws");
             var shownText = await fleet.RunCheckedAsync("show", "coderws");
 
-            // Ordered scripts: show says what each waits for. The workspace is removed with --orphan: a delete build's
-            // plan refuses the rule too (its scripts have no agent any more), which is the converter's to fix.
+            // Ordered scripts: show says what each waits for; the delete destroys it like any other workspace.
             var ordered = Directory.CreateTempSubdirectory("provisioning-coder-ordered-");
             await File.WriteAllTextAsync(
                 Path.Combine(ordered.FullName, "main.tf"), CoderTemplate.Replace("STARTUP", "echo ordered", StringComparison.Ordinal) + "\n" + ScriptOrder, TestContext.Current.CancellationToken);
@@ -211,7 +206,7 @@ public sealed partial class CliEndToEndTests
             await fleet.RunCheckedAsync("create", "orderedws", "-t", "coder-ordered", "-y");
             var orderedJson = await ShowAsync("orderedws");
             var orderedText = await fleet.RunCheckedAsync("show", "orderedws");
-            await fleet.RunCheckedAsync("delete", "orderedws", "--orphan", "-y");
+            await fleet.RunCheckedAsync("delete", "orderedws", "-y");
 
             // A new version (another startup script), then update with a changed parameter (cpus 2 → 4, monotonic increasing).
             await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), CoderTemplate.Replace("STARTUP", "echo v2", StringComparison.Ordinal), TestContext.Current.CancellationToken);

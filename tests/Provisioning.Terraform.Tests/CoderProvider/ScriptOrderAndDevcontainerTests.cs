@@ -155,6 +155,69 @@ public sealed class ScriptOrderAndDevcontainerTests
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task RuleOfAnAgentNoResourceHolds_StopPlan_IsAcceptedAndReportsNoAgent()
+    {
+        // Arrange: Coder's usual shape: the agent's compute exists only while started (count = start_count), so in the
+        // plan of a stop (the import's stop phase, a stop or delete build) no resource holds the agent.
+        const string stopTemplate = """
+            terraform {
+              required_providers {
+                coder = {
+                  source = "coder/coder"
+                }
+              }
+            }
+
+            data "coder_workspace" "me" {}
+
+            resource "coder_agent" "main" {
+              os   = "linux"
+              arch = "amd64"
+            }
+
+            resource "terraform_data" "box" {
+              count = data.coder_workspace.me.start_count
+              input = coder_agent.main.id
+            }
+
+            resource "coder_script" "setup" {
+              agent_id     = coder_agent.main.id
+              display_name = "Setup"
+              script       = "echo setup"
+              run_on_start = true
+            }
+
+            resource "coder_script" "install" {
+              agent_id     = coder_agent.main.id
+              display_name = "Install"
+              script       = "echo install"
+              run_on_start = true
+            }
+
+            data "coder_script_order" "startup" {
+              rule {
+                run   = ["coder_script.install"]
+                after = ["coder_script.setup"]
+              }
+            }
+            """;
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var run = new TerraformRun(stopTemplate);
+        await run.SucceedAsync(["init", "-input=false", "-no-color"], cancellationToken: cancellationToken);
+        var stop = new Dictionary<string, string?> { ["CODER_WORKSPACE_TRANSITION"] = "stop" };
+        await run.SucceedAsync(["plan", "-input=false", "-no-color", "-out=plan.out"], stop, cancellationToken);
+        var planJson = await run.SucceedAsync(["show", "-json", "plan.out"], cancellationToken: cancellationToken);
+        var graph = await run.SucceedAsync(["graph", "-type=plan"], cancellationToken: cancellationToken);
+        using var plan = JsonDocument.Parse(planJson);
+
+        // Act: the rule's scripts run on coder_agent.main, which no resource holds in this plan.
+        var converted = new StateConverter().ConvertPlan(plan.RootElement, graph);
+
+        // Assert: accepted (it once failed every stop and delete of such a template); nothing reports the agent.
+        Assert.Empty(converted.Resources.SelectMany(resource => resource.Agents));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task RuleAcrossAgents_AppliedByTerraform_IsRejectedByTheConverterWithTheReferenceMessage()
     {
         // Arrange: the provider does not look into selectors (Coder resolves them at import), so apply succeeds.
