@@ -38,7 +38,7 @@ internal static class LogThroughputScenario
         var poller = Task.Run(() => PollStoredAsync(api, stored, stop.Token), CancellationToken.None);
         var serverBefore = ProcessCpu.Read(fleet.ServerPid);
         var daemonBefore = ProcessCpu.Read(fleet.DaemonPid);
-        var postgresBefore = ProcessCpu.ReadDescendants(fleet.ServerPid);
+        var postgresBefore = ProcessCpu.ReadPostgres(fleet.Root);
         var benchBefore = ProcessCpu.Read(Environment.ProcessId);
         var began = Stopwatch.GetTimestamp();
         var create = await fleet.RunCliAsync(["create", "seq-1", "-t", "seq", "-y"], cancellationToken, (line, timestamp) => follower.See(line, timestamp)).ConfigureAwait(false);
@@ -48,7 +48,7 @@ internal static class LogThroughputScenario
         await stop.CancelAsync().ConfigureAwait(false);
         var server = ProcessCpu.Read(fleet.ServerPid) - serverBefore;
         var daemon = ProcessCpu.Read(fleet.DaemonPid) - daemonBefore;
-        var postgres = ProcessCpu.ReadDescendants(fleet.ServerPid) - postgresBefore;
+        var postgres = ProcessCpu.ReadPostgres(fleet.Root) - postgresBefore;
         var bench = ProcessCpu.Read(Environment.ProcessId) - benchBefore;
         var bare = await BareApplyAsync(fleet.Root, directory, cancellationToken).ConfigureAwait(false);
 
@@ -70,7 +70,7 @@ internal static class LogThroughputScenario
                 new Metric("CPU: server process (coordinator; its PostgreSQL not included)", server.Own, "s"),
                 new Metric("CPU: daemon process", daemon.Own, "s"),
                 new Metric("CPU: daemon's ended children (terraform)", daemon.Children, "s"),
-                new Metric("CPU: the server's PostgreSQL (built-in: every process under the server; 0 with --postgres-url)", postgres.Own, "s"),
+                new Metric("CPU: the server's PostgreSQL (built-in: the postmaster and its processes; 0 with --postgres-url)", postgres.Own, "s"),
                 new Metric("CPU: the following CLI (provisioning create)", bench.Children, "s"),
                 new Metric("CPU: this bench process (the REST poller, reading the CLI's output)", bench.Own, "s"),
                 new Metric("poller read the job's end", storedDone ? 1 : 0, "bool"),

@@ -17,25 +17,30 @@ internal readonly record struct ProcessCpu(double Own, double Children)
     }
 
     /// <summary>
-    /// The CPU of every live descendant of <paramref name="pid"/> (not the process itself), each one's own plus its waited-for
-    /// children's: the built-in PostgreSQL under <c>provisioning server</c> (postmaster, backends, and those that ended, which
-    /// the postmaster waited for). A process that is gone when this runs is not counted.
+    /// The CPU of a PostgreSQL cluster whose data directory lies under <paramref name="directory"/> (the built-in one of a
+    /// fleet: pg_ctl starts it detached, so it is not under the server's process): the postmaster and every live process
+    /// under it, each one's own plus its waited-for children's (backends that ended). Zero when no such postmaster runs.
     /// </summary>
-    public static ProcessCpu ReadDescendants(int pid)
+    public static ProcessCpu ReadPostgres(string directory)
     {
         var parents = new Dictionary<int, int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        var postmaster = 0;
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var child))
+            if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
                 continue;
             }
 
             try
             {
-                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                parents[child] = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                var stat = File.ReadAllText(Path.Combine(entry, "stat"));
+                parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                var command = File.ReadAllText(Path.Combine(entry, "cmdline")).Split('\0');
+                if (command.Length > 2 && Path.GetFileName(command[0]) == "postgres" && command.Contains(Path.Combine(directory, "server", "postgres", "data")))
+                {
+                    postmaster = pid;
+                }
             }
             catch (IOException)
             {
@@ -43,21 +48,21 @@ internal readonly record struct ProcessCpu(double Own, double Children)
             }
         }
 
-        var total = new ProcessCpu(0, 0);
-        foreach (var candidate in parents.Keys)
+        var total = 0.0;
+        foreach (var pid in parents.Keys)
         {
-            var ancestor = parents[candidate];
-            while (ancestor > 1 && ancestor != pid && parents.TryGetValue(ancestor, out var next))
+            var ancestor = pid;
+            while (ancestor > 1 && ancestor != postmaster && parents.TryGetValue(ancestor, out var next))
             {
                 ancestor = next;
             }
 
-            if (ancestor == pid)
+            if (postmaster != 0 && ancestor == postmaster)
             {
                 try
                 {
-                    var cpu = Read(candidate);
-                    total = new ProcessCpu(total.Own + cpu.Own + cpu.Children, 0);
+                    var cpu = Read(pid);
+                    total += cpu.Own + cpu.Children;
                 }
                 catch (IOException)
                 {
@@ -66,7 +71,7 @@ internal readonly record struct ProcessCpu(double Own, double Children)
             }
         }
 
-        return total;
+        return new ProcessCpu(total, 0);
     }
 
     public static ProcessCpu operator -(ProcessCpu left, ProcessCpu right) => new(left.Own - right.Own, left.Children - right.Children);
