@@ -31,13 +31,15 @@ internal static class LogThroughputScenario
 
         var loadBefore = Load.Now();
         var startedAt = Load.Timestamp();
-        var follower = new SequenceCheck();
+        var follower = new SequenceCheck(lines);
         using var api = fleet.CreateApiClient();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var stored = new SequenceCheck();
+        var stored = new SequenceCheck(lines);
         var poller = Task.Run(() => PollStoredAsync(api, stored, stop.Token), CancellationToken.None);
         var serverBefore = ProcessCpu.Read(fleet.ServerPid);
         var daemonBefore = ProcessCpu.Read(fleet.DaemonPid);
+        var postgresBefore = ProcessCpu.ReadPostgres(fleet.Root);
+        var benchBefore = ProcessCpu.Read(Environment.ProcessId);
         var began = Stopwatch.GetTimestamp();
         var create = await fleet.RunCliAsync(["create", "seq-1", "-t", "seq", "-y"], cancellationToken, (line, timestamp) => follower.See(line, timestamp)).ConfigureAwait(false);
         var createSeconds = Stopwatch.GetElapsedTime(began).TotalSeconds;
@@ -46,7 +48,9 @@ internal static class LogThroughputScenario
         await stop.CancelAsync().ConfigureAwait(false);
         var server = ProcessCpu.Read(fleet.ServerPid) - serverBefore;
         var daemon = ProcessCpu.Read(fleet.DaemonPid) - daemonBefore;
-        var bare = await BareApplyAsync(fleet.Root, directory, cancellationToken).ConfigureAwait(false);
+        var postgres = ProcessCpu.ReadPostgres(fleet.Root) - postgresBefore;
+        var bench = ProcessCpu.Read(Environment.ProcessId) - benchBefore;
+        var bare = await BareApplyAsync(fleet.Root, directory, lines, cancellationToken).ConfigureAwait(false);
 
         return new ScenarioResult(
             "logs",
@@ -57,7 +61,9 @@ internal static class LogThroughputScenario
             [
                 new Metric("lines/s to the database (REST poller, first to last seq line)", stored.LinesPerSecond, "lines/s"),
                 new Metric("lines/s to a follower (provisioning create, first to last seq line)", follower.LinesPerSecond, "lines/s"),
+                new Metric("  the same over the second half of the lines (fresh processes warmed up: JIT tier-up done)", follower.SecondHalfLinesPerSecond(lines), "lines/s"),
                 new Metric("ceiling: bare terraform apply -json of the same plan, seq lines/s on its stdout", bare.LinesPerSecond, "lines/s"),
+                new Metric("  the same over the second half of the lines", bare.SecondHalfLinesPerSecond(lines), "lines/s"),
                 new Metric("seq lines stored", stored.Count, "lines"),
                 new Metric("seq lines the follower printed", follower.Count, "lines"),
                 new Metric("lines lost or out of order (stored)", lines - stored.InOrder, "lines"),
@@ -66,12 +72,15 @@ internal static class LogThroughputScenario
                 new Metric("CPU: server process (coordinator; its PostgreSQL not included)", server.Own, "s"),
                 new Metric("CPU: daemon process", daemon.Own, "s"),
                 new Metric("CPU: daemon's ended children (terraform)", daemon.Children, "s"),
+                new Metric("CPU: the server's PostgreSQL (built-in: the postmaster and its processes; 0 with --postgres-url)", postgres.Own, "s"),
+                new Metric("CPU: the following CLI (provisioning create)", bench.Children, "s"),
+                new Metric("CPU: this bench process (the REST poller, reading the CLI's output)", bench.Own, "s"),
                 new Metric("poller read the job's end", storedDone ? 1 : 0, "bool"),
             ]);
     }
 
     /// <summary>The same template applied by Terraform alone (-json, as the daemon runs it): how fast Terraform itself prints the lines.</summary>
-    private static async Task<SequenceCheck> BareApplyAsync(string root, string template, CancellationToken cancellationToken)
+    private static async Task<SequenceCheck> BareApplyAsync(string root, string template, int lines, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(root, "bare", "seq");
         Directory.CreateDirectory(directory);
@@ -79,7 +88,7 @@ internal static class LogThroughputScenario
         var environment = new Dictionary<string, string?> { ["TF_IN_AUTOMATION"] = "1", ["CHECKPOINT_DISABLE"] = "1" };
         (await ChildRun.RunAsync("terraform", ["init", "-input=false"], directory, environment, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false)).Require("terraform init");
         (await ChildRun.RunAsync("terraform", ["plan", "-input=false", "-out=plan.out"], directory, environment, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false)).Require("terraform plan");
-        var check = new SequenceCheck();
+        var check = new SequenceCheck(lines);
         (await ChildRun.RunAsync("terraform", ["apply", "-json", "-input=false", "plan.out"], directory, environment, TimeSpan.FromMinutes(10), cancellationToken, (line, timestamp) =>
         {
             // {"@message":"terraform_data.seq: (local-exec): 17", …}: the same text the daemon logs.
@@ -140,16 +149,23 @@ internal static class LogThroughputScenario
     }
 
     /// <summary>Counts lines ending in `: N` (local-exec output) and checks that N runs 1, 2, 3, … without a gap.</summary>
-    private sealed class SequenceCheck
+    private sealed class SequenceCheck(int lines)
     {
+        private readonly int _halfOf = lines / 2;
+
         private long _first;
         private long _last;
+        private long _half;
 
         public int Count { get; private set; }
 
         public int InOrder { get; private set; }
 
         public double LinesPerSecond => Count < 2 ? double.NaN : (Count - 1) / Stopwatch.GetElapsedTime(_first, _last).TotalSeconds;
+
+        /// <summary>Lines/s from line <paramref name="lines"/>/2 to the last: the rate once the processes' code is compiled.</summary>
+        public double SecondHalfLinesPerSecond(int lines) =>
+            _half == 0 || Count < lines ? double.NaN : (lines - _halfOf) / Stopwatch.GetElapsedTime(_half, _last).TotalSeconds;
 
         public void See(string line, long timestamp)
         {
@@ -170,6 +186,11 @@ internal static class LogThroughputScenario
             if (number == InOrder + 1)
             {
                 InOrder++;
+            }
+
+            if (number == _halfOf && _half == 0)
+            {
+                _half = timestamp;
             }
         }
     }

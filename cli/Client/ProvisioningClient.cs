@@ -146,7 +146,8 @@ internal sealed class ProvisioningClient(HttpClient http) : IDisposable
 
         using var response = sent;
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Encoding.UTF8);
+        // A large buffer: the server sends a page of lines at a time, and a chatty build's follower reads them in few calls.
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
         string? eventName = null;
         var data = new StringBuilder();
         while (true)

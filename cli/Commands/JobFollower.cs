@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 using Provisioning.Cli.Client;
 using Provisioning.Cli.Config;
@@ -86,46 +87,76 @@ internal sealed class JobFollower(ProvisioningClient client)
         long cursor = 0;
         string? stage = null;
         var ended = false;
+
+        // Redirected output (a file, a pipe, a script) gets the log lines in blocks: Console.Out writes every line out on
+        // its own, a system call per line of a chatty build. The block goes out whenever the follower is about to wait
+        // for the server and before anything else is written, so no line shows later than before. On a terminal lines
+        // are written as before.
+        var block = Console.IsOutputRedirected ? new StreamWriter(Console.OpenStandardOutput(), BlockEncoding(), 1 << 16) : null;
         try
         {
             while (!ended)
             {
-                await foreach (var item in client.FollowJobLogsAsync(jobId, cursor, cancellationToken).ConfigureAwait(false))
+                var items = client.FollowJobLogsAsync(jobId, cursor, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                await using (items.ConfigureAwait(false))
                 {
-                    if (item is JobEnd)
+                    while (true)
                     {
-                        ended = true;
-                        break;
-                    }
+                        var next = items.MoveNextAsync();
+                        if (!next.IsCompleted)
+                        {
+                            block?.Flush();
+                        }
 
-                    var log = (JobLog)item;
-                    cursor = log.Id;
-                    if (!queue.IsCompleted)
-                    {
-                        await stopQueue.CancelAsync().ConfigureAwait(false);
-                    }
+                        if (!await next.ConfigureAwait(false))
+                        {
+                            break;
+                        }
 
-                    if (log.Stage.Length > 0 && log.Stage != stage)
-                    {
-                        stage = log.Stage;
-                        CliConsole.Heading(TerminalText.Clean(stage));
-                    }
+                        if (items.Current is JobEnd)
+                        {
+                            ended = true;
+                            break;
+                        }
 
-                    if (log.Output != log.Stage)
-                    {
-                        WriteLine(log);
+                        var log = (JobLog)items.Current;
+                        cursor = log.Id;
+                        if (!queue.IsCompleted)
+                        {
+                            // Its last heading (if it was printing one) comes before the first line, never between lines.
+                            await stopQueue.CancelAsync().ConfigureAwait(false);
+                            await queue.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        }
+
+                        if (log.Stage.Length > 0 && log.Stage != stage)
+                        {
+                            stage = log.Stage;
+                            block?.Flush();
+                            CliConsole.Heading(TerminalText.Clean(stage));
+                        }
+
+                        if (log.Output != log.Stage)
+                        {
+                            WriteLine(log, block);
+                        }
                     }
                 }
 
                 if (!ended)
                 {
                     // The stream dropped (a coordinator restart, a proxy timeout): resume after the last line seen.
+                    block?.Flush();
                     await Task.Delay(ReconnectDelay, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
         finally
         {
+            if (block is not null)
+            {
+                await block.DisposeAsync().ConfigureAwait(false);
+            }
+
             await stopQueue.CancelAsync().ConfigureAwait(false);
             await queue.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
@@ -138,6 +169,10 @@ internal sealed class JobFollower(ProvisioningClient client)
 
         return await final.ConfigureAwait(false);
     }
+
+    /// <summary>The console's output encoding, without a byte order mark (which a stream writer would put before the first line).</summary>
+    private static Encoding BlockEncoding() =>
+        Console.OutputEncoding.GetPreamble().Length == 0 ? Console.OutputEncoding : new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
     /// <summary>While the job is pending, prints its queue position and waiting reason whenever they change.</summary>
     private async Task ShowQueueAsync(Guid jobId, CancellationToken cancellationToken)
@@ -167,20 +202,35 @@ internal sealed class JobFollower(ProvisioningClient client)
         }
     }
 
-    /// <summary>A log line of the template's run: control sequences removed (templates are code), errors and warnings colored on a terminal.</summary>
-    private static void WriteLine(JobLog log)
+    /// <summary>
+    /// A log line of the template's run: control sequences removed (templates are code), errors and warnings colored on a
+    /// terminal. With <paramref name="block"/> (redirected output, never styled) the same plain line goes into the block.
+    /// </summary>
+    private static void WriteLine(JobLog log, StreamWriter? block)
     {
         var output = TerminalText.Clean(log.Output);
+        var line = log.Level switch
+        {
+            "error" => "    ERROR " + output,
+            "warn" => "    WARN " + output,
+            _ => "    " + output,
+        };
+        if (block is not null)
+        {
+            block.WriteLine(line);
+            return;
+        }
+
         switch (log.Level)
         {
             case "error":
-                CliConsole.Line("    ERROR " + output, "red");
+                CliConsole.Line(line, "red");
                 break;
             case "warn":
-                CliConsole.Line("    WARN " + output, "yellow");
+                CliConsole.Line(line, "yellow");
                 break;
             default:
-                Console.WriteLine("    " + output);
+                Console.WriteLine(line);
                 break;
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -9,12 +10,23 @@ namespace Provisioning.Cli.Commands;
 /// </summary>
 internal static partial class TerminalText
 {
+    /// <summary>The characters <see cref="char.IsControl(char)"/> is true for, except tab.</summary>
+    private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Where(code => code != '\t').Select(code => (char)code), .. Enumerable.Range(0x7F, 0x21).Select(code => (char)code)]);
+
     /// <summary>The text without ANSI/VT control sequences (CSI, OSC, other ESC sequences) and without C0/C1 control characters except tab.</summary>
     public static string Clean(string? text)
     {
         if (string.IsNullOrEmpty(text))
         {
             return string.Empty;
+        }
+
+        // Nearly every line holds no control character at all (every sequence the pattern removes starts with one):
+        // it is returned as it is, without a regex pass and a copy per line of a followed build.
+        if (!HasControlCharacter(text))
+        {
+            return text;
         }
 
         var withoutSequences = EscapeSequence().Replace(text, string.Empty);
@@ -29,6 +41,8 @@ internal static partial class TerminalText
 
         return builder.ToString();
     }
+
+    private static bool HasControlCharacter(string text) => text.AsSpan().ContainsAny(ControlCharacters);
 
     // CSI (ESC [ … final byte, or the 8-bit CSI), OSC (ESC ] … BEL or ST), DCS/SOS/PM/APC strings, and two-byte ESC sequences.
     [GeneratedRegex(@"(\x1B\[|\x9B)[0-?]*[ -/]*[@-~]|\x1B\][^\x07\x1B]*(\x07|\x1B\\)?|\x1B[PX^_][^\x1B]*(\x1B\\)?|\x1B[ -/]*[0-~]", RegexOptions.CultureInvariant)]

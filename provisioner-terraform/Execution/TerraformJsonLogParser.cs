@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -45,6 +46,13 @@ internal sealed partial class TerraformJsonLogParser
             return [new TerraformLogEntry(LogLevel.Info, line)];
         }
 
+        // Most lines (progress, outputs, a local-exec's output) are read without building a document: only diagnostics
+        // and the events timings are made from need one.
+        if (TryReadMessage(line, out var simple))
+        {
+            return simple;
+        }
+
         JsonDocument document;
         try
         {
@@ -66,7 +74,6 @@ internal sealed partial class TerraformJsonLogParser
             var level = ParseLevel(GetString(root, "@level"));
             var message = GetString(root, "@message") ?? "";
             var type = GetString(root, "type");
-            var at = ParseTimestamp(GetString(root, "@timestamp"));
             switch (type)
             {
                 case "diagnostic" when root.TryGetProperty("diagnostic", out var diagnostic):
@@ -74,11 +81,82 @@ internal sealed partial class TerraformJsonLogParser
                 case "apply_start" or "apply_complete" or "apply_errored"
                     or "provision_start" or "provision_complete" or "provision_errored"
                     or "refresh_start" or "refresh_complete":
-                    RecordTiming(type, root, at);
+                    // The timestamp is read only where it is used, not for every line.
+                    RecordTiming(type, root, ParseTimestamp(GetString(root, "@timestamp")));
                     break;
             }
 
             return string.IsNullOrEmpty(message) ? [] : SplitLines(level, message);
+        }
+    }
+
+    /// <summary>
+    /// Reads a JSON line's top-level <c>@level</c>, <c>@message</c> and <c>type</c> with a forward-only reader, as the
+    /// document path would (the last definition of a property wins; a value that is not a string counts as absent), and
+    /// returns its entries. False, and nothing recorded, for a line the document path must handle: a diagnostic, a timing
+    /// event, or anything that is not one well-formed JSON object.
+    /// </summary>
+    private static bool TryReadMessage(string line, out IReadOnlyList<TerraformLogEntry> entries)
+    {
+        entries = [];
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(line.Length));
+        try
+        {
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, Encoding.UTF8.GetBytes(line, buffer)), isFinalBlock: true, state: default);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            string? level = null;
+            string? message = null;
+            string? type = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var field = reader.ValueTextEquals("@level"u8) ? 1 : reader.ValueTextEquals("@message"u8) ? 2 : reader.ValueTextEquals("type"u8) ? 3 : 0;
+                reader.Read();
+                var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                }
+
+                switch (field)
+                {
+                    case 1:
+                        level = text;
+                        break;
+                    case 2:
+                        message = text;
+                        break;
+                    case 3:
+                        type = text;
+                        break;
+                }
+            }
+
+            // The object must have ended, with nothing but white space after it.
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                return false;
+            }
+
+            if (type is "diagnostic" or "apply_start" or "apply_complete" or "apply_errored"
+                or "provision_start" or "provision_complete" or "provision_errored" or "refresh_start" or "refresh_complete")
+            {
+                return false;
+            }
+
+            entries = string.IsNullOrEmpty(message) ? [] : SplitLines(ParseLevel(level), message);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -119,7 +197,7 @@ internal sealed partial class TerraformJsonLogParser
         return new TerraformLogEntry(_stderrLevel, line);
     }
 
-    private List<TerraformLogEntry> RenderDiagnostic(JsonElement diagnostic)
+    private IReadOnlyList<TerraformLogEntry> RenderDiagnostic(JsonElement diagnostic)
     {
         var severity = GetString(diagnostic, "severity");
         var isError = !string.Equals(severity, "warning", StringComparison.Ordinal);
@@ -236,8 +314,10 @@ internal sealed partial class TerraformJsonLogParser
         }
     }
 
-    private static List<TerraformLogEntry> SplitLines(LogLevel level, string message) =>
-        [.. message.ReplaceLineEndings("\n").Split('\n').Select(line => new TerraformLogEntry(level, line))];
+    private static IReadOnlyList<TerraformLogEntry> SplitLines(LogLevel level, string message) =>
+        message.AsSpan().ContainsAny('\r', '\n')
+            ? [.. message.ReplaceLineEndings("\n").Split('\n').Select(line => new TerraformLogEntry(level, line))]
+            : [new TerraformLogEntry(level, message)];
 
     internal static LogLevel ParseLevel(string? level) => level switch
     {

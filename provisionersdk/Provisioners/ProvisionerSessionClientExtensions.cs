@@ -47,8 +47,20 @@ public static class ProvisionerSessionClientExtensions
         {
             while (true)
             {
-                var next = responses.MoveNextAsync().AsTask();
-                if (!cancelSent && await Task.WhenAny(next, canceled.Task).ConfigureAwait(false) == canceled.Task)
+                // A chatty build's Logs are mostly waiting already: only a response not yet here is raced against the
+                // cancellation (a Task and a WhenAny per log line were a measurable part of the daemon's CPU per line).
+                var next = responses.MoveNextAsync();
+                if (!next.IsCompleted && !cancelSent)
+                {
+                    var pending = next.AsTask();
+                    next = new ValueTask<bool>(pending);
+                    if (await Task.WhenAny(pending, canceled.Task).ConfigureAwait(false) == canceled.Task)
+                    {
+                        cancelSent = true;
+                        await client.SendAsync(new Request { Cancel = new CancelRequest() }, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                else if (!cancelSent && canceled.Task.IsCompleted)
                 {
                     cancelSent = true;
                     await client.SendAsync(new Request { Cancel = new CancelRequest() }, CancellationToken.None).ConfigureAwait(false);

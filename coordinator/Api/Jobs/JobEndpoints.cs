@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
 using System.Text.Json;
 
 using Microsoft.AspNetCore.Builder;
@@ -93,6 +96,8 @@ internal static class JobEndpoints
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // The API's encoder, and never indented: an event's data is one line.
+        using var lineWriter = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Encoder = json.Encoder, Indented = false });
 
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -102,15 +107,13 @@ internal static class JobEndpoints
             // A connection per read, not per follower: a follower spends most of its life waiting.
             var (logs, status) = await jobs.ReadLogsAsync(caller, jobId, cursor, cancellationToken).ConfigureAwait(false);
 
-            foreach (var log in logs)
-            {
-                await response.WriteAsync($"event: log\nid: {log.Id}\ndata: {JsonSerializer.Serialize(log, json)}\n\n", cancellationToken).ConfigureAwait(false);
-                cursor = log.Id;
-            }
-
             if (logs.Count > 0)
             {
-                await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                // A page as one write: each event's bytes go straight into the response's pipe (no string per line,
+                // no write per line), then one flush sends the page.
+                WriteLogEvents(response.BodyWriter, logs, lineWriter, json);
+                cursor = logs[^1].Id;
+                await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
             if (logs.Count == JobStore.LogPageSize)
@@ -126,6 +129,32 @@ internal static class JobEndpoints
             }
 
             await next.WaitAsync(FollowRecheck, cancellationToken).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+        }
+    }
+
+    private static ReadOnlySpan<byte> LogEventStart => "event: log\nid: "u8;
+
+    private static ReadOnlySpan<byte> DataField => "\ndata: "u8;
+
+    private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
+
+    /// <summary>
+    /// Writes each line as <c>event: log</c>, <c>id: {id}</c>, <c>data: {the line as the API's JSON}</c> into
+    /// <paramref name="output"/>, serialized with the API's options as before, without flushing.
+    /// </summary>
+    private static void WriteLogEvents(PipeWriter output, IReadOnlyList<JobLogResponse> logs, Utf8JsonWriter lineWriter, JsonSerializerOptions json)
+    {
+        foreach (var log in logs)
+        {
+            output.Write(LogEventStart);
+            // A long takes at most 20 digits, so the span is always large enough.
+            _ = log.Id.TryFormat(output.GetSpan(20), out var written, provider: CultureInfo.InvariantCulture);
+            output.Advance(written);
+            output.Write(DataField);
+            lineWriter.Reset(output);
+            JsonSerializer.Serialize(lineWriter, log, json);
+            lineWriter.Flush();
+            output.Write(EventEnd);
         }
     }
 }

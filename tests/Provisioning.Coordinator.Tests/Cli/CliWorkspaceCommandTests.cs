@@ -119,6 +119,39 @@ public sealed class CliWorkspaceCommandTests(ApiFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Create_ChattyBuildFollowedIntoAPipe_PrintsEveryLineOnceInOrderUnderItsStage()
+    {
+        using var admin = await fixture.Server.AdminAsync();
+        var (template, _, _, daemon, token) = await TemplateAsync(admin);
+        var name = ApiFixture.UniqueName("w");
+        var run = Start(token, "create", name, "-t", template, "--parameter", "region=eu", "-y");
+        var job = await fixture.Server.AcquireAsync(daemon, Token);
+
+        // More lines than one page of the server's stream, in two stages, with a warning, an error and escape sequences.
+        static Log Line(string stage, string output, LogLevel level = LogLevel.Info) => new() { Source = LogSource.Provisioner, Level = level, Stage = stage, Output = output };
+        var planning = new List<Log> { Line("Planning", "Planning"), Line("Planning", "plan line"), Line("Planning", "careful", LogLevel.Warn), Line("Planning", "\u001b[31mred\u001b[0m text\u0007") };
+        var applying = Enumerable.Range(1, 2400).Select(number => Line("Applying", $"seq {number}")).Append(Line("Applying", "it broke", LogLevel.Error)).ToList();
+        await fixture.Server.Daemons.UpdateJobAsync(new UpdateJobRequest { JobId = job.JobId, Logs = { planning } }, daemon, cancellationToken: Token);
+        await fixture.Server.Daemons.UpdateJobAsync(new UpdateJobRequest { JobId = job.JobId, Logs = { applying } }, daemon, cancellationToken: Token);
+        await fixture.Server.Daemons.CompleteJobAsync(
+            new CompletedJob { JobId = job.JobId, WorkspaceBuild = new CompletedJob.Types.WorkspaceBuild { State = new Blob { Inline = ByteString.CopyFromUtf8("{\"version\":4}") } } },
+            daemon,
+            cancellationToken: Token);
+        var result = await run.EndAsync();
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.Stdout.ReplaceLineEndings("\n").Split('\n');
+        var expected = new List<string> { "==> Planning", "    plan line", "    WARN careful", "    red text", "==> Applying" };
+        expected.AddRange(Enumerable.Range(1, 2400).Select(number => $"    seq {number}"));
+        expected.Add("    ERROR it broke");
+        var first = Array.IndexOf(lines, "==> Planning");
+        Assert.True(first >= 0, result.ToString());
+        Assert.Equal(expected, lines.Skip(first).Take(expected.Count));
+        Assert.Contains($"Build #1 (start) of workspace '{name}' succeeded", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', result.Stdout + result.Stderr);
+    }
+
+    [Fact]
     public async Task Create_RequiredParameterMissingWithoutTerminal_FailsInOneLineNamingIt_AndCreatesNothing()
     {
         using var admin = await fixture.Server.AdminAsync();

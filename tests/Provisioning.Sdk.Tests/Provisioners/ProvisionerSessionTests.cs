@@ -42,6 +42,37 @@ public sealed class ProvisionerSessionTests
 
     [Theory]
     [MemberData(nameof(Transports))]
+    public async Task Session_CancelWhileLogsKeepArriving_StillSendsTheCancel(string transport)
+    {
+        // The provisioner logs faster than the caller takes lines, so a response is always waiting: the cancel must not
+        // wait for a pause in the stream that never comes.
+        var provisioner = new ScriptedProvisioner { Chatty = { "plan" } };
+        await using var host = await SessionTransport.StartAsync(transport, provisioner, Ct);
+        await using var session = await host.Connection.OpenSessionAsync(Ct);
+        await session.SendAsync(Config(), Ct);
+        using var cancel = new CancellationTokenSource();
+        var seen = 0;
+
+        var planning = session.SendAndWaitAsync(
+            Plan(),
+            async log =>
+            {
+                if (++seen == 100)
+                {
+                    await cancel.CancelAsync();
+                }
+
+                await Task.Delay(1, Ct);
+            },
+            cancel.Token);
+        var complete = await planning.WaitAsync(Timeout, Ct);
+
+        Assert.Equal(ProvisionerSessionHost.CanceledError, complete.Plan.Error);
+        Assert.True(seen >= 100);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
     public async Task Session_CancelWhileRequestRuns_AnswersItsCompleteWithCanceledError(string transport)
     {
         var provisioner = new ScriptedProvisioner { Slow = { "plan" } };

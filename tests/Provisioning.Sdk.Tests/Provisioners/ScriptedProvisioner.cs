@@ -18,6 +18,9 @@ internal sealed class ScriptedProvisioner : IProvisioner
     /// <summary>Request types ("parse", "plan", "apply") that wait until canceled.</summary>
     public HashSet<string> Slow { get; } = [];
 
+    /// <summary>Request types ("parse", "plan", "apply") that log without a pause until canceled.</summary>
+    public HashSet<string> Chatty { get; } = [];
+
     /// <summary>Request types that throw <see cref="InvalidOperationException"/>.</summary>
     public HashSet<string> Throwing { get; } = [];
 
@@ -75,6 +78,17 @@ internal sealed class ScriptedProvisioner : IProvisioner
         {
             SlowStarted.TrySetResult();
             await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        if (Chatty.Contains(name))
+        {
+            SlowStarted.TrySetResult();
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await session.LogAsync(LogLevel.Info, name + " chatter", CancellationToken.None);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         if (Gate is { } gate)

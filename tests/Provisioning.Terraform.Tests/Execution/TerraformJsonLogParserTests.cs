@@ -31,6 +31,30 @@ public sealed class TerraformJsonLogParserTests
         Assert.Equal("terraform_data.a: (local-exec): hello from local-exec", entry.Output);
     }
 
+    [Theory]
+    [InlineData("""{"@level":"warn","@message":"first","hook":{"a":[1,{"b":"c"}]},"@message":"last wins"}""", LogLevel.Warn, "last wins")]
+    [InlineData("""{"@message":"was text","@message":{"nested":"object"},"@level":"error"}""", LogLevel.Error, null)]
+    [InlineData("""{"@level":"info","@message":"escaped \u0041 \"quoted\" \\ ✓","type":"log"}  """, LogLevel.Info, "escaped A \"quoted\" \\ ✓")]
+    [InlineData("""{"@level":"info","@message":"trailing text"} and more""", LogLevel.Info, """{"@level":"info","@message":"trailing text"} and more""")]
+    [InlineData("""{"@level":"info","@message":"not closed", """, LogLevel.Info, """{"@level":"info","@message":"not closed", """)]
+    [InlineData("""{"@level":7,"\u0040message":"escaped name"}""", LogLevel.Info, "escaped name")]
+    public void ParseStdout_LinesReadWithoutADocument_ReadAsTheDocumentWould(string line, LogLevel level, string? output)
+    {
+        var parser = new TerraformJsonLogParser("apply", new TerraformTimings());
+
+        var entries = parser.ParseStdout(line);
+
+        if (output is null)
+        {
+            Assert.Empty(entries);
+            return;
+        }
+
+        var entry = Assert.Single(entries);
+        Assert.Equal(level, entry.Level);
+        Assert.Equal(output, entry.Output);
+    }
+
     [Fact]
     public void ParseStdout_MultiLineMessage_BecomesOneEntryPerLine()
     {
