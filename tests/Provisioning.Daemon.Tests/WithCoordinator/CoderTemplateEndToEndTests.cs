@@ -283,15 +283,7 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
         var archive = new Blob
         {
             File = coordinator.AddFile(await Templates.PackAsync(
-                """
-                terraform {
-                  required_providers {
-                    coder = {
-                      source = "coder/coder"
-                    }
-                  }
-                }
-
+                CoderTemplateText.RequiredProviders + """
                 resource "coder_agent" "main" {
                   os   = "linux"
                   arch = "amd64"
@@ -300,64 +292,7 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
                 resource "terraform_data" "box" {
                   input = coder_agent.main.id
                 }
-
-                resource "coder_script" "clone" {
-                  agent_id     = coder_agent.main.id
-                  display_name = "Clone"
-                  script       = "echo clone"
-                  run_on_start = true
-                }
-
-                resource "coder_script" "install" {
-                  agent_id     = coder_agent.main.id
-                  display_name = "Install"
-                  script       = "echo install"
-                  run_on_start = true
-                }
-
-                resource "coder_devcontainer" "dev" {
-                  agent_id         = coder_agent.main.id
-                  workspace_folder = "/workspace"
-                }
-
-                resource "coder_script" "dc_setup" {
-                  agent_id     = coder_devcontainer.dev.subagent_id
-                  display_name = "Setup"
-                  script       = "echo setup"
-                  run_on_start = true
-                }
-
-                resource "coder_script" "dc_run" {
-                  agent_id     = coder_devcontainer.dev.subagent_id
-                  display_name = "Run"
-                  script       = "echo run"
-                  run_on_start = true
-                }
-
-                resource "coder_app" "dc_app" {
-                  agent_id = coder_devcontainer.dev.subagent_id
-                  slug     = "dc-app"
-                }
-
-                resource "coder_env" "dc_env" {
-                  agent_id = coder_devcontainer.dev.subagent_id
-                  name     = "IN_DEVCONTAINER"
-                  value    = "1"
-                }
-
-                data "coder_script_order" "startup" {
-                  rule {
-                    run   = ["coder_script.install"]
-                    after = ["coder_script.clone"]
-                  }
-
-                  rule {
-                    run      = ["coder_script.dc_run"]
-                    after    = ["coder_script.dc_setup"]
-                    requires = "completion"
-                  }
-                }
-                """,
+                """ + CoderTemplateText.OrderedScriptsAndDevcontainer,
                 cancellationToken)),
         };
         await using var daemon = DaemonHarness.Start(coordinator.Address, terraform.Directory, configureTerraform: UseCoderMirror);

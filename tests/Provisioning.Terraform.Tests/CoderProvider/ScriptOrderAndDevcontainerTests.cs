@@ -2,6 +2,7 @@ using System.Text.Json;
 
 using Provisioning.Sdk.Protocol;
 using Provisioning.Terraform.State;
+using Provisioning.Testing;
 
 namespace Provisioning.Terraform.Tests.CoderProvider;
 
@@ -13,15 +14,7 @@ namespace Provisioning.Terraform.Tests.CoderProvider;
 [Collection(TerraformCollection.Name)]
 public sealed class ScriptOrderAndDevcontainerTests
 {
-    private const string Template = """
-        terraform {
-          required_providers {
-            coder = {
-              source = "coder/coder"
-            }
-          }
-        }
-
+    private const string Template = CoderTemplateText.RequiredProviders + """
         resource "coder_agent" "main" {
           os   = "linux"
           arch = "amd64"
@@ -40,71 +33,13 @@ public sealed class ScriptOrderAndDevcontainerTests
           input = coder_agent.other.id
         }
 
-        resource "coder_devcontainer" "dev" {
-          agent_id         = coder_agent.main.id
-          workspace_folder = "/workspace"
-          config_path      = "/workspace/.devcontainer/devcontainer.json"
-        }
-
-        resource "coder_script" "clone" {
-          agent_id     = coder_agent.main.id
-          display_name = "Clone"
-          script       = "echo clone"
-          run_on_start = true
-        }
-
-        resource "coder_script" "install" {
-          agent_id     = coder_agent.main.id
-          display_name = "Install"
-          script       = "echo install"
-          run_on_start = true
-        }
-
         resource "coder_script" "elsewhere" {
           agent_id     = coder_agent.other.id
           display_name = "Elsewhere"
           script       = "echo elsewhere"
           run_on_start = true
         }
-
-        resource "coder_script" "dc_setup" {
-          agent_id     = coder_devcontainer.dev.subagent_id
-          display_name = "Devcontainer setup"
-          script       = "echo setup"
-          run_on_start = true
-        }
-
-        resource "coder_script" "dc_run" {
-          agent_id     = coder_devcontainer.dev.subagent_id
-          display_name = "Devcontainer run"
-          script       = "echo run"
-          run_on_start = true
-        }
-
-        resource "coder_app" "dc_app" {
-          agent_id = coder_devcontainer.dev.subagent_id
-          slug     = "dc-app"
-        }
-
-        resource "coder_env" "dc_env" {
-          agent_id = coder_devcontainer.dev.subagent_id
-          name     = "IN_DEVCONTAINER"
-          value    = "1"
-        }
-
-        data "coder_script_order" "startup" {
-          rule {
-            run   = ["coder_script.install"]
-            after = ["coder_script.clone"]
-          }
-
-          rule {
-            run      = ["coder_script.dc_run"]
-            after    = ["coder_script.dc_setup"]
-            requires = "completion"
-          }
-        }
-        """;
+        """ + CoderTemplateText.OrderedScriptsAndDevcontainer;
 
     [Fact(Timeout = 300_000)]
     public async Task ScriptOrderAndDevcontainer_PlannedAndApplied_ConvertToDependenciesAndSubagentResources()
@@ -159,15 +94,7 @@ public sealed class ScriptOrderAndDevcontainerTests
     {
         // Arrange: Coder's usual shape: the agent's compute exists only while started (count = start_count), so in the
         // plan of a stop (the import's stop phase, a stop or delete build) no resource holds the agent.
-        const string stopTemplate = """
-            terraform {
-              required_providers {
-                coder = {
-                  source = "coder/coder"
-                }
-              }
-            }
-
+        const string stopTemplate = CoderTemplateText.RequiredProviders + """
             data "coder_workspace" "me" {}
 
             resource "coder_agent" "main" {
