@@ -14,15 +14,7 @@ public sealed partial class CliEndToEndTests
     /// Parameters with validation, an agent with apps and scripts, a devcontainer whose sub-agent has a script, an
     /// app and a variable, workspace tags from a parameter, two presets; STARTUP is the startup script.
     /// </summary>
-    private const string CoderTemplate = """
-        terraform {
-          required_providers {
-            coder = {
-              source = "coder/coder"
-            }
-          }
-        }
-
+    private const string CoderTemplate = CoderTemplateText.RequiredProviders + """
         data "coder_provisioner" "me" {}
         data "coder_workspace" "me" {}
 
@@ -346,15 +338,7 @@ public sealed partial class CliEndToEndTests
                 ["provisioner", "start", "--url", fleet.Url, "--name", "coder-external", "--cache-dir", Path.Combine(fleet.Home, "cache-external"), "--provider-mirror", CoderProviderMirror.Shared.Directory],
                 new Dictionary<string, string> { ["PROVISIONING_PROVISIONER_KEY"] = key },
                 new StringBuilder());
-            await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), """
-                terraform {
-                  required_providers {
-                    coder = {
-                      source = "coder/coder"
-                    }
-                  }
-                }
-
+            await File.WriteAllTextAsync(Path.Combine(directory.FullName, "main.tf"), CoderTemplateText.RequiredProviders + """
                 resource "coder_agent" "outside" {
                   os   = "linux"
                   arch = "amd64"

@@ -241,15 +241,7 @@ public sealed class CoderTemplateEndToEndTests(TerraformCacheFixture terraform, 
         var archive = new Blob
         {
             File = coordinator.AddFile(await Templates.PackAsync(
-                """
-                terraform {
-                  required_providers {
-                    coder = {
-                      source = "coder/coder"
-                    }
-                  }
-                }
-
+                CoderTemplateText.RequiredProviders + """
                 resource "coder_agent" "outside" {
                   os   = "linux"
                   arch = "amd64"

@@ -16,15 +16,7 @@ namespace Provisioning.Daemon.Tests.WithCoordinator;
 public sealed class DryRunAndTagRoutingTests(TerraformCacheFixture terraform, FleetCoordinatorFixture fixture) : IClassFixture<FleetCoordinatorFixture>
 {
     /// <summary>A Coder-style template whose workspace tags name the region a parameter chooses.</summary>
-    private const string RegionTemplate = """
-        terraform {
-          required_providers {
-            coder = {
-              source = "coder/coder"
-            }
-          }
-        }
-
+    private const string RegionTemplate = CoderTemplateText.RequiredProviders + """
         data "coder_provisioner" "me" {}
         data "coder_workspace" "me" {}
 

@@ -324,15 +324,7 @@ public sealed class CoderProviderTemplateTests
     {
         // Arrange: an agent whose startup script holds a parameter's value, applied once.
         var cancellationToken = TestContext.Current.CancellationToken;
-        using var run = new TerraformRun("""
-            terraform {
-              required_providers {
-                coder = {
-                  source = "coder/coder"
-                }
-              }
-            }
-
+        using var run = new TerraformRun(CoderTemplateText.RequiredProviders + """
             data "coder_parameter" "greeting" {
               name    = "greeting"
               default = "hello"

@@ -1,6 +1,7 @@
 using System.Text.Json;
 
 using Provisioning.Terraform.Execution;
+using Provisioning.Testing;
 
 namespace Provisioning.Terraform.Tests.CoderProvider;
 
@@ -12,16 +13,7 @@ namespace Provisioning.Terraform.Tests.CoderProvider;
 [Collection(TerraformCollection.Name)]
 public sealed class CoderProviderValidationTests
 {
-    private const string Header = """
-        terraform {
-          required_providers {
-            coder = {
-              source = "coder/coder"
-            }
-          }
-        }
-
-        """;
+    private const string Header = CoderTemplateText.RequiredProviders;
 
     /// <summary>(name, HCL body, user value or null, previous value or null, summary, detail).</summary>
     private static readonly (string Name, string Body, string? Value, string? Previous, string Summary, string Detail)[] ParameterCases =

@@ -173,15 +173,7 @@ public sealed class ScriptOrderAndDevcontainerTests
     {
         // Arrange
         var cancellationToken = TestContext.Current.CancellationToken;
-        using var run = new TerraformRun("""
-            terraform {
-              required_providers {
-                coder = {
-                  source = "coder/coder"
-                }
-              }
-            }
-
+        using var run = new TerraformRun(CoderTemplateText.RequiredProviders + """
             data "coder_script_order" "no_run" {
               rule {
                 run   = []
@@ -229,15 +221,7 @@ public sealed class ScriptOrderAndDevcontainerTests
     {
         // Arrange: `rule` is a required block (MinItems 1), which Terraform checks from the schema.
         var cancellationToken = TestContext.Current.CancellationToken;
-        using var run = new TerraformRun("""
-            terraform {
-              required_providers {
-                coder = {
-                  source = "coder/coder"
-                }
-              }
-            }
-
+        using var run = new TerraformRun(CoderTemplateText.RequiredProviders + """
             data "coder_script_order" "empty" {}
             """);
         await run.SucceedAsync(["init", "-input=false", "-no-color"], cancellationToken: cancellationToken);

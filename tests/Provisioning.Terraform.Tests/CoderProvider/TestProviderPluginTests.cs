@@ -37,15 +37,7 @@ public sealed class TestProviderPluginTests
     {
         // Arrange: TF_DISABLE_PLUGIN_TLS makes Terraform send no client certificate and dial without TLS.
         var cancellationToken = TestContext.Current.CancellationToken;
-        using var run = new TerraformRun("""
-            terraform {
-              required_providers {
-                coder = {
-                  source = "coder/coder"
-                }
-              }
-            }
-
+        using var run = new TerraformRun(CoderTemplateText.RequiredProviders + """
             data "coder_workspace" "me" {}
 
             output "name" {
